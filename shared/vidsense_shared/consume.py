@@ -1,0 +1,47 @@
+"""Parsing EventBridge deliveries of domain events (Powertools parser models)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from vidsense_shared.events import DomainEvent
+
+EventT = TypeVar("EventT", bound=DomainEvent)
+
+
+class UnexpectedEventError(ValueError):
+    """The delivery is not the event this consumer handles (wrong detail-type or version)."""
+
+
+class _Envelope(EventBridgeModel):
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery[EventT: DomainEvent]:
+    """One EventBridge delivery of a domain event."""
+
+    event: EventT
+    eventbridge_id: str
+    replay_name: str | None
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_name is not None
+
+
+def parse_delivery[EventT: DomainEvent](raw: dict[str, Any], model: type[EventT]) -> Delivery[EventT]:
+    """Validate the EventBridge envelope and its detail; raises ValidationError or UnexpectedEventError."""
+    envelope = parse(event=raw, model=_Envelope)
+    if envelope.detail_type != model.DETAIL_TYPE:
+        raise UnexpectedEventError(f"expected {model.DETAIL_TYPE}, got {envelope.detail_type!r}")
+    event = model.model_validate(envelope.detail)
+    if event.metadata.version != model.VERSION:
+        raise UnexpectedEventError(
+            f"{model.DETAIL_TYPE} version {event.metadata.version!r} is not {model.VERSION}"
+        )
+    return Delivery(event=event, eventbridge_id=envelope.id, replay_name=envelope.replay_name)

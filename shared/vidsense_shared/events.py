@@ -1,0 +1,279 @@
+"""Versioned domain events shared by every vidsense service.
+
+Every event travels on the stage's custom EventBridge bus as
+``{"source": SOURCE, "detail-type": DETAIL_TYPE, "detail": {"metadata": {...}, "data": {...}}}``.
+Detail types and versions are explicit class constants, never derived from class names, so renaming a class
+cannot change the wire contract. Changes inside a version are additive only; a breaking change is a new
+model (``VERSION = "2"``) published beside the old one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+APP = "vidsense"
+SOURCE_INGEST = f"{APP}.ingest"
+SOURCE_TRANSCODE = f"{APP}.transcode"
+SOURCE_NLP = f"{APP}.nlp"
+
+ProjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Project identifier")]
+StepId = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,2})$", description="Step number as a string")]
+UserKey = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the normalised email, lowercase hex")
+]
+Attempt = Annotated[int, Field(ge=1, le=1000, description="Answer attempt, 1 for the first recording")]
+SentimentLabel = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EventMetadata(_Frozen):
+    """Envelope data common to every event."""
+
+    event_id: str = Field(description="Unique id of this event (UUID, or derived from the causing event)")
+    correlation_id: str = Field(
+        description="The answer's id ({project}/{step}/{user_key}); the same on every event of the chain"
+    )
+    causation_id: str | None = Field(
+        description="event_id of the event that caused this one; null for a root"
+    )
+    version: str = Field(description="Version of the event's data contract")
+    occurred_at: AwareDatetime = Field(description="When the fact happened, UTC")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class AnswerRef(_Frozen):
+    """Identifies one recording attempt of one person's answer to one project step."""
+
+    project: ProjectId
+    step: StepId
+    user_key: UserKey
+    attempt: Attempt
+
+    @property
+    def answer_id(self) -> str:
+        return answer_id(self.project, self.step, self.user_key)
+
+    @property
+    def video_key(self) -> str:
+        return video_key(self.project, self.step, self.user_key)
+
+
+def answer_id(project: str, step: str, user_key: str) -> str:
+    return f"{project}/{step}/{user_key}"
+
+
+def video_key(project: str, step: str, user_key: str) -> str:
+    return f"{answer_id(project, step, user_key)}.webm"
+
+
+class S3Pointer(_Frozen):
+    """Claim check: large payloads (videos, audio, transcripts) travel as S3 locations, never inline."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1024)
+    version_id: str | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class DomainEvent(BaseModel):
+    """Base of every event: ``metadata`` plus typed ``data``. Subclasses set the class constants."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    DETAIL_TYPE: ClassVar[str]
+    VERSION: ClassVar[str]
+    SOURCE: ClassVar[str]
+
+    metadata: EventMetadata
+    data: BaseModel
+
+    @classmethod
+    def create(
+        cls,
+        data: Any,
+        *,
+        correlation_id: str,
+        causation_id: str | None,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Self:
+        """Build an event with fresh metadata. Pass ``event_id`` to derive a deterministic id (replays)."""
+        metadata = EventMetadata(
+            event_id=event_id or str(uuid.uuid4()),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            version=cls.VERSION,
+            occurred_at=occurred_at or utc_now(),
+        )
+        return cls(metadata=metadata, data=data)
+
+    def detail_json(self) -> str:
+        return self.model_dump_json()
+
+
+def derived_event_id(cause_event_id: str, detail_type: str) -> str:
+    """Deterministic id for the event ``detail_type`` caused by ``cause_event_id``.
+
+    Replaying the same cause twice yields the same downstream id, so consumers can deduplicate.
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{APP}:{cause_event_id}:{detail_type}"))
+
+
+# --- data payloads -----------------------------------------------------------------------------------------
+
+
+class VideoUploadedData(AnswerRef):
+    video: S3Pointer
+    size_bytes: int = Field(gt=0)
+    content_type: str
+
+
+class TranscoderCompletedData(AnswerRef):
+    job_id: str = Field(description="MediaConvert job id")
+    audio: S3Pointer = Field(description="The audio rendition MediaConvert wrote")
+    duration_ms: int | None = Field(default=None, ge=0)
+
+
+class TranscriptReadyData(AnswerRef):
+    job_name: str = Field(description="Transcribe job name")
+    transcript: S3Pointer = Field(description="Transcribe output JSON (claim check)")
+    language_code: str
+    duration_ms: int | None = Field(default=None, ge=0)
+
+
+class SentimentScore(_Frozen):
+    Positive: float = Field(ge=0, le=1)
+    Negative: float = Field(ge=0, le=1)
+    Neutral: float = Field(ge=0, le=1)
+    Mixed: float = Field(ge=0, le=1)
+
+
+class SentimentDetectedData(AnswerRef):
+    transcript: S3Pointer
+    language_code: str
+    sentiment: SentimentLabel
+    sentiment_score: SentimentScore
+    analyzed_at: AwareDatetime
+
+
+class NoSpeechDetectedData(AnswerRef):
+    transcript: S3Pointer
+    language_code: str | None = None
+
+
+class FailureData(AnswerRef):
+    error_code: str = Field(description="Machine-readable error code from the failing service or vidsense")
+    error_message: str = Field(description="Human-readable reason")
+    retryable: bool = Field(default=False, description="True when retrying the same input may succeed")
+
+
+class TranscodeFailedData(FailureData):
+    job_id: str | None = None
+
+
+class TranscriptionFailedData(FailureData):
+    job_name: str | None = None
+
+
+class SentimentFailedData(FailureData):
+    transcript: S3Pointer | None = None
+    language_code: str | None = None
+
+
+# --- events ------------------------------------------------------------------------------------------------
+
+
+class VideoUploaded(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "VideoUploaded"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_INGEST
+    data: VideoUploadedData
+
+
+class TranscoderCompleted(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "TranscoderCompleted"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_TRANSCODE
+    data: TranscoderCompletedData
+
+
+class TranscodeFailed(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "TranscodeFailed"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_TRANSCODE
+    data: TranscodeFailedData
+
+
+class TranscriptReady(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "TranscriptReady"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_TRANSCODE
+    data: TranscriptReadyData
+
+
+class TranscriptionFailed(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "TranscriptionFailed"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_TRANSCODE
+    data: TranscriptionFailedData
+
+
+class SentimentDetected(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "SentimentDetected"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_NLP
+    data: SentimentDetectedData
+
+
+class NoSpeechDetected(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "NoSpeechDetected"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_NLP
+    data: NoSpeechDetectedData
+
+
+class SentimentFailed(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "SentimentFailed"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_NLP
+    data: SentimentFailedData
+
+
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (
+    VideoUploaded,
+    TranscoderCompleted,
+    TranscodeFailed,
+    TranscriptReady,
+    TranscriptionFailed,
+    SentimentDetected,
+    NoSpeechDetected,
+    SentimentFailed,
+)
+FAILURE_EVENTS: tuple[type[DomainEvent], ...] = (TranscodeFailed, TranscriptionFailed, SentimentFailed)
+EVENTS_BY_DETAIL_TYPE: dict[str, type[DomainEvent]] = {e.DETAIL_TYPE: e for e in ALL_EVENTS}
+
+
+def parse_detail(detail_type: str, detail: dict[str, Any] | str) -> DomainEvent:
+    """Parse a known detail-type's ``detail`` into its model (KeyError or ValidationError otherwise)."""
+    model = EVENTS_BY_DETAIL_TYPE[detail_type]
+    if isinstance(detail, str):
+        return model.model_validate_json(detail)
+    return model.model_validate(detail)
