@@ -32,8 +32,9 @@ lint: venv ## ruff
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy shared services local tests
 
-schemas: venv ## re-export the event JSON Schemas into shared/schemas
+schemas: venv ## re-export the event JSON Schemas (shared/schemas) and the catalogue (docs/events.md)
 	$(PY) -m vidsense_shared.schemas
+	$(PY) -m vidsense_shared.catalogue
 
 unit: venv ## unit and integration tests only
 	$(VENV)/bin/pytest -q tests/unit tests/integration

@@ -84,9 +84,9 @@ def video_key(project: str, step: str, user_key: str) -> str:
 class S3Pointer(_Frozen):
     """Claim check: large payloads (videos, audio, transcripts) travel as S3 locations, never inline."""
 
-    bucket: str = Field(min_length=3, max_length=63)
-    key: str = Field(min_length=1, max_length=1024)
-    version_id: str | None = None
+    bucket: str = Field(min_length=3, max_length=63, description="S3 bucket name")
+    key: str = Field(min_length=1, max_length=1024, description="Object key (not URL-encoded)")
+    version_id: str | None = Field(default=None, description="Object version, when the bucket is versioned")
 
     @property
     def uri(self) -> str:
@@ -141,9 +141,9 @@ def derived_event_id(cause_event_id: str, detail_type: str) -> str:
 
 
 class VideoUploadedData(AnswerRef):
-    video: S3Pointer
-    size_bytes: int = Field(gt=0)
-    content_type: str
+    video: S3Pointer = Field(description="The uploaded video object (the version that won)")
+    size_bytes: int = Field(gt=0, description="Size of the uploaded object in bytes")
+    content_type: str = Field(description="Content-Type stored with the object (video/webm)")
 
 
 class TranscoderCompletedData(AnswerRef):
@@ -160,6 +160,8 @@ class TranscriptReadyData(AnswerRef):
 
 
 class SentimentScore(_Frozen):
+    """Comprehend's four scores; they sum to 1."""
+
     Positive: float = Field(ge=0, le=1)
     Negative: float = Field(ge=0, le=1)
     Neutral: float = Field(ge=0, le=1)
@@ -167,16 +169,16 @@ class SentimentScore(_Frozen):
 
 
 class SentimentDetectedData(AnswerRef):
-    transcript: S3Pointer
-    language_code: str
-    sentiment: SentimentLabel
-    sentiment_score: SentimentScore
-    analyzed_at: AwareDatetime
+    transcript: S3Pointer = Field(description="Transcribe output JSON that was analysed")
+    language_code: str = Field(description="Language of the transcript (Transcribe code, e.g. en-US)")
+    sentiment: SentimentLabel = Field(description="Label with the highest combined score")
+    sentiment_score: SentimentScore = Field(description="Scores combined over chunks, weighted by length")
+    analyzed_at: AwareDatetime = Field(description="When the analysis ran, UTC")
 
 
 class NoSpeechDetectedData(AnswerRef):
-    transcript: S3Pointer
-    language_code: str | None = None
+    transcript: S3Pointer = Field(description="The (empty) Transcribe output JSON")
+    language_code: str | None = Field(default=None, description="Language the transcription was run in")
 
 
 class FailureData(AnswerRef):
@@ -186,16 +188,16 @@ class FailureData(AnswerRef):
 
 
 class TranscodeFailedData(FailureData):
-    job_id: str | None = None
+    job_id: str | None = Field(default=None, description="MediaConvert job id, when a job was created")
 
 
 class TranscriptionFailedData(FailureData):
-    job_name: str | None = None
+    job_name: str | None = Field(default=None, description="Transcribe job name, when a job was started")
 
 
 class SentimentFailedData(FailureData):
-    transcript: S3Pointer | None = None
-    language_code: str | None = None
+    transcript: S3Pointer | None = Field(default=None, description="Transcript that could not be analysed")
+    language_code: str | None = Field(default=None, description="Language of the transcript")
 
 
 # --- events ------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from vidsense_shared import schemas
+from vidsense_shared import catalogue, schemas
 from vidsense_shared.consume import UnexpectedEventError, parse_delivery
 from vidsense_shared.events import (
     ALL_EVENTS,
@@ -119,3 +119,15 @@ def test_parse_delivery_rejects_other_detail_types_and_versions():
     detail["metadata"]["version"] = "2"
     with pytest.raises(UnexpectedEventError):
         parse_delivery(_eventbridge("VideoUploaded", detail), VideoUploaded)
+
+
+def test_events_catalogue_is_current():
+    # Given docs/events.md, When rendered from the models again, Then it is unchanged
+    assert catalogue.DOC_PATH.read_text() == catalogue.render(), "docs/events.md drifted: run make schemas"
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.DETAIL_TYPE)
+def test_catalogue_documents_every_event_with_an_example(event):
+    text = catalogue.DOC_PATH.read_text()
+    assert f"## {event.DETAIL_TYPE} (v{event.VERSION})" in text
+    assert f'"detail-type": "{event.DETAIL_TYPE}"' in text
