@@ -1,0 +1,104 @@
+"""The stage's metadata table: one item per answer (PK ``answer_id``), the latest attempt's analysis."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+
+from nlp.domain.record import AnalysisRecord, truncate_utf8
+
+MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit (attribute names + values)
+# Our size estimate is an upper bound already; the margin covers DynamoDB's own per-item overhead.
+_SAFETY_BYTES = 1024
+_TRANSCRIPT = "transcript"
+
+# An older attempt (late retry, replay) must never overwrite a newer one; the same attempt may rewrite
+# (a retry or replay of the same event yields the same result).
+_NOT_OLDER = "attribute_not_exists(answer_id) OR attempt <= :attempt"
+
+_serializer = TypeSerializer()
+
+
+class DynamoMetadataStore:
+    def __init__(self, table_name: str, dynamodb_client: Any) -> None:
+        self._table = table_name
+        self._dynamodb = dynamodb_client
+
+    def save(self, record: AnalysisRecord) -> bool:
+        item = to_item(record)
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={name: _serializer.serialize(value) for name, value in item.items()},
+                ConditionExpression=_NOT_OLDER,
+                ExpressionAttributeValues={":attempt": {"N": str(record.answer.attempt)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def to_item(record: AnalysisRecord) -> dict[str, Any]:
+    """The item in Python types (Decimal numbers); the transcript is cut only as far as the limit needs."""
+    answer = record.answer
+    sentiment = record.sentiment
+    item: dict[str, Any] = {
+        "answer_id": answer.answer_id,
+        # The seed's attribute names (JsonFile, transcript, Sentiment) are kept for existing readers.
+        "JsonFile": answer.transcript.uri,
+        "Sentiment": sentiment.label if sentiment else None,
+        "SentimentScore": _score_map(record) if sentiment else None,
+        "language": record.language_code,
+        "comprehend_language": record.comprehend_language,
+        "answer_key": answer.video_key,
+        "project": answer.project,
+        "step": answer.step,
+        "user_key": answer.user_key,
+        "attempt": answer.attempt,
+        "analyzed_at": record.analyzed_at.isoformat(),
+        "job_name": answer.job_name,
+        "word_count": record.word_count,
+        "chunk_count": record.chunk_count,
+        "source_event_id": record.source_event_id,
+        "transcript_bytes": len(record.transcript_text.encode("utf-8")),
+    }
+    if answer.transcript.version_id:
+        item["transcript_version_id"] = answer.transcript.version_id
+    item["transcript_truncated"] = False  # counted in the budget below, set for real after
+    budget = MAX_ITEM_BYTES - _SAFETY_BYTES - attribute_size(item) - len(_TRANSCRIPT)
+    item[_TRANSCRIPT], item["transcript_truncated"] = truncate_utf8(record.transcript_text, budget)
+    return item
+
+
+def _score_map(record: AnalysisRecord) -> dict[str, Decimal]:
+    assert record.sentiment is not None
+    scores = record.sentiment.scores
+    # str() first: Decimal(float) would carry the binary expansion's 50-odd digits, past DynamoDB's 38.
+    return {
+        "Positive": Decimal(str(scores.positive)),
+        "Negative": Decimal(str(scores.negative)),
+        "Neutral": Decimal(str(scores.neutral)),
+        "Mixed": Decimal(str(scores.mixed)),
+    }
+
+
+def attribute_size(item: dict[str, Any]) -> int:
+    """An upper bound of DynamoDB's size for these attributes (names plus values)."""
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int | Decimal):
+        return 21  # numbers take at most 21 bytes
+    if isinstance(value, dict):
+        return 3 + sum(len(k.encode("utf-8")) + _value_size(v) + 1 for k, v in value.items())
+    raise TypeError(f"unsupported attribute type {type(value).__name__}")

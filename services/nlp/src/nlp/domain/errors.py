@@ -1,0 +1,35 @@
+"""Domain errors of the nlp service.
+
+``AnalysisRejected`` is a known, permanent failure of one answer: it becomes a SentimentFailed event and the
+handler returns normally. Anything else (missing transcript object, throttling, outages) propagates so that
+Lambda retries and the dead-letter queue keeps the event.
+"""
+
+from __future__ import annotations
+
+
+class AnalysisRejected(Exception):
+    """A permanent failure of this answer's analysis, published as SentimentFailed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TranscriptMalformed(AnalysisRejected):
+    def __init__(self, message: str) -> None:
+        super().__init__("TranscriptMalformed", message)
+
+
+class UnsupportedLanguage(AnalysisRejected):
+    def __init__(self, message: str) -> None:
+        super().__init__("UnsupportedLanguage", message)
+
+
+class SentimentServiceError(Exception):
+    """Comprehend failed in a way retrying can fix (throttling, outage, permissions): Lambda retries."""
+
+
+class TranscriptUnavailable(Exception):
+    """The transcript object could not be read (missing, access): raise so Lambda retries / DLQ keeps it."""

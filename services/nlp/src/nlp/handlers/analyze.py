@@ -1,0 +1,59 @@
+"""analyzeSentiment: EventBridge delivery of TranscriptReady -> sentiment record + outcome event."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nlp.adapters.comprehend import ComprehendSentimentDetector
+from nlp.adapters.metadata import DynamoMetadataStore
+from nlp.adapters.transcripts import S3TranscriptStore
+from nlp.domain.analysis import Analyzer
+from nlp.settings import AnalyzeSettings
+from vidsense_shared.aws import client
+from vidsense_shared.bus import EventBridgePublisher
+from vidsense_shared.config import cached_settings
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import TranscriptReady, utc_now
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@cache
+def analyzer() -> Analyzer:
+    """Built on first use (not at import), so importing needs no environment or network."""
+    settings = cached_settings(AnalyzeSettings)
+    return Analyzer(
+        transcripts=S3TranscriptStore(client("s3")),
+        detector=ComprehendSentimentDetector(client("comprehend")),
+        store=DynamoMetadataStore(settings.metadata_table, client("dynamodb")),
+        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
+        clock=utc_now,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A delivery that does not parse raises: it cannot succeed on retry, but the DLQ keeps it for a human.
+    delivery = parse_delivery(event, TranscriptReady)
+    cause = delivery.event
+    logger.set_correlation_id(cause.metadata.correlation_id)
+    logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
+    result = analyzer()(cause)
+    metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "transcript analyzed",
+        extra={
+            "outcome": result.outcome.value,
+            "chunk_count": result.chunk_count,
+            "event_id": result.event.metadata.event_id if result.event else None,
+        },
+    )
+    return {
+        "outcome": result.outcome.value,
+        "event_id": result.event.metadata.event_id if result.event else None,
+    }
