@@ -1,0 +1,53 @@
+"""Amazon Transcribe batch jobs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from transcode.domain.ports import TranscriptionRejectedError
+from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_transcribe import TranscribeServiceClient
+
+
+class TranscribeJobs:
+    def __init__(self, client: TranscribeServiceClient) -> None:
+        self._client = client
+
+    def start(self, request: TranscriptionRequest) -> bool:
+        params: dict[str, Any] = {
+            "TranscriptionJobName": request.job_name,
+            "LanguageCode": request.language_code,
+            "MediaFormat": request.media_format,
+            "Media": {"MediaFileUri": request.media_uri},
+            "OutputBucketName": request.output_bucket,
+            "OutputKey": request.output_key,
+        }
+        if request.sample_rate_hertz is not None:
+            params["MediaSampleRateHertz"] = request.sample_rate_hertz
+        try:
+            self._client.start_transcription_job(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "")
+            if code == "ConflictException":
+                # Job names are unique per account and ours is derived from the attempt: it already runs.
+                return False
+            if code == "BadRequestException":
+                raise TranscriptionRejectedError(code, error.get("Message", str(exc))) from exc
+            # LimitExceededException (throttling), InternalFailureException: raise so Lambda retries.
+            raise
+        return True
+
+    def describe(self, job_name: str) -> TranscriptionJob:
+        job = self._client.get_transcription_job(TranscriptionJobName=job_name)["TranscriptionJob"]
+        return TranscriptionJob(
+            name=job.get("TranscriptionJobName", job_name),
+            status=job.get("TranscriptionJobStatus", "UNKNOWN"),
+            language_code=job.get("LanguageCode"),
+            transcript_uri=job.get("Transcript", {}).get("TranscriptFileUri"),
+            failure_reason=job.get("FailureReason"),
+        )

@@ -1,0 +1,241 @@
+"""The four transcode steps, as pure orchestration over the ports (no boto3, no environment)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from transcode.domain import naming
+from transcode.domain.job_metadata import JobMetadata
+from transcode.domain.ports import (
+    EventPublisher,
+    JobRecord,
+    JobStore,
+    Transcoder,
+    TranscodeRejectedError,
+    TranscodeRequest,
+    Transcriber,
+    TranscriptionRejectedError,
+)
+from transcode.domain.transcribe import (
+    UNSUPPORTED_MEDIA_FORMAT_CODE,
+    TranscriptionRequest,
+    media_format,
+)
+from vidsense_shared.events import (
+    AnswerRef,
+    S3Pointer,
+    TranscodeFailed,
+    TranscodeFailedData,
+    TranscoderCompleted,
+    TranscriptionFailed,
+    TranscriptionFailedData,
+    TranscriptReady,
+    TranscriptReadyData,
+    VideoUploaded,
+    derived_event_id,
+)
+
+TRANSCRIPT_LOCATION_MISMATCH_CODE = "TRANSCRIPT_LOCATION_MISMATCH"
+TRANSCRIPT_MISSING_CODE = "TRANSCRIPT_MISSING"
+LANGUAGE_UNKNOWN_CODE = "LANGUAGE_UNKNOWN"
+TRANSCRIPTION_FAILED_CODE = "TRANSCRIPTION_FAILED"
+
+
+class Outcome(enum.StrEnum):
+    STARTED = "started"
+    RESUMED = "resumed"  # a record without job id: the previous attempt crashed before CreateJob returned
+    ALREADY_STARTED = "already_started"
+    PUBLISHED = "published"  # the success event was published
+    FAILED = "failed"  # a failure event was published
+    SKIPPED = "skipped"  # not this stage's job, or a non-terminal status
+
+
+class JobRecordMissingError(RuntimeError):
+    """No jobs-table record for a job this stage started; raised so the event is retried or dead-lettered."""
+
+
+def _ref(data: AnswerRef) -> AnswerRef:
+    return AnswerRef(project=data.project, step=data.step, user_key=data.user_key, attempt=data.attempt)
+
+
+# --- 1. startTranscode -----------------------------------------------------------------------------------
+
+
+def start_transcode(
+    event: VideoUploaded,
+    *,
+    stage: str,
+    work_bucket: str,
+    jobs: JobStore,
+    transcoder: Transcoder,
+    publisher: EventPublisher,
+) -> Outcome:
+    """Start exactly one MediaConvert job per answer attempt.
+
+    MediaConvert's ClientRequestToken only deduplicates for about a minute, so the jobs table is the
+    idempotency record: the conditional write decides who starts the job, and the job id written after
+    CreateJob tells a later delivery that there is nothing left to do.
+    """
+    ref = _ref(event.data)
+    key = naming.job_key(ref)
+    token = naming.client_request_token(stage, ref)
+    existing = jobs.claim(
+        JobRecord(job_key=key, client_request_token=token, video_uploaded_event_id=event.metadata.event_id)
+    )
+    if existing is not None and existing.mediaconvert_job_id:
+        return Outcome.ALREADY_STARTED
+    causation_id = existing.video_uploaded_event_id if existing else event.metadata.event_id
+    metadata = JobMetadata.for_attempt(stage, ref, causation_id=causation_id)
+    request = TranscodeRequest(
+        input_uri=event.data.video.uri,
+        destination_uri=f"s3://{work_bucket}/{naming.audio_destination(stage, ref)}",
+        user_metadata=metadata.to_user_metadata(),
+        # The same token on a crash-recovery retry lets MediaConvert itself drop a duplicate within its window.
+        client_request_token=existing.client_request_token if existing else token,
+    )
+    try:
+        job_id = transcoder.create_job(request)
+    except TranscodeRejectedError as exc:
+        publisher.publish(
+            TranscodeFailed.create(
+                TranscodeFailedData(**ref.model_dump(), error_code=exc.code, error_message=exc.message),
+                correlation_id=event.metadata.correlation_id,
+                causation_id=event.metadata.event_id,
+                event_id=derived_event_id(event.metadata.event_id, TranscodeFailed.DETAIL_TYPE),
+            )
+        )
+        return Outcome.FAILED
+    jobs.mark_transcode_started(key, job_id)
+    return Outcome.RESUMED if existing else Outcome.STARTED
+
+
+# --- 3. startTranscription -------------------------------------------------------------------------------
+
+
+def start_transcription(
+    event: TranscoderCompleted,
+    *,
+    stage: str,
+    work_bucket: str,
+    language_code: str,
+    jobs: JobStore,
+    transcriber: Transcriber,
+    publisher: EventPublisher,
+) -> Outcome:
+    """Start the Transcribe job of an answer attempt; an existing job of that name counts as started."""
+    ref = _ref(event.data)
+    job_name = naming.transcription_job_name(stage, ref)
+
+    def failed(code: str, message: str) -> Outcome:
+        publisher.publish(
+            TranscriptionFailed.create(
+                TranscriptionFailedData(**ref.model_dump(), error_code=code, error_message=message, job_name=job_name),
+                correlation_id=event.metadata.correlation_id,
+                causation_id=event.metadata.event_id,
+                event_id=derived_event_id(event.metadata.event_id, TranscriptionFailed.DETAIL_TYPE),
+            )
+        )
+        return Outcome.FAILED
+
+    audio = event.data.audio
+    fmt = media_format(audio.key)
+    if fmt is None:
+        return failed(UNSUPPORTED_MEDIA_FORMAT_CODE, f"Transcribe cannot read {audio.key!r}")
+    # Recorded before the job starts, so the completion handler always finds the causation id.
+    jobs.record_transcription(
+        naming.job_key(ref),
+        job_name,
+        transcoder_completed_event_id=event.metadata.event_id,
+        audio_duration_ms=event.data.duration_ms,
+    )
+    request = TranscriptionRequest(
+        job_name=job_name,
+        media_uri=audio.uri,
+        media_format=fmt,
+        language_code=language_code,
+        output_bucket=work_bucket,
+        output_key=naming.transcript_key(stage, ref),
+    )
+    try:
+        started = transcriber.start(request)
+    except TranscriptionRejectedError as exc:
+        return failed(exc.code, exc.message)
+    return Outcome.STARTED if started else Outcome.ALREADY_STARTED
+
+
+# --- 4. transcriptionCompleted ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptionStateChange:
+    job_name: str
+    status: str
+    occurred_at: datetime
+
+
+def complete_transcription(
+    change: TranscriptionStateChange,
+    *,
+    stage: str,
+    work_bucket: str,
+    jobs: JobStore,
+    transcriber: Transcriber,
+    publisher: EventPublisher,
+) -> Outcome:
+    """COMPLETED -> TranscriptReady; FAILED -> TranscriptionFailed with Transcribe's FailureReason."""
+    ref = naming.parse_transcription_job_name(stage, change.job_name)
+    if ref is None or change.status not in ("COMPLETED", "FAILED"):
+        return Outcome.SKIPPED
+    record = jobs.get(naming.job_key(ref))
+    if record is None or record.transcoder_completed_event_id is None:
+        raise JobRecordMissingError(f"no transcription recorded for {naming.job_key(ref)}")
+    # The job's own status is authoritative (the event is best effort and may be stale).
+    job = transcriber.describe(change.job_name)
+    cause = f"transcribe:{change.job_name}:{job.status}"
+    expected = S3Pointer(bucket=work_bucket, key=naming.transcript_key(stage, ref))
+
+    def failed(code: str, message: str) -> Outcome:
+        publisher.publish(
+            TranscriptionFailed.create(
+                TranscriptionFailedData(
+                    **ref.model_dump(), error_code=code, error_message=message, job_name=change.job_name
+                ),
+                correlation_id=ref.answer_id,
+                causation_id=record.transcoder_completed_event_id,
+                event_id=derived_event_id(cause, TranscriptionFailed.DETAIL_TYPE),
+                occurred_at=change.occurred_at,
+            )
+        )
+        return Outcome.FAILED
+
+    if job.status == "FAILED":
+        return failed(TRANSCRIPTION_FAILED_CODE, job.failure_reason or "Transcribe gave no failure reason")
+    if job.status != "COMPLETED":
+        return Outcome.SKIPPED
+    if not job.transcript_uri:
+        return failed(TRANSCRIPT_MISSING_CODE, "COMPLETED job reports no TranscriptFileUri")
+    # The key is ours (OutputKey); the URI is checked when it is a recognisable S3 URL, since a mismatch
+    # means the pointer we would publish leads nowhere.
+    reported = naming.parse_s3_https_url(job.transcript_uri)
+    if reported is not None and (reported.bucket, reported.key) != (expected.bucket, expected.key):
+        return failed(TRANSCRIPT_LOCATION_MISMATCH_CODE, f"transcript at {job.transcript_uri}, expected {expected.uri}")
+    if not job.language_code:
+        return failed(LANGUAGE_UNKNOWN_CODE, "COMPLETED job reports no LanguageCode")
+    publisher.publish(
+        TranscriptReady.create(
+            TranscriptReadyData(
+                **ref.model_dump(),
+                job_name=change.job_name,
+                transcript=expected,
+                language_code=job.language_code,
+                duration_ms=record.audio_duration_ms,
+            ),
+            correlation_id=ref.answer_id,
+            causation_id=record.transcoder_completed_event_id,
+            event_id=derived_event_id(cause, TranscriptReady.DETAIL_TYPE),
+            occurred_at=change.occurred_at,
+        )
+    )
+    return Outcome.PUBLISHED

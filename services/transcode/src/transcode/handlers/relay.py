@@ -1,0 +1,48 @@
+"""relayTranscoderEvents: SNS "onComplete" -> MediaConvert Job State Change -> TranscoderCompleted/TranscodeFailed.
+
+A default-bus rule forwards the state changes of this stage's jobs to the SNS topic; the message of each SNS
+record is the EventBridge event as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import SnsModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain.mediaconvert import JobStateChange, Skipped, relay
+from transcode.handlers import wiring
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
+    settings = wiring.relay_settings()
+    notification = parse(event=event, model=SnsModel)
+    results: list[str] = []
+    for record in notification.Records:
+        message = record.Sns.Message
+        change = JobStateChange.model_validate_json(message if isinstance(message, str) else "{}")
+        detail = change.detail
+        outcome = relay(change, settings.stage)
+        if isinstance(outcome, Skipped):
+            logger.info(
+                "mediaconvert event skipped",
+                extra={"job_id": detail.job_id, "status": detail.status, "reason": outcome.reason},
+            )
+            results.append("skipped")
+            continue
+        logger.set_correlation_id(outcome.metadata.correlation_id)
+        wiring.publisher(settings.event_bus_name).publish(outcome)
+        logger.info(
+            "mediaconvert event relayed",
+            extra={"job_id": detail.job_id, "status": detail.status, "published": outcome.DETAIL_TYPE},
+        )
+        metrics.add_metric(name=outcome.DETAIL_TYPE, unit=MetricUnit.Count, value=1)
+        results.append(outcome.DETAIL_TYPE)
+    return {"results": results}

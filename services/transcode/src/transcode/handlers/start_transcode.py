@@ -1,0 +1,43 @@
+"""startTranscode: EventBridge delivery of VideoUploaded -> one MediaConvert job per answer attempt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain import usecases
+from transcode.handlers import wiring
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import VideoUploaded
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    delivery = parse_delivery(event, VideoUploaded)
+    uploaded = delivery.event
+    logger.set_correlation_id(uploaded.metadata.correlation_id)
+    settings = wiring.start_transcode_settings()
+    outcome = usecases.start_transcode(
+        uploaded,
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        jobs=wiring.jobs(settings.jobs_table),
+        transcoder=wiring.transcoder(),
+        publisher=wiring.publisher(settings.event_bus_name),
+    )
+    logger.info(
+        "start transcode",
+        extra={
+            "outcome": outcome.value,
+            "attempt": uploaded.data.attempt,
+            "event_id": uploaded.metadata.event_id,
+            "replay": delivery.is_replay,
+        },
+    )
+    metrics.add_metric(name=f"StartTranscode_{outcome.value}", unit=MetricUnit.Count, value=1)
+    return {"outcome": outcome.value}

@@ -1,0 +1,44 @@
+"""startTranscription: EventBridge delivery of TranscoderCompleted -> StartTranscriptionJob."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain import usecases
+from transcode.handlers import wiring
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import TranscoderCompleted
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    delivery = parse_delivery(event, TranscoderCompleted)
+    completed = delivery.event
+    logger.set_correlation_id(completed.metadata.correlation_id)
+    settings = wiring.start_transcription_settings()
+    outcome = usecases.start_transcription(
+        completed,
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        language_code=settings.transcribe_language,
+        jobs=wiring.jobs(settings.jobs_table),
+        transcriber=wiring.transcriber(),
+        publisher=wiring.publisher(settings.event_bus_name),
+    )
+    logger.info(
+        "start transcription",
+        extra={
+            "outcome": outcome.value,
+            "attempt": completed.data.attempt,
+            "event_id": completed.metadata.event_id,
+            "replay": delivery.is_replay,
+        },
+    )
+    metrics.add_metric(name=f"StartTranscription_{outcome.value}", unit=MetricUnit.Count, value=1)
+    return {"outcome": outcome.value}

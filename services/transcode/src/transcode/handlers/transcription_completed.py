@@ -1,0 +1,38 @@
+"""transcriptionCompleted: default-bus "Transcribe Job State Change" -> TranscriptReady/TranscriptionFailed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain import usecases
+from transcode.domain.transcribe import JobStateChange
+from transcode.handlers import wiring
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    change = parse(event=event, model=JobStateChange)
+    settings = wiring.transcription_completed_settings()
+    outcome = usecases.complete_transcription(
+        usecases.TranscriptionStateChange(
+            job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time
+        ),
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        jobs=wiring.jobs(settings.jobs_table),
+        transcriber=wiring.transcriber(),
+        publisher=wiring.publisher(settings.event_bus_name),
+    )
+    logger.info(
+        "transcription state change",
+        extra={"job_name": change.detail.job_name, "status": change.detail.status, "outcome": outcome.value},
+    )
+    metrics.add_metric(name=f"TranscriptionCompleted_{outcome.value}", unit=MetricUnit.Count, value=1)
+    return {"outcome": outcome.value}

@@ -1,0 +1,71 @@
+"""Settings and adapter factories for the handlers.
+
+Adapters are cached per process (warm Lambda invocations reuse clients); tests monkeypatch these functions
+to pass fakes, or clear the caches between environments.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from transcode.adapters.jobs_table import DynamoJobStore
+from transcode.adapters.mediaconvert import MediaConvertTranscoder, resolve_endpoint
+from transcode.adapters.transcribe import TranscribeJobs
+from transcode.settings import (
+    RelaySettings,
+    StartTranscodeSettings,
+    StartTranscriptionSettings,
+    TranscriptionCompletedSettings,
+)
+from vidsense_shared import aws
+from vidsense_shared.bus import EventBridgePublisher
+from vidsense_shared.config import load_settings
+
+
+def publisher(bus_name: str) -> EventBridgePublisher:
+    return EventBridgePublisher(bus_name, aws.client("events"))
+
+
+@cache
+def start_transcode_settings() -> StartTranscodeSettings:
+    return load_settings(StartTranscodeSettings)
+
+
+@cache
+def relay_settings() -> RelaySettings:
+    return load_settings(RelaySettings)
+
+
+@cache
+def start_transcription_settings() -> StartTranscriptionSettings:
+    return load_settings(StartTranscriptionSettings)
+
+
+@cache
+def transcription_completed_settings() -> TranscriptionCompletedSettings:
+    return load_settings(TranscriptionCompletedSettings)
+
+
+@cache
+def jobs(table_name: str) -> DynamoJobStore:
+    return DynamoJobStore(aws.client("dynamodb"), table_name)
+
+
+@cache
+def transcoder() -> MediaConvertTranscoder:
+    settings = start_transcode_settings()
+    endpoint = resolve_endpoint(
+        settings.mediaconvert_endpoint,
+        settings.mediaconvert_discover_endpoint,
+        lambda url: aws.client("mediaconvert", url),
+    )
+    return MediaConvertTranscoder(
+        aws.client("mediaconvert", endpoint),
+        role_arn=settings.mediaconvert_role_arn,
+        queue_arn=settings.mediaconvert_queue_arn,
+    )
+
+
+@cache
+def transcriber() -> TranscribeJobs:
+    return TranscribeJobs(aws.client("transcribe"))
