@@ -1,0 +1,109 @@
+"""The answers table (DynamoDB): whole-item conditional writes on a revision number."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ingest.domain.answers import AnswerRecord
+from ingest.domain.errors import ConcurrentUpdateError
+from ingest.domain.ports import StoredAnswer
+
+BY_STEP_INDEX = "by_step"
+_REVISION = "revision"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class AnswersTableError(RuntimeError):
+    """DynamoDB refused a request for a reason other than a lost race."""
+
+
+def _to_dynamo(value: Any) -> Any:
+    # DynamoDB numbers are Decimals; floats must go through str to keep their shortest repr.
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def to_item(record: AnswerRecord, revision: int) -> dict[str, Any]:
+    plain = _to_dynamo(record.model_dump(mode="json"))
+    plain[_REVISION] = revision
+    return {k: _serializer.serialize(v) for k, v in plain.items()}
+
+
+def from_item(item: dict[str, Any]) -> StoredAnswer:
+    plain = {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+    revision = int(plain.pop(_REVISION))
+    return StoredAnswer(AnswerRecord.model_validate(plain), revision)
+
+
+class DynamoAnswerRepository:
+    def __init__(self, table_name: str, dynamodb_client: Any) -> None:
+        self._table = table_name
+        self._client = dynamodb_client
+
+    def get(self, answer_id: str) -> StoredAnswer | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key={"answer_id": {"S": answer_id}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise AnswersTableError(f"get_item failed for {answer_id}: {exc}") from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def save(self, record: AnswerRecord, expected_revision: int | None) -> None:
+        if expected_revision is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(answer_id)"}
+        else:
+            condition = {
+                "ConditionExpression": "#rev = :rev",
+                "ExpressionAttributeNames": {"#rev": _REVISION},
+                "ExpressionAttributeValues": {":rev": {"N": str(expected_revision)}},
+            }
+        revision = 1 if expected_revision is None else expected_revision + 1
+        try:
+            self._client.put_item(TableName=self._table, Item=to_item(record, revision), **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                lost = f"{record.answer_id} changed since revision {expected_revision}"
+                raise ConcurrentUpdateError(lost) from exc
+            raise AnswersTableError(f"put_item failed for {record.answer_id}: {exc}") from exc
+
+    def list_step(
+        self, project_step: str, limit: int, start_key: dict[str, str] | None
+    ) -> tuple[list[AnswerRecord], dict[str, str] | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_STEP_INDEX,
+            "KeyConditionExpression": "project_step = :ps",
+            "ExpressionAttributeValues": {":ps": {"S": project_step}},
+            "Limit": limit,
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = {k: {"S": v} for k, v in start_key.items()}
+        try:
+            response = self._client.query(**request)
+        except ClientError as exc:
+            raise AnswersTableError(f"query {BY_STEP_INDEX} failed for {project_step}: {exc}") from exc
+        records = [from_item(item).record for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return records, ({k: str(_deserializer.deserialize(v)) for k, v in last.items()} if last else None)

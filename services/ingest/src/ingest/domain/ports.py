@@ -1,0 +1,52 @@
+"""What the domain needs from the outside world; adapters implement these, tests may pass fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+from ingest.domain.answers import AnswerRecord
+from ingest.domain.views import UploadForm
+from vidsense_shared.events import S3Pointer
+
+
+class StoredAnswer(NamedTuple):
+    record: AnswerRecord
+    revision: int
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size_bytes: int
+    content_type: str
+
+
+class AnswerRepository(Protocol):
+    def get(self, answer_id: str) -> StoredAnswer | None: ...
+
+    def save(self, record: AnswerRecord, expected_revision: int | None) -> None:
+        """Write ``record`` if the stored revision is still ``expected_revision`` (None: no item yet);
+        raise ConcurrentUpdateError otherwise."""
+        ...
+
+    def list_step(
+        self, project_step: str, limit: int, start_key: dict[str, str] | None
+    ) -> tuple[list[AnswerRecord], dict[str, str] | None]: ...
+
+
+class MediaStore(Protocol):
+    def head_version(self, bucket: str, key: str, version_id: str) -> ObjectInfo | None: ...
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None: ...
+
+    def exists(self, bucket: str, key: str) -> bool: ...
+
+    def presign_post(
+        self, bucket: str, key: str, *, content_type: str, max_bytes: int, expires_in: int
+    ) -> UploadForm: ...
+
+    def read_json(self, pointer: S3Pointer) -> Any: ...
+
+
+class UserKeySecret(Protocol):
+    def value(self) -> str: ...

@@ -1,0 +1,227 @@
+"""Use cases of the ingest service, written against the ports only (no boto3, no environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from ingest.domain.answers import (
+    AlreadyRecorded,
+    AnswerRecord,
+    EarlierAttempt,
+    LandedObject,
+    LosingVersion,
+    NewAttempt,
+    Status,
+    answer_of,
+    decide_upload,
+    mark_published,
+    project,
+    video_uploaded_event,
+)
+from ingest.domain.errors import (
+    AnswerExistsError,
+    AnswerNotFoundError,
+    ConcurrentUpdateError,
+    UnversionedObjectError,
+)
+from ingest.domain.identity import Caller, require_group, verified_email
+from ingest.domain.keys import (
+    VIDEO_CONTENT_TYPE,
+    AnswerKey,
+    parse_video_key,
+    project_step,
+    user_key_for,
+    validate_step_ref,
+)
+from ingest.domain.ports import AnswerRepository, MediaStore, StoredAnswer, UserKeySecret
+from ingest.domain.views import (
+    AnswerPage,
+    AnswerView,
+    PresignedUpload,
+    answer_summary,
+    answer_view,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    transcript_text,
+)
+from vidsense_shared.bus import EventPublisher
+from vidsense_shared.events import DomainEvent
+
+Clock = Callable[[], datetime]
+# Conditional writes that lose a race re-read and decide again; a few rounds settle any real contention.
+MAX_WRITE_ROUNDS = 8
+
+
+def _write(
+    repo: AnswerRepository,
+    answer_id: str,
+    change: Callable[[AnswerRecord | None], AnswerRecord | None],
+) -> AnswerRecord | None:
+    """Read, compute, conditionally write; returns the written record or None when nothing changed."""
+    for _ in range(MAX_WRITE_ROUNDS):
+        stored = repo.get(answer_id)
+        new = change(stored.record if stored else None)
+        if new is None:
+            return None
+        try:
+            repo.save(new, stored.revision if stored else None)
+        except ConcurrentUpdateError:
+            continue
+        return new
+    raise ConcurrentUpdateError(f"{answer_id} kept changing during {MAX_WRITE_ROUNDS} write rounds")
+
+
+@dataclass
+class AnswerApi:
+    repo: AnswerRepository
+    media: MediaStore
+    secret: UserKeySecret
+    media_bucket: str
+    max_upload_bytes: int
+    expires_in: int
+    reviewer_group: str
+
+    def _own_answer_key(self, caller: Caller, project: str, step: str) -> AnswerKey:
+        validate_step_ref(project, step)
+        email = verified_email(caller)
+        return AnswerKey(project, step, user_key_for(self.secret.value(), email))
+
+    def presign(self, caller: Caller, project: str, step: str) -> PresignedUpload:
+        answer = self._own_answer_key(caller, project, step)
+        stored = self.repo.get(answer.answer_id)
+        if stored is not None and stored.record.status is not Status.FAILED:
+            raise AnswerExistsError(answer.answer_id)
+        # An object with no record yet is an upload whose notification has not been processed: still taken.
+        if stored is None and self.media.exists(self.media_bucket, answer.video_key):
+            raise AnswerExistsError(answer.answer_id)
+        form = self.media.presign_post(
+            self.media_bucket,
+            answer.video_key,
+            content_type=VIDEO_CONTENT_TYPE,
+            max_bytes=self.max_upload_bytes,
+            expires_in=self.expires_in,
+        )
+        return PresignedUpload(key=answer.video_key, expires_in=self.expires_in, upload=form)
+
+    def own_answer(self, caller: Caller, project: str, step: str) -> AnswerView:
+        answer = self._own_answer_key(caller, project, step)
+        stored = self.repo.get(answer.answer_id)
+        if stored is None:
+            raise AnswerNotFoundError(answer.answer_id)
+        record = stored.record
+        text = transcript_text(self.media.read_json(record.transcript)) if record.transcript else None
+        return answer_view(record, text)
+
+    def list_step(self, caller: Caller, project: str, step: str, limit: int | None, cursor: str | None) -> AnswerPage:
+        validate_step_ref(project, step)
+        require_group(caller, self.reviewer_group)
+        page_size = check_limit(limit)
+        ps = project_step(project, step)
+        start = decode_cursor(cursor, ps) if cursor else None
+        records, last_key = self.repo.list_step(ps, page_size, start)
+        return AnswerPage(
+            items=[answer_summary(r) for r in records],
+            next_cursor=encode_cursor(last_key) if last_key else None,
+        )
+
+
+class UploadOutcome(StrEnum):
+    PUBLISHED = "published"
+    ALREADY_PUBLISHED = "already_published"
+    REJECTED = "rejected"
+    LOSING_VERSION_REMOVED = "losing_version_removed"
+    VERSION_GONE = "version_gone"
+    EARLIER_ATTEMPT = "earlier_attempt"
+    UNRECOGNISED_KEY = "unrecognised_key"
+    FOREIGN_BUCKET = "foreign_bucket"
+
+
+@dataclass
+class UploadRecorder:
+    repo: AnswerRepository
+    media: MediaStore
+    publisher: EventPublisher
+    media_bucket: str
+    max_upload_bytes: int
+    clock: Clock
+
+    def handle(self, bucket: str, key: str, version_id: str | None, event_time: datetime) -> UploadOutcome:
+        """Record one landed object version and announce it; ``key`` is already URL-decoded."""
+        if bucket != self.media_bucket:
+            return UploadOutcome.FOREIGN_BUCKET
+        answer = parse_video_key(key)
+        if answer is None:
+            return UploadOutcome.UNRECOGNISED_KEY
+        if not version_id:
+            # Attempts and first-version-wins rest on versions: an unversioned bucket is a deployment fault.
+            raise UnversionedObjectError(f"{bucket}/{key} has no version id: is versioning enabled?")
+        info = self.media.head_version(bucket, key, version_id)
+        if info is None:
+            return UploadOutcome.VERSION_GONE
+        landed = LandedObject(
+            bucket=bucket,
+            answer=answer,
+            version_id=version_id,
+            size_bytes=info.size_bytes,
+            content_type=info.content_type,
+            event_time=event_time,
+        )
+        for _ in range(MAX_WRITE_ROUNDS):
+            stored = self.repo.get(answer.answer_id)
+            decision = decide_upload(
+                stored.record if stored else None, landed, max_bytes=self.max_upload_bytes, now=self.clock()
+            )
+            match decision:
+                case LosingVersion():
+                    self.media.delete_version(bucket, key, version_id)
+                    return UploadOutcome.LOSING_VERSION_REMOVED
+                case EarlierAttempt():
+                    return UploadOutcome.EARLIER_ATTEMPT
+                case AlreadyRecorded(record=record):
+                    return self._publish(record)
+                case NewAttempt(record=record):
+                    if self._save(record, stored):
+                        return self._publish(record)
+        raise ConcurrentUpdateError(f"{answer.answer_id} kept changing for {MAX_WRITE_ROUNDS} write rounds")
+
+    def _save(self, record: AnswerRecord, stored: StoredAnswer | None) -> bool:
+        try:
+            self.repo.save(record, stored.revision if stored else None)
+        except ConcurrentUpdateError:
+            return False
+        return True
+
+    def _publish(self, record: AnswerRecord) -> UploadOutcome:
+        if record.video_event_id is None:
+            return UploadOutcome.REJECTED
+        if not record.needs_publish:
+            return UploadOutcome.ALREADY_PUBLISHED
+        event = video_uploaded_event(record)
+        self.publisher.publish(event)
+        _write(
+            self.repo,
+            record.answer_id,
+            lambda current: mark_published(current, event, now=self.clock()) if current else None,
+        )
+        return UploadOutcome.PUBLISHED
+
+
+@dataclass
+class AnswerProjector:
+    repo: AnswerRepository
+    clock: Clock
+
+    def apply(self, event: DomainEvent) -> bool:
+        """Project one pipeline event; True when the read model changed."""
+        answer_id = answer_of(event).answer_id
+
+        def change(current: AnswerRecord | None) -> AnswerRecord | None:
+            if current is None:
+                raise AnswerNotFoundError(f"no answer {answer_id} for {event.DETAIL_TYPE}")
+            return project(current, event, now=self.clock())
+
+        return _write(self.repo, answer_id, change) is not None

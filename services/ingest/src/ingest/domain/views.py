@@ -1,0 +1,128 @@
+"""What the API returns: the caller's answer, reviewers' step listings, presigned uploads, and paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ingest.domain.answers import AnswerRecord, Status
+from ingest.domain.errors import InvalidParameterError, TranscriptUnavailableError
+from vidsense_shared.events import SentimentLabel, SentimentScore
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 25
+# The by_step GSI's LastEvaluatedKey: table key plus index key, all strings.
+_CURSOR_FIELDS = frozenset({"answer_id", "project_step", "user_key"})
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UploadForm(_View):
+    method: Literal["POST"] = "POST"
+    url: str
+    fields: dict[str, str] = Field(description="Form fields to send before the file field")
+
+
+class PresignedUpload(_View):
+    key: str = Field(description="Object key of the video: {project}/{step}/{user_key}.webm")
+    expires_in: int = Field(le=900, description="Seconds the upload form stays valid")
+    upload: UploadForm
+
+
+class AnswerView(_View):
+    status: Status
+    transcript: str | None = Field(description="Full transcript text, once transcribed")
+    sentiment: SentimentLabel | None
+    sentiment_score: SentimentScore | None
+    error: str | None = Field(description="'<error_code>: <message>' when status is FAILED")
+    updated_at: datetime
+
+
+class AnswerSummary(_View):
+    user_key: str
+    status: Status
+    sentiment: SentimentLabel | None
+    sentiment_score: SentimentScore | None
+    updated_at: datetime
+    attempt: int
+
+
+class AnswerPage(_View):
+    items: list[AnswerSummary]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class ErrorBody(_View):
+    message: str
+
+
+def answer_view(record: AnswerRecord, transcript_text: str | None) -> AnswerView:
+    return AnswerView(
+        status=record.status,
+        transcript=transcript_text,
+        sentiment=record.sentiment,
+        sentiment_score=record.sentiment_score,
+        error=record.error,
+        updated_at=record.updated_at,
+    )
+
+
+def answer_summary(record: AnswerRecord) -> AnswerSummary:
+    return AnswerSummary(
+        user_key=record.user_key,
+        status=record.status,
+        sentiment=record.sentiment,
+        sentiment_score=record.sentiment_score,
+        updated_at=record.updated_at,
+        attempt=record.attempt,
+    )
+
+
+def transcript_text(document: Any) -> str:
+    """``results.transcripts[0].transcript`` of an Amazon Transcribe output document."""
+    try:
+        text = document["results"]["transcripts"][0]["transcript"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise TranscriptUnavailableError("the transcript object is not a Transcribe result") from exc
+    if not isinstance(text, str):
+        raise TranscriptUnavailableError("the transcript text is not a string")
+    return text
+
+
+def check_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_PAGE
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidParameterError("limit", f"must be between 1 and {MAX_PAGE}")
+    return limit
+
+
+def encode_cursor(last_key: Mapping[str, str]) -> str:
+    raw = json.dumps(dict(last_key), sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, project_step: str) -> dict[str, str]:
+    """The start key a cursor stands for; only cursors of this step are accepted."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidParameterError("cursor", "is not a cursor this API returned") from exc
+    if (
+        not isinstance(value, dict)
+        or set(value) != _CURSOR_FIELDS
+        or not all(isinstance(v, str) for v in value.values())
+        or value["project_step"] != project_step
+        or value["answer_id"] != f"{project_step}/{value['user_key']}"
+    ):
+        raise InvalidParameterError("cursor", "is not a cursor this API returned for this step")
+    return {str(k): str(v) for k, v in value.items()}

@@ -1,0 +1,198 @@
+"""HTTP API (payload v2) of the ingest service: presigned uploads, the caller's answer, reviewers' listings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.adapters.answers_table import DynamoAnswerRepository
+from ingest.adapters.media import S3MediaStore
+from ingest.adapters.secrets import SsmUserKeySecret
+from ingest.domain.errors import (
+    AnswerExistsError,
+    AnswerNotFoundError,
+    ForbiddenError,
+    InvalidParameterError,
+    TranscriptUnavailableError,
+    UnauthorizedError,
+)
+from ingest.domain.identity import Caller, caller_from_claims
+from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN
+from ingest.domain.services import AnswerApi
+from ingest.domain.views import MAX_PAGE, AnswerPage, AnswerView, ErrorBody, PresignedUpload
+from ingest.settings import ApiSettings
+from vidsense_shared.aws import client
+from vidsense_shared.config import load_settings
+from vidsense_shared.observability import logger, metrics, tracer
+
+ANSWER_EXISTS_BODY = "The resource you requested does already exist"
+# Why each parameter was refused, in words a client developer can act on.
+PARAMETER_RULES = {
+    "project": "must match [A-Za-z0-9_-]{1,64}",
+    "step": "must be 0 or a number from 1 to 999 without leading zeros",
+    "limit": f"must be an integer from 1 to {MAX_PAGE}",
+    "cursor": "is not a cursor this API returned",
+}
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+ProjectParam = Annotated[str, Path(pattern=PROJECT_PATTERN, description="Project identifier")]
+StepParam = Annotated[str, Path(pattern=STEP_PATTERN, description="Step number (0 to 999)")]
+
+
+def _json_error(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+_BAD_REQUEST = _json_error("A parameter is malformed; the message names it")
+_UNAUTHORIZED = _json_error("No usable identity (email claim missing or not verified)")
+
+
+@cache
+def api_service() -> AnswerApi:
+    settings = load_settings(ApiSettings)
+    return AnswerApi(
+        repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")),
+        media=S3MediaStore(client("s3")),
+        secret=SsmUserKeySecret(
+            SSMProvider(boto3_client=client("ssm")),
+            settings.user_key_parameter,
+            settings.user_key_cache_seconds,
+        ),
+        media_bucket=settings.media_bucket,
+        max_upload_bytes=settings.max_upload_bytes,
+        expires_in=settings.presign_expires_seconds,
+        reviewer_group=settings.reviewer_group,
+    )
+
+
+def _caller() -> Caller:
+    return caller_from_claims(app.current_event.request_context.authorizer.jwt_claim)
+
+
+@app.get(
+    "/presignedurl/<project>/<step>",
+    summary="Get a presigned POST form to upload the caller's video answer to a project step",
+    responses={
+        200: {"description": "Upload form", "content": {"application/json": {"model": PresignedUpload}}},
+        400: _BAD_REQUEST,
+        401: _UNAUTHORIZED,
+        403: {
+            "description": "The answer exists and has not failed",
+            "content": {"text/plain": {"schema": {"type": "string", "example": ANSWER_EXISTS_BODY}}},
+        },
+    },
+)
+def presign(project: ProjectParam, step: StepParam) -> PresignedUpload:
+    upload = api_service().presign(_caller(), project, step)
+    logger.info("upload presigned", extra={"project": project, "step": step})
+    metrics.add_metric(name="UploadPresigned", unit="Count", value=1)
+    return upload
+
+
+@app.get(
+    "/answers/<project>/<step>",
+    summary="The caller's own answer to a project step: status, transcript and sentiment",
+    responses={
+        200: {"description": "The answer", "content": {"application/json": {"model": AnswerView}}},
+        400: _BAD_REQUEST,
+        401: _UNAUTHORIZED,
+        404: _json_error("The caller has no answer to this step"),
+        502: _json_error("The transcript object could not be read"),
+    },
+)
+def own_answer(project: ProjectParam, step: StepParam) -> AnswerView:
+    return api_service().own_answer(_caller(), project, step)
+
+
+@app.get(
+    "/projects/<project>/steps/<step>/answers",
+    summary="All answers to a project step, for reviewers (paginated)",
+    responses={
+        200: {"description": "One page of answers", "content": {"application/json": {"model": AnswerPage}}},
+        400: _BAD_REQUEST,
+        401: _json_error("No identity in the request"),
+        403: _json_error("The caller is not a reviewer"),
+    },
+)
+def list_answers(
+    project: ProjectParam,
+    step: StepParam,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page size")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+) -> AnswerPage:
+    return api_service().list_step(_caller(), project, step, limit, cursor)
+
+
+# --- one place that maps errors to HTTP responses ----------------------------------------------------------
+
+
+ErrorMapper = Callable[[Any], Response[Any]]
+# Powertools leaves exception_handler's return untyped; this typed alias keeps mypy --strict meaningful.
+_on_error: Callable[[type[Exception]], Callable[[ErrorMapper], ErrorMapper]] = app.exception_handler
+
+
+def _message(status: HTTPStatus, message: str) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(message=message).model_dump(),
+    )
+
+
+@_on_error(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+    # Powertools answers 422 by default; this API's contract is 400 naming the parameter.
+    errors = exc.errors()
+    location = errors[0].get("loc", ()) if errors else ()
+    name = str(location[-1]) if location else "request"
+    reason = PARAMETER_RULES.get(name, str(errors[0].get("msg", "is not valid")) if errors else "is not valid")
+    return _message(HTTPStatus.BAD_REQUEST, f"invalid {name}: {reason}")
+
+
+@_on_error(InvalidParameterError)
+def _invalid_parameter(exc: InvalidParameterError) -> Response[Any]:
+    return _message(HTTPStatus.BAD_REQUEST, str(exc))
+
+
+@_on_error(UnauthorizedError)
+def _unauthorized(exc: UnauthorizedError) -> Response[Any]:
+    return _message(HTTPStatus.UNAUTHORIZED, str(exc))
+
+
+@_on_error(ForbiddenError)
+def _forbidden(exc: ForbiddenError) -> Response[Any]:
+    return _message(HTTPStatus.FORBIDDEN, str(exc))
+
+
+@_on_error(AnswerExistsError)
+def _answer_exists(exc: AnswerExistsError) -> Response[Any]:
+    return Response(status_code=HTTPStatus.FORBIDDEN, content_type=content_types.TEXT_PLAIN, body=ANSWER_EXISTS_BODY)
+
+
+@_on_error(AnswerNotFoundError)
+def _not_found(exc: AnswerNotFoundError) -> Response[Any]:
+    return _message(HTTPStatus.NOT_FOUND, "no answer to this step yet")
+
+
+@_on_error(TranscriptUnavailableError)
+def _transcript_unavailable(exc: TranscriptUnavailableError) -> Response[Any]:
+    logger.error("transcript unavailable", extra={"reason": str(exc)})
+    return _message(HTTPStatus.BAD_GATEWAY, "the transcript is not available right now")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,49 @@
+"""Pipeline events from the bus -> the answers read model (idempotent, order-independent upserts)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.adapters.answers_table import DynamoAnswerRepository
+from ingest.domain.answers import PROJECTED_DETAIL_TYPES, UnknownEventError
+from ingest.domain.services import AnswerProjector
+from ingest.settings import ProjectorSettings
+from vidsense_shared.aws import client
+from vidsense_shared.config import load_settings
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@cache
+def answer_projector() -> AnswerProjector:
+    settings = load_settings(ProjectorSettings)
+    return AnswerProjector(repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")), clock=utc_now)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail_type = event.get("detail-type")
+    if not isinstance(detail_type, str) or detail_type not in PROJECTED_DETAIL_TYPES:
+        # Raised, not skipped: the failure destination keeps what this function was not built for.
+        raise UnknownEventError(f"projectAnswers does not handle detail-type {detail_type!r}")
+    delivery = parse_delivery(event, EVENTS_BY_DETAIL_TYPE[detail_type])
+    domain_event = delivery.event
+    logger.set_correlation_id(domain_event.metadata.correlation_id)
+    changed = answer_projector().apply(domain_event)
+    logger.info(
+        "event projected" if changed else "event changed nothing",
+        extra={
+            "detail_type": detail_type,
+            "event_id": domain_event.metadata.event_id,
+            "replay_name": delivery.replay_name,
+        },
+    )
+    metrics.add_metric(name="AnswerProjected" if changed else "AnswerProjectionNoop", unit=MetricUnit.Count, value=1)
+    return {"changed": changed}

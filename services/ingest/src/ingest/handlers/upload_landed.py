@@ -1,0 +1,75 @@
+"""S3 Object Created on the media bucket: record the attempt and announce VideoUploaded."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import S3Model
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.adapters.answers_table import DynamoAnswerRepository
+from ingest.adapters.media import S3MediaStore
+from ingest.domain.services import UploadOutcome, UploadRecorder
+from ingest.settings import UploadLandedSettings
+from vidsense_shared.aws import client
+from vidsense_shared.bus import EventBridgePublisher
+from vidsense_shared.config import load_settings
+from vidsense_shared.events import utc_now
+from vidsense_shared.observability import logger, metrics, tracer
+
+OUTCOME_METRICS: dict[UploadOutcome, str] = {
+    UploadOutcome.PUBLISHED: "VideoUploadedPublished",
+    UploadOutcome.ALREADY_PUBLISHED: "DuplicateUploadNotification",
+    UploadOutcome.EARLIER_ATTEMPT: "DuplicateUploadNotification",
+    UploadOutcome.REJECTED: "UploadRejected",
+    UploadOutcome.LOSING_VERSION_REMOVED: "ConcurrentUploadRemoved",
+    UploadOutcome.VERSION_GONE: "UploadVersionGone",
+    UploadOutcome.UNRECOGNISED_KEY: "UnrecognisedUploadKey",
+    UploadOutcome.FOREIGN_BUCKET: "ForeignBucketNotification",
+}
+_WARN = frozenset(
+    {
+        UploadOutcome.REJECTED,
+        UploadOutcome.LOSING_VERSION_REMOVED,
+        UploadOutcome.UNRECOGNISED_KEY,
+        UploadOutcome.FOREIGN_BUCKET,
+    }
+)
+
+
+@cache
+def upload_recorder() -> UploadRecorder:
+    settings = load_settings(UploadLandedSettings)
+    return UploadRecorder(
+        repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")),
+        media=S3MediaStore(client("s3")),
+        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
+        media_bucket=settings.media_bucket,
+        max_upload_bytes=settings.max_upload_bytes,
+        clock=utc_now,
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    notification = parse(event=event, model=S3Model)
+    outcomes: list[str] = []
+    for record in notification.Records:
+        if record.s3.object is None or not record.eventName.startswith("ObjectCreated:"):
+            logger.warning("not an object-created record", extra={"event_name": record.eventName})
+            continue
+        bucket = record.s3.bucket.name
+        key = unquote_plus(record.s3.object.key)  # S3 URL-encodes keys in notifications
+        version_id = record.s3.object.versionId
+        outcome = upload_recorder().handle(bucket, key, version_id, record.eventTime)
+        log = logger.warning if outcome in _WARN else logger.info
+        log(f"upload {outcome}", extra={"bucket": bucket, "key": key, "version_id": version_id})
+        metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
+        outcomes.append(outcome.value)
+    return {"outcomes": outcomes}
