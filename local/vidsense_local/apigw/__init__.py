@@ -1,0 +1,31 @@
+"""Local API Gateway (HTTP API, payload format 2.0, JWT authorizers, CORS) in front of the function runtime."""
+
+from __future__ import annotations
+
+from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
+from vidsense_local.apigw.routes import (
+    CorsConfig,
+    HttpRoute,
+    JwtAuthorizerConfig,
+    RouteMatch,
+    RouteTable,
+    select_route,
+)
+from vidsense_local.apigw.server import ApiHandle, HttpApiApp, start_api
+from vidsense_local.apigw.template import routes_from_template
+
+__all__ = [
+    "ApiHandle",
+    "BadIntegrationResponse",
+    "CorsConfig",
+    "HttpApiApp",
+    "HttpRoute",
+    "JwtAuthorizerConfig",
+    "RouteMatch",
+    "RouteTable",
+    "build_event",
+    "map_result",
+    "routes_from_template",
+    "select_route",
+    "start_api",
+]

@@ -1,0 +1,16 @@
+"""Where the local stack keeps its state (key pair, user-key secret): an ignored folder at the repo root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def state_dir() -> Path:
+    """``.local/`` at the repo root, or ``VIDSENSE_LOCAL_DIR`` (tests use a temporary folder)."""
+    configured = os.environ.get("VIDSENSE_LOCAL_DIR")
+    path = Path(configured) if configured else REPO_ROOT / ".local"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
