@@ -1,0 +1,137 @@
+"""The edge HTTP server: moto's WSGI app and the stand-ins behind one port, dispatched by SigV4 service name."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from vidsense_local.edge import delivery
+from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
+from vidsense_local.runtime import FunctionRuntime
+
+log = logging.getLogger(__name__)
+
+_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+
+
+class StandIn(Protocol):
+    """What the edge needs from a stand-in (``vidsense_local.standins``): a WSGI app with signing names."""
+
+    signing_names: tuple[str, ...]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def signing_service(environ: dict[str, Any]) -> str | None:
+    """The service of the SigV4 credential scope ``<key>/<date>/<region>/<service>/aws4_request``."""
+    scope = None
+    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        scope = match.group(1)
+    else:
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        values = query.get("X-Amz-Credential") or query.get("x-amz-credential")
+        if values:
+            scope = values[0]
+    if not scope:
+        return None  # unsigned: S3 form uploads and the like, which moto infers itself
+    parts = scope.split("/")
+    return parts[3].lower() if len(parts) >= 5 else None
+
+
+class EdgeApp:
+    def __init__(self, runtime: FunctionRuntime | None, standins: Sequence[StandIn]) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.runtime = runtime
+        self.by_service: dict[str, StandIn] = {}
+        for standin in standins:
+            for name in standin.signing_names:
+                self.by_service[name.lower()] = standin
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        service = signing_service(environ)
+        if service is not None and service in self.by_service:
+            answer: Iterable[bytes] = self.by_service[service](environ, start_response)
+            return answer
+        if self.runtime is not None and service in (None, "lambda") and is_invoke(environ):
+            return handle_invoke(self.runtime, environ, start_response)
+        served: Iterable[bytes] = self.moto(environ, start_response)
+        return served
+
+
+class EdgeHandle:
+    def __init__(
+        self,
+        server: BaseWSGIServer,
+        thread: threading.Thread,
+        standins: Sequence[StandIn],
+        hooks_installed: bool,
+    ) -> None:
+        self._server = server
+        self._thread = thread
+        self._standins = list(standins)
+        self._hooks = hooks_installed
+        self._stopped = False
+        self.port: int = server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop accepting requests, stop the stand-ins and remove the moto hooks. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        for standin in self._standins:
+            try:
+                standin.stop()
+            except Exception:
+                log.exception("stopping stand-in %s failed", standin.signing_names)
+        if self._hooks:
+            delivery.uninstall()
+
+
+def start_edge(
+    port: int,
+    runtime: FunctionRuntime | None,
+    standins: Sequence[StandIn],
+    *,
+    host: str = "127.0.0.1",
+    account_id: str = "123456789012",
+    region: str = "us-east-1",
+) -> EdgeHandle:
+    """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts."""
+    app = EdgeApp(runtime, standins)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    hooks = False
+    try:
+        if runtime is not None:
+            delivery.install(runtime, url)
+            hooks = True
+        sink = delivery.event_sink(account_id, region)
+        for standin in standins:
+            setter = getattr(standin, "set_event_sink", None)
+            if callable(setter):
+                setter(sink)
+            standin.start()
+    except BaseException:
+        server.server_close()
+        if hooks:
+            delivery.uninstall()
+        raise
+    thread = threading.Thread(target=server.serve_forever, name=f"edge-{port}", daemon=True)
+    thread.start()
+    return EdgeHandle(server, thread, standins, hooks)

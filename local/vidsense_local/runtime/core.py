@@ -1,0 +1,393 @@
+"""``FunctionRuntime``: invoke the deployed functions locally, synchronously or with Lambda's async semantics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vidsense_local.discovery import apply_skipped, discover
+from vidsense_local.discovery.deployment import aws_client
+from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, function_name_from_arn
+from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
+from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+# The functions run from the repository's source, not the deployed zip (it holds Lambda-platform wheels).
+SOURCE_PATHS = (
+    REPO_ROOT / "shared",
+    REPO_ROOT / "services" / "ingest" / "src",
+    REPO_ROOT / "services" / "transcode" / "src",
+    REPO_ROOT / "services" / "nlp" / "src",
+)
+
+log = logging.getLogger(__name__)
+
+
+def _default_log_sink(function_name: str, line: str) -> None:
+    logging.getLogger(f"vidsense_local.functions.{function_name}").info("%s", line)
+
+
+class FunctionRuntime:
+    """Runs deployed Lambda functions in local worker processes (see the package docstring)."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        *,
+        extra_pythonpath: Iterable[str | Path] = (),
+        python_executable: str | None = None,
+        max_concurrency: int = 4,
+        retry_delays: Sequence[float] = (1.0, 2.0),
+        log_sink: LogSink | None = None,
+        apply_skipped_resources: bool = True,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.account_id = account_id
+        self.pythonpath = [str(p) for p in extra_pythonpath] + [str(p) for p in SOURCE_PATHS]
+        self.python = python_executable or sys.executable
+        self.max_concurrency = max_concurrency
+        # AWS waits about 1 and 2 minutes between async retries; locally seconds keep the same order.
+        self.retry_delays = tuple(retry_delays) or (1.0,)
+        self.log_sink = log_sink or _default_log_sink
+        self._apply_skipped = apply_skipped_resources
+        self._lock = threading.RLock()
+        self._deployment = Deployment()
+        self._pools: dict[str, FunctionPool] = {}
+        self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda-async")
+        self._pending = 0
+        self._pending_cond = threading.Condition()
+        self._timers: set[threading.Timer] = set()
+        self._stopped = False
+
+    # -- discovery -------------------------------------------------------------------------------------
+    def refresh(self) -> Deployment:
+        """Re-read functions and triggers from the local AWS; new configurations get fresh workers."""
+        deployment = discover(self.endpoint_url, self.region, self.account_id)
+        if self._apply_skipped:
+            apply_skipped(deployment, self.endpoint_url, self.region)
+        with self._lock:
+            self._deployment = deployment
+            for name, pool in list(self._pools.items()):
+                if deployment.functions.get(name) != pool.spec:
+                    pool.close()
+                    del self._pools[name]
+        log.info("runtime: %d functions discovered", len(deployment.functions))
+        return deployment
+
+    @property
+    def deployment(self) -> Deployment:
+        return self._deployment
+
+    def functions(self) -> list[FunctionSpec]:
+        return sorted(self._deployment.functions.values(), key=lambda f: f.name)
+
+    def http_routes(self) -> list[HttpRoute]:
+        return list(self._deployment.routes)
+
+    def has_function(self, function_name_or_arn: str) -> bool:
+        return function_name_from_arn(function_name_or_arn) in self._deployment.functions
+
+    def spec(self, function_name_or_arn: str) -> FunctionSpec:
+        name = function_name_from_arn(function_name_or_arn)
+        spec = self._deployment.functions.get(name)
+        if spec is None:
+            # Deployed after the last refresh (e.g. `aws lambda create-function`): look again once.
+            self.refresh()
+            spec = self._deployment.functions.get(name)
+        if spec is None:
+            raise UnknownFunctionError(
+                f"Function not found: arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+            )
+        return spec
+
+    # -- invocation ------------------------------------------------------------------------------------
+    def invoke(
+        self, function_name_or_arn: str, payload: Any = None, invocation_type: str = "RequestResponse"
+    ) -> InvokeResult:
+        """``RequestResponse`` runs now and returns the result; ``Event`` queues (status 202, empty payload)."""
+        if invocation_type == "Event":
+            self.spec(function_name_or_arn)  # unknown functions fail now, as Lambda's Invoke does
+            request_id = self.invoke_async(function_name_or_arn, payload)
+            return InvokeResult(function_name_from_arn(function_name_or_arn), request_id, b"", status_code=202)
+        if invocation_type == "DryRun":
+            self.spec(function_name_or_arn)
+            return InvokeResult(function_name_from_arn(function_name_or_arn), str(uuid.uuid4()), b"", status_code=204)
+        return self.invoke_raw(function_name_or_arn, _encode(payload))
+
+    def invoke_raw(self, function_name_or_arn: str, payload: bytes, request_id: str | None = None) -> InvokeResult:
+        spec = self.spec(function_name_or_arn)
+        request_id = request_id or str(uuid.uuid4())
+        for _ in range(3):
+            pool = self._pool(spec)
+            try:
+                worker = pool.acquire()
+                break
+            except WorkerDied:
+                # The pool was retired by a refresh between lookup and acquire: take the new one.
+                if self._stopped:
+                    raise
+                spec = self.spec(spec.name)
+        else:
+            raise WorkerDied(f"{spec.name}: no execution environment")
+        try:
+            if worker.init_error is not None:
+                return worker.init_failure(request_id)
+            return worker.invoke(request_id, payload, spec.arn)
+        finally:
+            pool.release(worker)
+
+    def _pool(self, spec: FunctionSpec) -> FunctionPool:
+        with self._lock:
+            if self._stopped:
+                raise WorkerDied("runtime stopped")
+            pool = self._pools.get(spec.name)
+            if pool is None:
+                pool = FunctionPool(spec, self._start_worker, self.max_concurrency)
+                self._pools[spec.name] = pool
+            return pool
+
+    def _start_worker(self, spec: FunctionSpec) -> Worker:
+        return Worker(spec, self.worker_environment(spec), self.python, str(REPO_ROOT), self.log_sink)
+
+    def worker_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """The deployed environment plus what Lambda itself sets and the local endpoint/credentials."""
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        env = dict(spec.environment)
+        env.update(
+            {
+                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                "LANG": "C.UTF-8",
+                "TZ": ":UTC",
+                "PYTHONPATH": os.pathsep.join(self.pythonpath),
+                "PYTHONUNBUFFERED": "1",
+                "_HANDLER": spec.handler,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime or 'python3.12'}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                # A developer's own ~/.aws profile must not leak into the functions.
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
+        )
+        # No LAMBDA_TASK_ROOT: Powertools then disables X-Ray tracing, as there is no X-Ray daemon locally.
+        return env
+
+    # -- asynchronous invocation ----------------------------------------------------------------------
+    def invoke_async(self, function_name_or_arn: str, payload: Any = None) -> str:
+        """Queue an ``Event`` invocation; returns its request id. Retries, then destination or DLQ."""
+        request_id = str(uuid.uuid4())
+        with self._pending_cond:
+            self._pending += 1
+        self._submit(function_name_or_arn, _encode(payload), request_id, 1, time.monotonic())
+        return request_id
+
+    def _submit(self, fn: str, payload: bytes, request_id: str, attempt: int, queued_at: float) -> None:
+        try:
+            self._executor.submit(self._run_async, fn, payload, request_id, attempt, queued_at)
+        except RuntimeError:  # executor shut down
+            self._done()
+
+    def _run_async(self, fn: str, payload: bytes, request_id: str, attempt: int, queued_at: float) -> None:
+        try:
+            spec = self.spec(fn)
+        except UnknownFunctionError:
+            log.error("async invoke of unknown function %s dropped", fn)
+            self._done()
+            return
+        except Exception:
+            log.exception("async invoke of %s: discovery failed", fn)
+            self._done()
+            return
+        try:
+            result = self.invoke_raw(fn, payload, request_id)
+        except WorkerDied as exc:
+            if self._stopped:
+                self._done()
+                return
+            err = {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}
+            result = InvokeResult(spec.name, request_id, json.dumps(err).encode(), "Unhandled")
+        retries = spec.maximum_retry_attempts
+        if result.function_error is not None and attempt <= retries and not self._stopped:
+            age = time.monotonic() - queued_at
+            delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
+            if age + delay <= spec.maximum_event_age_seconds:
+                log.info("%s %s failed (attempt %d), retrying in %.1fs", spec.name, request_id, attempt, delay)
+                timer = threading.Timer(delay, self._retry, (fn, payload, request_id, attempt + 1, queued_at))
+                timer.daemon = True
+                with self._lock:
+                    self._timers.add(timer)
+                timer.start()
+                return
+        try:
+            self._settle(spec, payload, result, attempt)
+        except Exception:
+            log.exception("%s %s: could not deliver the invocation record", spec.name, request_id)
+        finally:
+            self._done()
+
+    def _retry(self, fn: str, payload: bytes, request_id: str, attempt: int, queued_at: float) -> None:
+        with self._lock:
+            self._timers.difference_update({t for t in self._timers if not t.is_alive()})
+        if self._stopped:
+            self._done()
+            return
+        self._submit(fn, payload, request_id, attempt, queued_at)
+
+    def _settle(self, spec: FunctionSpec, payload: bytes, result: InvokeResult, attempts: int) -> None:
+        failed = result.function_error is not None
+        destination = spec.on_failure_destination if failed else spec.on_success_destination
+        if destination:
+            self._send_to_destination(destination, _destination_record(spec, payload, result, attempts), failed)
+        elif failed and spec.dead_letter_target:
+            self._send_to_dlq(spec.dead_letter_target, payload, result)
+        elif failed:
+            log.warning(
+                "%s %s failed after %d attempts; no destination or DLQ, event dropped",
+                spec.name,
+                result.request_id,
+                attempts,
+            )
+
+    def _send_to_destination(self, arn: str, record: dict[str, Any], failed: bool) -> None:
+        body = json.dumps(record)
+        service = arn.split(":")[2]
+        if service == "sqs":
+            sqs = aws_client("sqs", self.endpoint_url, self.region)
+            sqs.send_message(QueueUrl=self._queue_url(arn), MessageBody=body)
+        elif service == "sns":
+            aws_client("sns", self.endpoint_url, self.region).publish(TopicArn=arn, Message=body)
+        elif service == "lambda":
+            self.invoke_async(arn, record)
+        elif service == "events":
+            outcome = "Failure" if failed else "Success"
+            aws_client("events", self.endpoint_url, self.region).put_events(
+                Entries=[
+                    {
+                        "Source": "lambda",
+                        "DetailType": f"Lambda Function Invocation Result - {outcome}",
+                        "Detail": body,
+                        "EventBusName": arn,
+                        "Resources": [record["requestContext"]["functionArn"]],
+                    }
+                ]
+            )
+        else:
+            log.error("unsupported destination %s", arn)
+
+    def _send_to_dlq(self, arn: str, payload: bytes, result: InvokeResult) -> None:
+        error = result.json() or {}
+        message = str(error.get("errorMessage", ""))[:1024]
+        if arn.split(":")[2] == "sqs":
+            aws_client("sqs", self.endpoint_url, self.region).send_message(
+                QueueUrl=self._queue_url(arn),
+                MessageBody=payload.decode("utf-8"),
+                MessageAttributes={
+                    "RequestID": {"DataType": "String", "StringValue": result.request_id},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": message or "error"},
+                },
+            )
+        else:
+            aws_client("sns", self.endpoint_url, self.region).publish(
+                TopicArn=arn,
+                Message=payload.decode("utf-8"),
+                MessageAttributes={
+                    "RequestID": {"DataType": "String", "StringValue": result.request_id},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": message or "error"},
+                },
+            )
+
+    def _queue_url(self, arn: str) -> str:
+        parts = arn.split(":")
+        sqs = aws_client("sqs", self.endpoint_url, self.region)
+        url: str = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+        return url
+
+    def _done(self) -> None:
+        with self._pending_cond:
+            self._pending -= 1
+            self._pending_cond.notify_all()
+
+    def pending(self) -> int:
+        with self._pending_cond:
+            return self._pending
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once no asynchronous invocation is queued, running or waiting for a retry."""
+        deadline = time.monotonic() + timeout
+        with self._pending_cond:
+            while self._pending > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._pending_cond.wait(remaining)
+        return True
+
+    def worker_pids(self) -> dict[str, list[int]]:
+        with self._lock:
+            return {name: pool.pids() for name, pool in self._pools.items()}
+
+    def stop(self) -> None:
+        """Stop retries, queued invocations and every worker process."""
+        with self._lock:
+            self._stopped = True
+            timers, self._timers = self._timers, set()
+            pools, self._pools = list(self._pools.values()), {}
+        for timer in timers:
+            timer.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for pool in pools:
+            pool.close()
+
+
+def _encode(payload: Any) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    return json.dumps({} if payload is None else payload).encode()
+
+
+def _destination_record(spec: FunctionSpec, payload: bytes, result: InvokeResult, attempts: int) -> dict[str, Any]:
+    """Lambda's invocation record for destinations (``requestContext``/``responseContext``/payloads)."""
+    failed = result.function_error is not None
+    try:
+        request_payload: Any = json.loads(payload)
+    except ValueError:
+        request_payload = payload.decode("utf-8", "replace")
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if failed:
+        response_context["functionError"] = result.function_error
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": result.request_id,
+            "functionArn": f"{spec.arn}:$LATEST",
+            "condition": "RetriesExhausted" if failed else "Success",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": request_payload,
+        "responseContext": response_context,
+        "responsePayload": result.json() if result.payload else None,
+    }
