@@ -9,7 +9,7 @@ STAGE ?= dev
 # The Lambda runtime is Python 3.12: prefer a 3.12 interpreter for the venv (pyenv ships one here).
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -1 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || command -v python3)
 
-.PHONY: help setup venv lint typecheck unit test test-heavy schemas openapi clean
+.PHONY: help setup venv lint typecheck unit test test-heavy schemas openapi clean up demo bench-local
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,15 @@ test: setup lint typecheck ## ruff, mypy and the whole pytest suite (what CI run
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
 	$(VENV)/bin/pytest -q -m heavy
+
+up: venv ## run the local stack in the foreground: AWS endpoint :4566, HTTP API :3000 (Ctrl-C stops it)
+	$(PY) -m vidsense_local.stack
+
+demo: venv ## one answer through the whole local pipeline (uses a running `make up`, or starts one)
+	$(PY) -m vidsense_local.demo
+
+bench-local: venv ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
+	$(PY) -m vidsense_local.bench
 
 clean: ## remove build output
 	rm -rf services/*/.serverless .pytest_cache .mypy_cache .ruff_cache
