@@ -1,0 +1,164 @@
+"""``vidsense replay|replays|dlq|status``: argument parsing and output; the work is in the sibling modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import boto3
+
+from ingest.domain.errors import InvalidParameterError
+from vidsense_local.ops import dlq, replay, status
+from vidsense_local.ops.timeparse import TimeFormatError, parse_time
+from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ClientFactory = Callable[[str], Any]
+
+
+def _client(service: str) -> Any:
+    session: Any = boto3.session.Session()
+    return session.client(service)
+
+
+def _resource(service: str) -> Any:
+    session: Any = boto3.session.Session()
+    return session.resource(service)
+
+
+def register(subparsers: Any) -> None:
+    rp = subparsers.add_parser("replay", help="replay the stage's bus archive to selected rules")
+    rp.add_argument("--stage", required=True)
+    rp.add_argument("--from", dest="start", required=True, help="ISO 8601 with a zone, or relative like -2h")
+    rp.add_argument("--to", dest="end", default="now", help="ISO 8601 with a zone, relative, or now (default)")
+    rp.add_argument("--consumer", action="append", choices=replay.SERVICES, default=[])
+    rp.add_argument("--event", action="append", default=[], metavar="DETAIL_TYPE")
+    rp.add_argument("--name", help="replay name (default: vidsense-<stage>-<time>)")
+    rp.add_argument("--wait", action="store_true", help="follow the replay until it ends")
+    rp.set_defaults(run=run_replay)
+
+    rl = subparsers.add_parser("replays", help="list the stage's replays and their states")
+    rl.add_argument("--stage", required=True)
+    rl.set_defaults(run=run_replays)
+
+    dq = subparsers.add_parser("dlq", help="inspect and redrive dead-letter queues")
+    dq.add_argument("action", choices=["list", "show", "redrive"])
+    dq.add_argument("--stage", required=True)
+    dq.add_argument("--service", choices=replay.SERVICES)
+    dq.add_argument("--queue", help="one queue name (show/redrive); default: every matching queue")
+    dq.add_argument("--max", type=int, default=100, help="messages at most (default 100)")
+    dq.set_defaults(run=run_dlq)
+
+    st = subparsers.add_parser("status", help="an answer's state and event trail")
+    st.add_argument("--stage", required=True)
+    st.add_argument("project")
+    st.add_argument("step")
+    st.add_argument("email")
+    st.add_argument("--user-key-parameter", help="SSM name of the user-key secret (default /vidsense/<stage>/...)")
+    st.set_defaults(run=run_status)
+
+
+def run_replay(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+    now = datetime.now(UTC)
+    try:
+        start, end = parse_time(args.start, now=now), parse_time(args.end, now=now)
+    except TimeFormatError as exc:
+        print(f"vidsense replay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    unknown = [e for e in args.event if e not in EVENTS_BY_DETAIL_TYPE]
+    if unknown:
+        known = ", ".join(sorted(EVENTS_BY_DETAIL_TYPE))
+        print(f"vidsense replay: unknown --event {', '.join(unknown)} (known: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    events = client("events")
+    request = replay.ReplayRequest(
+        stage=args.stage,
+        start=start,
+        end=end,
+        consumers=tuple(args.consumer),
+        detail_types=tuple(args.event),
+        name=args.name,
+    )
+    try:
+        name, rules = replay.start_replay(events, request, now=now)
+    except replay.ReplayError as exc:
+        print(f"vidsense replay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"started replay {name} of {start.isoformat()} .. {end.isoformat()} to {len(rules)} rule(s)", file=out)
+    if not args.wait:
+        return EXIT_OK
+    description = replay.wait_for_replay(events, name, out=out)
+    print(replay.summary(description, rules), file=out)
+    return EXIT_OK if description["State"] == "COMPLETED" else EXIT_FAILED
+
+
+def run_replays(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+    rows = replay.list_replays(client("events"), args.stage)
+    if not rows:
+        print("no replays", file=out)
+    for row in rows:
+        print(
+            f"{row['ReplayName']:<40} {row['State']:<10} "
+            f"{replay._as_datetime(row.get('EventStartTime'))} .. {replay._as_datetime(row.get('EventEndTime'))}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def run_dlq(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+    sqs = client("sqs")
+    queues = [q for q in dlq.list_queues(sqs, args.stage, args.service) if not args.queue or q.name == args.queue]
+    if args.queue and not queues:
+        print(f"vidsense dlq: no dead-letter queue named {args.queue} in stage {args.stage}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "list":
+        for q in queues:
+            print(f"{q.name:<60} visible={q.visible:<5} in_flight={q.in_flight}", file=out)
+        return EXIT_OK
+    if args.action == "show":
+        for q in queues:
+            for message in dlq.peek(sqs, q, args.max):
+                print(f"--- {q.name} {message['MessageId']}", file=out)
+                for name, value in sorted(message.get("MessageAttributes", {}).items()):
+                    print(f"  {name}: {value.get('StringValue')}", file=out)
+                print(f"  {message['Body'][:2000]}", file=out)
+        return EXIT_OK
+    lambda_client, sns = client("lambda"), client("sns")
+    failed = 0
+    for q in queues:
+        outcome, errors = dlq.redrive_queue(sqs, lambda_client, sns, q, max_messages=args.max)
+        print(f"{q.name}: redriven {outcome.redriven}, failed {outcome.failed}", file=out)
+        for error in errors:
+            print(f"  {error}", file=out)
+        failed += outcome.failed
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_status(
+    args: argparse.Namespace,
+    *,
+    out: TextIO = sys.stdout,
+    client: ClientFactory = _client,
+    resource: ClientFactory = _resource,
+) -> int:
+    try:
+        answer = status.read_status(
+            client("ssm"),
+            resource("dynamodb"),
+            stage=args.stage,
+            project=args.project,
+            step=args.step,
+            email=args.email,
+            parameter=args.user_key_parameter,
+        )
+    except status.AnswerNotFoundError as exc:
+        print(str(exc), file=out)
+        return EXIT_FAILED
+    except InvalidParameterError as exc:
+        print(f"vidsense status: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(status.render(answer), file=out)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Narrow, documented patches that make moto behave as AWS does where vidsense depends on it."""

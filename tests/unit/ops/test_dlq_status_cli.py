@@ -1,0 +1,186 @@
+"""vidsense dlq list|show|redrive and vidsense status."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ingest.domain.keys import user_key_for
+from vidsense_local.ops import commands
+
+REGION = "us-east-1"
+STAGE = "t2"
+FN = f"arn:aws:lambda:{REGION}:123456789012:function:vidsense-nlp-{STAGE}-analyzeSentiment"
+
+
+class FakeLambda:
+    """Records invocations; fails for payloads marked {"fail": true}."""
+
+    def __init__(self, functions=()):
+        self.calls = []
+        self._functions = list(functions)
+
+    def invoke(self, FunctionName, InvocationType, Payload):
+        payload = json.loads(Payload)
+        self.calls.append((FunctionName, payload))
+        if payload.get("fail"):
+            return {"FunctionError": "Unhandled", "Payload": io.BytesIO(b'{"errorMessage": "still broken"}')}
+        return {"StatusCode": 200, "Payload": io.BytesIO(b"null")}
+
+    def get_paginator(self, _):
+        functions = self._functions
+
+        class P:
+            def paginate(self):
+                return [{"Functions": functions}]
+
+        return P()
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+def _queue(name):
+    sqs = boto3.client("sqs", REGION)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return sqs, url
+
+
+def _args(action, **kw):
+    return argparse.Namespace(action=action, stage=STAGE, service=kw.get("service"), queue=kw.get("queue"), max=100)
+
+
+def _client_factory(fake_lambda):
+    def factory(service):
+        return fake_lambda if service == "lambda" else boto3.client(service, REGION)
+
+    return factory
+
+
+def test_redrive_destination_records_to_their_function_and_keep_failures(aws):
+    # Given an on-failure destination queue holding two records, one of which will fail again
+    sqs, url = _queue(f"vidsense-{STAGE}-nlp-analyzeSentiment-dlq")
+    _queue(f"vidsense-{STAGE}-nlp-work-queue")  # not a dead-letter queue: ignored
+    for payload in ({"detail-type": "TranscriptReady", "n": 1}, {"fail": True}):
+        record = {
+            "version": "1.0",
+            "requestContext": {"requestId": "r", "functionArn": FN + ":$LATEST", "condition": "RetriesExhausted"},
+            "requestPayload": payload,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        }
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    fake = FakeLambda()
+
+    listing = io.StringIO()
+    assert commands.run_dlq(_args("list"), out=listing, client=_client_factory(fake)) == 0
+    assert "analyzeSentiment-dlq" in listing.getvalue() and "work-queue" not in listing.getvalue()
+    shown = io.StringIO()
+    assert commands.run_dlq(_args("show"), out=shown, client=_client_factory(fake)) == 0
+    assert "RetriesExhausted" in shown.getvalue()
+
+    # When redriving
+    out = io.StringIO()
+    code = commands.run_dlq(_args("redrive", service="nlp"), out=out, client=_client_factory(fake))
+
+    # Then each payload went to the function without its qualifier, the success left the queue, the failure stayed
+    assert code == 1
+    assert [c[0] for c in fake.calls] == [FN, FN]
+    assert {json.dumps(c[1], sort_keys=True) for c in fake.calls} == {
+        json.dumps({"detail-type": "TranscriptReady", "n": 1}, sort_keys=True),
+        json.dumps({"fail": True}, sort_keys=True),
+    }
+    assert "redriven 1, failed 1" in out.getvalue() and "still broken" in out.getvalue()
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["requestPayload"] for m in left] == [{"fail": True}]
+
+
+def test_redrive_eventbridge_target_dlq_and_function_dlq(aws):
+    sqs, url = _queue(f"vidsense-{STAGE}-transcode-rules-dlq")
+    event = {"detail-type": "VideoUploaded", "detail": {"x": 1}}
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(event),
+        MessageAttributes={"TARGET_ARN": {"DataType": "String", "StringValue": FN}},
+    )
+    sqs2, url2 = _queue(f"vidsense-{STAGE}-ingest-upload-dlq")
+    arn2 = sqs2.get_queue_attributes(QueueUrl=url2, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs2.send_message(QueueUrl=url2, MessageBody=json.dumps({"Records": [{"s3": {}}]}))
+    upload_fn = FN.replace("nlp", "ingest").replace("analyzeSentiment", "uploadLanded")
+    fake = FakeLambda(functions=[{"FunctionArn": upload_fn, "DeadLetterConfig": {"TargetArn": arn2}}])
+
+    assert commands.run_dlq(_args("redrive"), out=io.StringIO(), client=_client_factory(fake)) == 0
+    assert (FN, event) in fake.calls
+    assert (upload_fn, {"Records": [{"s3": {}}]}) in fake.calls
+
+
+def test_redrive_unknown_destination_keeps_the_message(aws):
+    sqs, url = _queue(f"vidsense-{STAGE}-nlp-orphan-dlq")
+    sqs.send_message(QueueUrl=url, MessageBody="not json")
+    out = io.StringIO()
+    assert commands.run_dlq(_args("redrive"), out=out, client=_client_factory(FakeLambda())) == 1
+    assert "destination unknown" in out.getvalue()
+    assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
+
+
+def test_dlq_unknown_queue_is_a_usage_error(aws):
+    args = _args("show", queue="nope")
+    assert commands.run_dlq(args, out=io.StringIO(), client=_client_factory(FakeLambda())) == 2
+
+
+def test_status_prints_state_and_ordered_trail(aws):
+    ssm = boto3.client("ssm", REGION)
+    ssm.put_parameter(Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString")
+    ddb = boto3.resource("dynamodb", REGION)
+    table = ddb.create_table(
+        TableName=f"vidsense-{STAGE}-answers",
+        KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    user_key = user_key_for("s3cret", "Ada@Example.com ")
+    table.put_item(
+        Item={
+            "answer_id": f"demo/1/{user_key}",
+            "status": "ANALYZED",
+            "attempt": 1,
+            "sentiment": "POSITIVE",
+            "updated_at": "2026-11-29T10:00:09Z",
+            "trail": [
+                {
+                    "detail_type": "SentimentDetected",
+                    "event_id": "e3",
+                    "occurred_at": "2026-11-29T10:00:09Z",
+                    "attempt": 1,
+                },
+                {"detail_type": "VideoUploaded", "event_id": "e1", "occurred_at": "2026-11-29T10:00:01Z", "attempt": 1},
+            ],
+        }
+    )
+    args = argparse.Namespace(stage=STAGE, project="demo", step="1", email="ada@example.com", user_key_parameter=None)
+    out = io.StringIO()
+    factory = lambda s: boto3.client(s, REGION)  # noqa: E731
+    assert commands.run_status(args, out=out, client=factory, resource=lambda s: boto3.resource(s, REGION)) == 0
+    text = out.getvalue()
+    assert "ANALYZED" in text and "POSITIVE" in text
+    assert text.index("VideoUploaded") < text.index("SentimentDetected")
+
+    missing = argparse.Namespace(
+        stage=STAGE, project="demo", step="2", email="ada@example.com", user_key_parameter=None
+    )
+    assert (
+        commands.run_status(missing, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION))
+        == 1
+    )
+    bad = argparse.Namespace(stage=STAGE, project="../x", step="1", email="a@b.c", user_key_parameter=None)
+    assert (
+        commands.run_status(bad, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION)) == 2
+    )
