@@ -1,0 +1,239 @@
+"""``make demo``: one video answer through the whole local pipeline, as a browser and a person would see it.
+
+Uses a running ``make up`` stack when its ports answer, otherwise starts one for the run and stops it after.
+Each run uses a fresh email, so the answer is new every time and the demo passes on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+import requests
+
+from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
+from vidsense_local.auth.state import REPO_ROOT, state_dir
+from vidsense_local.stack import STATE_FILE, LocalStack, StackConfig, aws_environment, port_in_use
+
+SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
+FINAL_STATUSES = frozenset({"ANALYZED", "NO_SPEECH", "FAILED"})
+BROWSER_ORIGIN = "http://localhost:5173"
+ANSWERS_TABLE = "vidsense-local-answers"
+
+
+@dataclass(frozen=True)
+class StackEndpoints:
+    api_url: str
+    aws_url: str
+    issuer: str
+    audience: str
+
+
+def endpoints_from_env() -> StackEndpoints:
+    api_port = int(os.environ.get("VIDSENSE_API_PORT") or 3000)
+    aws_port = int(os.environ.get("VIDSENSE_AWS_PORT") or 4566)
+    issuer, audience = default_issuer(), DEFAULT_AUDIENCE
+    # The running stack records the issuer and audience its deployed authorizer trusts.
+    state_path = state_dir() / STATE_FILE
+    if state_path.exists():
+        state = json.loads(state_path.read_text())
+        issuer = state.get("issuer") or issuer
+        audience = state.get("audience") or audience
+    return StackEndpoints(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", issuer, audience)
+
+
+def stack_is_running(endpoints: StackEndpoints) -> bool:
+    try:
+        response = requests.get(f"{endpoints.api_url}/.well-known/jwks.json", timeout=2)
+    except requests.RequestException:
+        return False
+    return response.status_code == 200 and "keys" in response.json()
+
+
+@contextmanager
+def running_stack(say: Any = print) -> Iterator[StackEndpoints]:
+    """A stack to talk to: the running one, or one started in this process for the duration."""
+    endpoints = endpoints_from_env()
+    if stack_is_running(endpoints):
+        say(f"using the running stack at {endpoints.api_url} and {endpoints.aws_url}")
+        yield endpoints
+        return
+    config = StackConfig.from_env()
+    for port in (config.api_port, config.aws_port):
+        if port_in_use(port):
+            raise RuntimeError(f"port {port} is taken by something that is not a vidsense stack")
+    say("no running stack: starting one for this run (stopped at the end)...")
+    with LocalStack(config, out=say) as stack:
+        say(f"stack ready in {stack.timings['total']:.1f} s")
+        yield endpoints_from_env()
+
+
+class ApiClient:
+    """What a browser does against the HTTP API, with a bearer token."""
+
+    def __init__(self, endpoints: StackEndpoints, email: str, groups: list[str] | None = None) -> None:
+        self.endpoints = endpoints
+        self.email = email
+        key = load_or_create_key()
+        self.token = issue_token(
+            key, email, groups=groups, issuer=endpoints.issuer, audience=endpoints.audience, expires_in=3600
+        )
+        self.session = requests.Session()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Origin": BROWSER_ORIGIN, "Accept": "application/json"}
+
+    def preflight(self, path: str) -> requests.Response:
+        return self.session.options(
+            self.endpoints.api_url + path,
+            headers={
+                "Origin": BROWSER_ORIGIN,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+            timeout=10,
+        )
+
+    def get(self, path: str) -> requests.Response:
+        return self.session.get(self.endpoints.api_url + path, headers=self._headers(), timeout=30)
+
+    def presign(self, project: str, step: str) -> requests.Response:
+        return self.get(f"/presignedurl/{project}/{step}")
+
+    def upload(self, presigned: dict[str, Any], video: bytes, filename: str = "answer.webm") -> requests.Response:
+        upload = presigned["upload"]
+        if upload["method"] == "POST":
+            return requests.post(
+                upload["url"], data=upload["fields"], files={"file": (filename, video, "video/webm")}, timeout=60
+            )
+        return requests.put(upload["url"], data=video, headers=upload.get("headers", {}), timeout=60)
+
+    def wait_final(self, project: str, step: str, timeout: float = 180.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            response = self.get(f"/answers/{project}/{step}")
+            if response.status_code == 200:
+                last = response.json()
+                if last.get("status") in FINAL_STATUSES:
+                    return last
+            elif response.status_code != 404:
+                raise RuntimeError(f"GET /answers/{project}/{step}: {response.status_code} {response.text}")
+            time.sleep(0.1)
+        raise TimeoutError(f"answer {project}/{step} not final after {timeout:.0f} s (last: {last})")
+
+
+def answer_item(endpoints: StackEndpoints, answer_id: str) -> dict[str, Any]:
+    """The read-model item, straight from the answers table at the local AWS endpoint."""
+    env = aws_environment(endpoints.aws_url)
+    dynamodb: Any = boto3.resource(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    item: dict[str, Any] = dynamodb.Table(ANSWERS_TABLE).get_item(Key={"answer_id": answer_id}).get("Item", {})
+    return item
+
+
+def trail_of(item: dict[str, Any]) -> list[dict[str, Any]]:
+    trail = item.get("trail") or {}
+    entries = list(trail.values()) if isinstance(trail, dict) else list(trail)
+    return sorted(entries, key=lambda e: str(e.get("occurred_at", "")))
+
+
+def answer_id_from_key(key: str) -> str:
+    return key.removesuffix(".webm")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def run_demo(endpoints: StackEndpoints, say: Any = print, sample: Path = SAMPLE) -> bool:
+    project, step = "demo", "1"
+    email = f"demo-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}@example.com"
+    client = ApiClient(endpoints, email)
+    say(f"\n1. a person ({email}) signs in: token from the local issuer {endpoints.issuer}")
+
+    preflight = client.preflight(f"/presignedurl/{project}/{step}")
+    say(f"2. the browser asks for an upload: preflight OPTIONS -> {preflight.status_code}, ", end="")
+    response = client.presign(project, step)
+    say(f"GET /presignedurl/{project}/{step} -> {response.status_code}")
+    if response.status_code != 200:
+        say(f"   unexpected answer: {response.text}")
+        return False
+    presigned = response.json()
+    say(f"   key {presigned['key']} ({presigned['upload']['method']} form, expires in {presigned['expires_in']} s)")
+
+    video = sample.read_bytes()
+    uploaded_at = time.time()
+    upload = client.upload(presigned, video)
+    say(f"3. upload {sample.name} ({len(video) / 1024:.0f} KiB) -> {upload.status_code}")
+    if upload.status_code >= 300:
+        say(f"   upload refused: {upload.text[:500]}")
+        return False
+
+    say("4. waiting for the pipeline (transcode -> speech to text -> sentiment)...")
+    answer = client.wait_final(project, step)
+    elapsed = time.time() - uploaded_at
+    say(f"   status {answer['status']} after {elapsed:.1f} s")
+    if answer["status"] != "ANALYZED":
+        say(f"   error: {answer.get('error')}")
+        return False
+    say(f'\n   transcript: "{answer["transcript"]}"')
+    scores = answer.get("sentiment_score") or {}
+    rendered = ", ".join(f"{name} {value:.2f}" for name, value in scores.items())
+    say(f"   sentiment:  {answer['sentiment']} ({rendered})")
+
+    item = answer_item(endpoints, answer_id_from_key(presigned["key"]))
+    trail = trail_of(item)
+    say(f"\n5. event trail of the answer (answers table {ANSWERS_TABLE}, time since the upload):")
+    for entry in trail:
+        offset = _time(str(entry["occurred_at"])).timestamp() - uploaded_at
+        say(f"   +{offset:6.2f} s  {entry['detail_type']:<22} attempt {entry.get('attempt')}  {entry['event_id']}")
+
+    again = client.presign(project, step)
+    say(f"\n6. the same person asks to upload again: GET /presignedurl/{project}/{step} -> {again.status_code}")
+    say(f"   {again.headers.get('Content-Type')}: {again.text}")
+    return again.status_code == 403 and bool(trail)
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM (from make) unwinds like Ctrl-C, so a stack started for the run is stopped, not orphaned.
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    def say(text: str, end: str = "\n") -> None:
+        print(text, end=end, flush=True)
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+    try:
+        with running_stack(say) as endpoints:
+            ok = run_demo(endpoints, say)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    print("\ndemo passed" if ok else "\ndemo FAILED", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

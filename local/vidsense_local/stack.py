@@ -1,0 +1,361 @@
+"""Orchestration of the embedded local stack (``make up``).
+
+Order: local AWS endpoint (moto + stand-ins + function runtime) -> SSM user-key secret -> ``serverless deploy
+--stage local`` against that endpoint -> runtime discovers what was deployed -> HTTP API. Runs in the foreground
+until SIGINT/SIGTERM (a terminal and make may both deliver one) and then stops everything it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+
+from vidsense_local.apigw import ApiHandle, HttpApiApp, RouteTable, start_api
+from vidsense_local.apigw.runtime_routes import route_table
+from vidsense_local.auth import load_or_create_key
+from vidsense_local.auth.state import REPO_ROOT, state_dir
+
+LOG = logging.getLogger("vidsense_local.stack")
+
+STAGE = "local"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+USER_KEY_PARAMETER = f"/vidsense/{STAGE}/user-key-secret"
+READY_LINE = "vidsense local stack ready"
+STATE_FILE = "stack.json"
+# The deployment engineer's entry point (docs/deploy.md); VIDSENSE_DEPLOY_CMD overrides it.
+DEFAULT_DEPLOY_CMD = "node_modules/.bin/serverless deploy --stage local"
+
+
+class Interrupted(Exception):
+    """A stop was requested while the stack was starting."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _port_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    port = int(value)
+    return port if port > 0 else free_port()
+
+
+@dataclass
+class StackConfig:
+    api_port: int = 3000
+    aws_port: int = 4566
+    region: str = REGION
+    account_id: str = ACCOUNT_ID
+    deploy_command: Sequence[str] = field(default_factory=lambda: shlex.split(DEFAULT_DEPLOY_CMD))
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            api_port=_port_from_env("VIDSENSE_API_PORT", 3000),
+            aws_port=_port_from_env("VIDSENSE_AWS_PORT", 4566),
+            deploy_command=shlex.split(os.environ.get("VIDSENSE_DEPLOY_CMD", DEFAULT_DEPLOY_CMD)),
+        )
+
+
+def aws_environment(endpoint_url: str, region: str = REGION) -> dict[str, str]:
+    """What points boto3, the AWS CLI and osls at the local endpoint (fake credentials; nothing else)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+def user_key_secret(directory: Path) -> str:
+    """The per-stage HMAC key for user keys, kept so the same email maps to the same key after a restart."""
+    path = directory / "user-key-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class LocalStack:
+    """Everything ``make up`` runs, startable in-process (tests, demo, benchmark) or in the foreground."""
+
+    def __init__(self, config: StackConfig, *, out: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self._out = out or (lambda line: print(line, flush=True))
+        self._stop_requested = threading.Event()
+        self._deploy_proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.runtime: Any = None
+        self.edge: Any = None
+        self.api: ApiHandle | None = None
+        self.timings: dict[str, float] = {}
+        self.aws_url = f"http://127.0.0.1:{config.aws_port}"
+        self.api_url = f"http://127.0.0.1:{config.api_port}"
+        self.routes = RouteTable()
+
+    # -- start -------------------------------------------------------------------------------------------
+    def _phase(self, name: str, started: float) -> None:
+        self.timings[name] = time.monotonic() - started
+        if self._stop_requested.is_set():
+            raise Interrupted(name)
+
+    def start(self) -> None:
+        """Start every part; raises ``Interrupted`` if ``request_stop`` came first (call ``stop`` either way)."""
+        # Heavy imports (moto, the engines) only when a stack really starts.
+        from vidsense_local.edge import start_edge  # noqa: PLC0415
+        from vidsense_local.runtime import FunctionRuntime  # noqa: PLC0415
+        from vidsense_local.standins import build_standins  # noqa: PLC0415
+
+        begin = time.monotonic()
+        for port in (self.config.aws_port, self.config.api_port):
+            if port_in_use(port):
+                raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_AWS_PORT/VIDSENSE_API_PORT)")
+        folder = state_dir()
+        # This process and everything it spawns talk to the local endpoint only.
+        os.environ.update(aws_environment(self.aws_url, self.config.region))
+
+        started = time.monotonic()
+        self.runtime = FunctionRuntime(self.aws_url, self.config.region, self.config.account_id)
+        standins = build_standins(self.aws_url, self.config.region, self.config.account_id)
+        self.edge = start_edge(
+            self.config.aws_port,
+            self.runtime,
+            standins,
+            account_id=self.config.account_id,
+            region=self.config.region,
+        )
+        self._phase("edge", started)
+
+        started = time.monotonic()
+        ssm: Any = boto3.client("ssm", endpoint_url=self.aws_url, region_name=self.config.region)
+        ssm.put_parameter(Name=USER_KEY_PARAMETER, Value=user_key_secret(folder), Type="SecureString", Overwrite=True)
+        self._phase("seed", started)
+
+        started = time.monotonic()
+        self._deploy()
+        self._phase("deploy", started)
+
+        started = time.monotonic()
+        self.runtime.refresh()
+        self.routes = route_table(self.runtime, self.aws_url, self.config.region)
+        if not self.routes.routes:
+            raise RuntimeError("the deployment has no HTTP API routes (was the ingest service deployed?)")
+        key = load_or_create_key(folder)
+        issuer = self.routes.routes[0].authorizer.issuer if self.routes.routes[0].authorizer else ""
+        app = HttpApiApp(
+            lambda: self.routes,
+            self._invoke,
+            key,
+            account_id=self.config.account_id,
+            issuer_url=issuer or self.api_url,
+        )
+        self.api = start_api(app, self.config.api_port)
+        self._phase("api", started)
+        self.timings["total"] = time.monotonic() - begin
+        self._write_state(folder)
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
+        result = self.runtime.invoke(function, event)
+        if result.function_error:
+            raise RuntimeError(f"{function} failed: {result.payload[:500]!r}")
+        return result.json()
+
+    def _deploy(self) -> None:
+        env = {**os.environ, **aws_environment(self.aws_url, self.config.region)}
+        command = list(self.config.deploy_command)
+        LOG.info("deploying: %s", " ".join(command))
+        log_path = state_dir() / "deploy.log"
+        with open(log_path, "wb") as log, self._lock:
+            if self._stop_requested.is_set():
+                raise Interrupted("deploy")
+            # Own session: a Ctrl-C in the terminal must not kill the deploy behind our back; stop() ends it.
+            self._deploy_proc = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        code = self._deploy_proc.wait()
+        if self._stop_requested.is_set():
+            raise Interrupted("deploy")
+        if code != 0:
+            tail = log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
+
+    def _write_state(self, folder: Path) -> None:
+        authorizer = next((r.authorizer for r in self.routes.routes if r.authorizer), None)
+        state = {
+            "pid": os.getpid(),
+            "aws_url": self.aws_url,
+            "api_url": self.api_url,
+            "issuer": authorizer.issuer if authorizer else None,
+            "audience": authorizer.audiences[0] if authorizer and authorizer.audiences else None,
+            "timings": self.timings,
+        }
+        (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+
+    # -- stop --------------------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Safe from a signal handler or another thread; may be called any number of times."""
+        self._stop_requested.set()
+        proc = self._deploy_proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+
+    def wait(self) -> None:
+        while not self._stop_requested.wait(0.5):
+            pass
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+        proc = self._deploy_proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=2)
+        for part, stopper in (("api", self.api), ("edge", self.edge), ("runtime", self.runtime)):
+            if stopper is None:
+                continue
+            try:
+                stopper.stop()
+            except Exception:
+                LOG.exception("stopping the %s failed", part)
+        self.api = self.edge = self.runtime = None
+        with contextlib.suppress(FileNotFoundError):
+            state = state_dir() / STATE_FILE
+            if json.loads(state.read_text()).get("pid") == os.getpid():
+                state.unlink()
+        _reap_children()
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def ready_message(self) -> str:
+        routes = "\n".join(f"    {route.route_key}" for route in self.routes.routes)
+        return (
+            f"{READY_LINE} (started in {self.timings.get('total', 0):.1f} s)\n"
+            f"  local AWS endpoint: {self.aws_url}   (AWS_ENDPOINT_URL={self.aws_url}, "
+            f"region {self.config.region}, any credentials)\n"
+            f"  HTTP API:           {self.api_url}\n{routes}\n"
+            f"  JWKS:               {self.api_url}/.well-known/jwks.json\n"
+            f"  token:              .venv/bin/vidsense token you@example.com [--groups reviewers]\n"
+            "  stop with Ctrl-C"
+        )
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc): a last check that nothing we spawned outlives the stack."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces or parentheses: the fields after the last ')' are fixed.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            found.append(int(entry.name))
+    return found
+
+
+def _reap_children(timeout: float = 2.0) -> None:
+    if not Path("/proc").is_dir():
+        return
+    deadline = time.monotonic() + timeout
+    children = _children(os.getpid())
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+    while children and time.monotonic() < deadline:
+        for child in list(children):
+            with contextlib.suppress(ChildProcessError):
+                pid, _ = os.waitpid(child, os.WNOHANG)
+                if pid == 0:
+                    continue
+            children.remove(child)
+        time.sleep(0.05)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"), format="%(name)s: %(message)s")
+    stack = LocalStack(StackConfig.from_env())
+    signals_seen = 0
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        # The terminal and make may each deliver one: the first starts the shutdown, later ones change nothing.
+        stack.request_stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    print("starting the vidsense local stack (local AWS, stand-ins, functions, deploy, HTTP API)...", flush=True)
+    code = 0
+    try:
+        stack.start()
+        print(stack.ready_message(), flush=True)
+        stack.wait()
+    except Interrupted:
+        pass
+    except Exception as exc:
+        print(f"vidsense local stack failed to start: {exc}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        print("stopping the vidsense local stack...", flush=True)
+        started = time.monotonic()
+        stack.stop()
+        print(f"stopped in {time.monotonic() - started:.1f} s", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
