@@ -1,0 +1,110 @@
+"""Audio extraction with PyAV (FFmpeg's libraries): decode any container FFmpeg reads (webm VP8/VP9 + Opus
+here), resample, encode MP3 with libmp3lame. Used by the MediaConvert stand-in and, for decoding to 16 kHz mono,
+by speech to text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+
+class MediaError(Exception):
+    """The input cannot become audio. ``kind`` is ``unreadable`` (missing, not media, corrupt) or ``no_audio``."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AudioRendition:
+    path: Path
+    duration_ms: int
+    sample_rate: int
+    channels: int
+    bitrate: int
+    codec: str
+    compute_seconds: float
+
+
+def _audio_frames(container: av.container.InputContainer, source: str) -> Iterator[av.AudioFrame]:
+    if not container.streams.audio:
+        raise MediaError("no_audio", f"no audio track in input [{source}]")
+    stream = container.streams.audio[0]
+    try:
+        yield from container.decode(stream)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise MediaError("unreadable", f"audio of [{source}] cannot be decoded: {exc}") from exc
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r")
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError("unreadable", f"failed probe/open [{path.name}]: {exc}") from exc
+
+
+def transcode_to_mp3(
+    source: Path, target: Path, *, sample_rate: int = 44100, channels: int = 1, bitrate: int = 96000
+) -> AudioRendition:
+    """Write the first audio track of ``source`` as MP3 to ``target``; raise MediaError when there is none."""
+    started = time.perf_counter()
+    layout = "mono" if channels == 1 else "stereo"
+    samples = 0
+    with _open(source) as inp:
+        frames = _audio_frames(inp, source.name)
+        with av.open(str(target), mode="w", format="mp3") as out:
+            stream = out.add_stream("libmp3lame", rate=sample_rate, layout=layout)
+            stream.bit_rate = bitrate
+            resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
+            for frame in frames:
+                for chunk in resampler.resample(frame):
+                    samples += chunk.samples
+                    out.mux(stream.encode(chunk))
+            for chunk in resampler.resample(None):
+                samples += chunk.samples
+                out.mux(stream.encode(chunk))
+            out.mux(stream.encode(None))
+    if samples == 0:
+        target.unlink(missing_ok=True)
+        raise MediaError("no_audio", f"the audio track of [{source.name}] holds no samples")
+    return AudioRendition(
+        path=target,
+        duration_ms=round(samples * 1000 / sample_rate),
+        sample_rate=sample_rate,
+        channels=channels,
+        bitrate=bitrate,
+        codec="MP3",
+        compute_seconds=time.perf_counter() - started,
+    )
+
+
+def decode_audio(source: Path, *, sample_rate: int = 16000) -> npt.NDArray[np.float32]:
+    """Decode the first audio track to mono float32 PCM in [-1, 1] (what Whisper takes)."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+    chunks: list[npt.NDArray[np.float32]] = []
+    with _open(source) as inp:
+        for frame in _audio_frames(inp, source.name):
+            chunks.extend(c.to_ndarray().reshape(-1).astype(np.float32) for c in resampler.resample(frame))
+        chunks.extend(c.to_ndarray().reshape(-1).astype(np.float32) for c in resampler.resample(None))
+    if not chunks:
+        raise MediaError("no_audio", f"the audio track of [{source.name}] holds no samples")
+    return np.concatenate(chunks)
+
+
+def media_duration_seconds(source: Path) -> float:
+    """Duration of the first audio track by decoding it (container headers of browser webm often lack one)."""
+    with _open(source) as inp:
+        samples = 0
+        rate = 0
+        for frame in _audio_frames(inp, source.name):
+            samples += frame.samples
+            rate = frame.sample_rate
+    return samples / rate if rate else 0.0
