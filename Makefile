@@ -43,7 +43,8 @@ test: setup lint typecheck ## ruff, mypy and the whole pytest suite (what CI run
 	$(VENV)/bin/pytest -q -m "not heavy"
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
-	$(VENV)/bin/pytest -q -m heavy
+	HYPOTHESIS_PROFILE=heavy $(VENV)/bin/pytest -q tests/unit/fuzz
+	$(VENV)/bin/pytest -q -m heavy || test $$? -eq 5
 
 up: venv ## run the local stack in the foreground: AWS endpoint :4566, HTTP API :3000 (Ctrl-C stops it)
 	$(PY) -m vidsense_local.stack
