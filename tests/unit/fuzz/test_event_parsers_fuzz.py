@@ -53,11 +53,11 @@ def _envelope(detail_type: Any, detail: Any, extra: dict[str, Any]) -> dict[str,
     extra=st.dictionaries(st.sampled_from(["time", "id", "replay-name", "source", "resources"]), json_values),
 )
 def test_parse_delivery_raises_only_typed_errors(model: Any, detail_type: Any, detail: Any, extra: dict) -> None:
-    with contextlib.suppress(TYPED):
+    with contextlib.suppress(*TYPED):
         parse_delivery(_envelope(detail_type, detail, extra), model)
 
 
 @given(raw=json_values, model=st.sampled_from(ALL_EVENTS))
 def test_parse_delivery_of_any_json_raises_only_typed_errors(raw: Any, model: Any) -> None:
-    with contextlib.suppress(TYPED):
+    with contextlib.suppress(*TYPED):
         parse_delivery(raw if isinstance(raw, dict) else {"detail": raw}, model)
