@@ -1,0 +1,1 @@
+"""Per-service delivery pipelines: the template generator and the CodeCommit path-filter function."""

@@ -1,0 +1,48 @@
+"""The one definition the three pipeline templates are generated from (``python -m pipelines.generate``).
+
+Each service gets its own pipeline, started only by changes that can change what that service deploys or how
+it is verified: its folder, its tests, the shared package, the deployment definitions (``deploy/``) and the
+build files every service is built with. CodePipeline allows at most 8 file-path patterns per trigger, so the
+root build files share one ``{a,b}`` pattern (CodePipeline's trigger globs support alternatives).
+"""
+
+from typing import Final
+
+SERVICES: Final = ("ingest", "transcode", "nlp")
+STAGES: Final = ("dev", "prod")
+
+ROOT_BUILD_FILES: Final = ("Makefile", "package.json", "package-lock.json", "pyproject.toml", "serverless-compose.yml")
+# Paths that every service is built from (besides its own folder and tests).
+SHARED_PATHS: Final = (
+    "shared/**",
+    "deploy/**",
+    "requirements/**",
+    "pipelines/buildspec-*.yml",
+    "{" + ",".join(ROOT_BUILD_FILES) + "}",
+)
+MAX_TRIGGER_PATHS: Final = 8  # CodePipeline GitFilePathFilterCriteria.Includes maximum
+
+SOURCE_ACTION_NAME: Final = "Source"
+STAGE_NAMES: Final = ("Source", "Build", "DeployDev", "ApprovalBeforeProd", "DeployProd")
+
+# CodeBuild: the Amazon Linux 2023 based ARM image carries Python 3.12 and Node.js 20 (Lambda runs arm64).
+DEFAULT_BUILD_IMAGE: Final = "aws/codebuild/amazonlinux2-aarch64-standard:3.0"
+DEFAULT_BUILD_TYPE: Final = "ARM_CONTAINER"
+BUILD_SPEC: Final = "pipelines/buildspec-build.yml"
+DEPLOY_SPEC: Final = "pipelines/buildspec-deploy.yml"
+
+
+def path_filters(service: str) -> tuple[str, ...]:
+    """The trigger file paths of ``service``'s pipeline (also the CodeCommit filter function's globs)."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    return (f"services/{service}/**", f"tests/*/{service}/**", *SHARED_PATHS)
+
+
+def pipeline_name(service: str) -> str:
+    return f"vidsense-{service}"
+
+
+def stack_name(service: str, stage: str) -> str:
+    """The Serverless Framework stack of ``service`` in ``stage`` (``<service: name>-<stage>``)."""
+    return f"vidsense-{service}-{stage}"
