@@ -1,0 +1,225 @@
+"""Plumbing shared by the stand-ins: WSGI request/response helpers, AWS error shapes, boto3 clients pointed at
+the local endpoint, the event publisher and a small worker pool."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+import boto3
+from botocore.config import Config
+
+log = logging.getLogger("vidsense_local.standins")
+
+JSON_11 = "application/x-amz-json-1.1"
+
+
+class AwsError(Exception):
+    """An error answered in AWS's JSON shape; ``code`` becomes the botocore exception class name."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    @classmethod
+    def from_environ(cls, environ: WSGIEnvironment) -> Request:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        return cls(
+            method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+            path=str(environ.get("PATH_INFO", "/")),
+            query=parse_qs(str(environ.get("QUERY_STRING", ""))),
+            headers=headers,
+            body=body,
+        )
+
+    def json(self) -> dict[str, Any]:
+        if not self.body:
+            return {}
+        try:
+            data = json.loads(self.body)
+        except ValueError as exc:
+            raise AwsError("SerializationException", "the request body is not valid JSON") from exc
+        if not isinstance(data, dict):
+            raise AwsError("SerializationException", "the request body must be a JSON object")
+        return data
+
+
+def respond(
+    start_response: StartResponse, status: int, body: Any, content_type: str, extra: Iterable[tuple[str, str]] = ()
+) -> list[bytes]:
+    payload = json.dumps(body, default=_json_default).encode()
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(payload))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+        *extra,
+    ]
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [payload]
+
+
+def respond_error(start_response: StartResponse, error: AwsError, *, rest_json: bool) -> list[bytes]:
+    """JSON 1.1 services read ``__type``; rest-json ones the ``x-amzn-ErrorType`` header. Send both, as AWS does
+    for several services, so either parser finds the code. ``message`` and ``Message`` both, for the same reason
+    (MediaConvert's model names the member ``message``, Transcribe and Comprehend ``Message``)."""
+    body = {"__type": error.code, "message": error.message, "Message": error.message}
+    content_type = "application/json" if rest_json else JSON_11
+    return respond(start_response, error.status, body, content_type, [("x-amzn-ErrorType", error.code)])
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key); ValueError otherwise."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri}")
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket or not key:
+        raise ValueError(f"an s3:// URI needs a bucket and a key: {uri}")
+    return bucket, key
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where the stand-ins read and write: the local endpoint (moto behind it)."""
+
+    endpoint_url: str
+    region: str
+    account_id: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            # Fixed local credentials: the stand-ins must never pick up real ones from the environment.
+            aws_access_key_id="vidsense-local-standin",
+            aws_secret_access_key="vidsense-local-standin",  # noqa: S106 - not a secret, moto ignores it
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}),
+        )
+
+
+class EventSink(Protocol):
+    def __call__(
+        self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None
+    ) -> None: ...
+
+
+class EventPublisher:
+    """Publishes AWS service events on the default bus: ``put_events`` through the endpoint unless the edge
+    installed a sink (``set_event_sink``) that writes to moto's backend directly."""
+
+    def __init__(self, target: AwsTarget) -> None:
+        self._target = target
+        self._sink: EventSink | None = None
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def set_sink(self, sink: EventSink | None) -> None:
+        self._sink = sink
+
+    def publish(self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> None:
+        sink = self._sink
+        if sink is not None:
+            sink(source, detail_type, detail, resources=resources)
+            return
+        with self._lock:
+            if self._client is None:
+                self._client = self._target.client("events")
+        answer = self._client.put_events(
+            Entries=[
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                    "Resources": resources,
+                    "EventBusName": "default",
+                    "Time": now(),
+                }
+            ]
+        )
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"put_events refused {detail_type}: {answer['Entries']}")
+
+
+class WorkerPool:
+    """``size`` daemon threads running submitted jobs off the request threads. ``stop`` returns within
+    ``timeout`` seconds: a job in the middle of an engine call finishes on its own thread (daemon)."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self._name = name
+        self._size = max(1, size)
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self.stopping.clear()
+        for i in range(self._size):
+            thread = threading.Thread(target=self._run, name=f"{self._name}-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._queue.put(job)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None or self.stopping.is_set():
+                return
+            try:
+                job()
+            except Exception:  # a job reports its own failures; this only keeps the worker alive
+                log.exception("%s job crashed", self._name)
+
+    def stop(self, timeout: float = 1.5) -> None:
+        self.stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        # Jobs still queued are dropped: their state stays SUBMITTED/QUEUED, as after a crash.
+        while not self._queue.empty():
+            self._queue.get_nowait()

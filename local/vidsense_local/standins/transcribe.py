@@ -1,0 +1,346 @@
+"""Amazon Transcribe stand-in (JSON 1.1, ``X-Amz-Target: Transcribe.<Operation>``): batch transcription jobs run
+for real with faster-whisper tiny.en; the transcript is written in Transcribe's output format to
+``OutputBucketName``/``OutputKey``; "Transcribe Job State Change" events (COMPLETED / FAILED) go to the default
+bus.
+
+Supported: StartTranscriptionJob, GetTranscriptionJob, ListTranscriptionJobs, DeleteTranscriptionJob.
+Only English is transcribed (tiny.en is the only model shipped): a job with another LanguageCode FAILS with a
+FailureReason, as AWS fails jobs it cannot process. Language identification is refused (BadRequestException).
+``TranscriptFileUri`` has AWS's form ``https://s3.<region>.amazonaws.com/<bucket>/<key>`` so code that parses
+it is exercised as in AWS; the object itself is in the local S3 under that bucket and key."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+import av
+from botocore.exceptions import ClientError
+
+from vidsense_local.engines.speech import SpeechToText, shared_engine, transcribe_output
+from vidsense_local.engines.transcode import MediaError
+from vidsense_local.standins._common import (
+    JSON_11,
+    AwsError,
+    AwsTarget,
+    EventPublisher,
+    EventSink,
+    Request,
+    WorkerPool,
+    log,
+    now,
+    parse_s3_uri,
+    respond,
+    respond_error,
+)
+
+SOURCE = "aws.transcribe"
+DETAIL_TYPE = "Transcribe Job State Change"
+TARGET_PREFIX = "Transcribe."
+_NAME = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
+_OUTPUT_KEY = re.compile(r"^[a-zA-Z0-9\-_.!*'()/]{1,1024}$")
+# FFmpeg demuxer names that count as each Transcribe MediaFormat.
+_FORMATS = {
+    "mp3": {"mp3"},
+    "mp4": {"mov,mp4,m4a,3gp,3g2,mj2"},
+    "m4a": {"mov,mp4,m4a,3gp,3g2,mj2"},
+    "wav": {"wav"},
+    "flac": {"flac"},
+    "ogg": {"ogg"},
+    "webm": {"matroska,webm"},
+    "amr": {"amr"},
+}
+
+
+def _bad(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+class _JobFailed(Exception):
+    pass
+
+
+class TranscribeStandIn:
+    signing_names: tuple[str, ...] = ("transcribe",)
+
+    def __init__(
+        self,
+        target: AwsTarget,
+        *,
+        concurrency: int = 2,
+        max_queued: int = 100,
+        engine: SpeechToText | None = None,
+    ) -> None:
+        self._target = target
+        self._events = EventPublisher(target)
+        self._pool = WorkerPool("transcribe", concurrency)
+        self._engine = engine
+        self._max_queued = max_queued
+        self._jobs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._s3: Any = None
+        #: engine seconds per job name (decode + model), for the benchmark.
+        self.compute_seconds: dict[str, float] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        self._events.set_sink(sink)
+
+    def start(self) -> None:
+        self._pool.start()
+
+    def stop(self) -> None:
+        self._pool.stop()
+
+    @property
+    def engine(self) -> SpeechToText:
+        return self._engine if self._engine is not None else shared_engine()
+
+    # -- WSGI ------------------------------------------------------------------------------------------------
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request.from_environ(environ)
+        target = request.headers.get("x-amz-target", "")
+        operations = {
+            "StartTranscriptionJob": self.start_transcription_job,
+            "GetTranscriptionJob": self.get_transcription_job,
+            "ListTranscriptionJobs": self.list_transcription_jobs,
+            "DeleteTranscriptionJob": self.delete_transcription_job,
+        }
+        try:
+            if not target.startswith(TARGET_PREFIX) or target[len(TARGET_PREFIX) :] not in operations:
+                raise AwsError("UnknownOperationException", f"the local Transcribe stand-in has no {target!r}")
+            body = operations[target[len(TARGET_PREFIX) :]](request.json())
+        except AwsError as error:
+            return respond_error(start_response, error, rest_json=False)
+        return respond(start_response, 200, body, JSON_11)
+
+    # -- operations ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _validate_start(body: dict[str, Any]) -> tuple[str, str, str, Any, Any, str, str]:
+        """(name, media uri, language, media format, sample rate, output bucket, output key) or BadRequest."""
+        name = body.get("TranscriptionJobName")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _bad("TranscriptionJobName must be 1-200 characters of [0-9a-zA-Z._-]")
+        media_uri = (body.get("Media") or {}).get("MediaFileUri")
+        if not isinstance(media_uri, str):
+            raise _bad("Media.MediaFileUri is required")
+        try:
+            parse_s3_uri(media_uri)
+        except ValueError as exc:
+            raise _bad(f"Media.MediaFileUri: {exc}") from exc
+        if body.get("IdentifyLanguage") or body.get("IdentifyMultipleLanguages"):
+            raise _bad("language identification is not available in the local stand-in: set LanguageCode")
+        language = body.get("LanguageCode")
+        if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", language):
+            raise _bad("LanguageCode is required (for example en-US)")
+        media_format = body.get("MediaFormat")
+        if media_format is not None and media_format not in _FORMATS:
+            raise _bad(f"MediaFormat {media_format!r} is not one of {sorted(_FORMATS)}")
+        rate = body.get("MediaSampleRateHertz")
+        if rate is not None and (not isinstance(rate, int) or not 8000 <= rate <= 48000):
+            raise _bad("MediaSampleRateHertz must be an integer between 8000 and 48000")
+        bucket = body.get("OutputBucketName")
+        if not isinstance(bucket, str) or not bucket:
+            raise _bad("the local stand-in needs OutputBucketName (it has no service-managed bucket)")
+        key = body.get("OutputKey")
+        if key is not None and (not isinstance(key, str) or not _OUTPUT_KEY.match(key)):
+            raise _bad("OutputKey must match [a-zA-Z0-9-_.!*'()/]{1,1024}")
+        if not key:
+            key = f"{name}.json"
+        elif key.endswith("/"):
+            key = f"{key}{name}.json"
+        return name, media_uri, language, media_format, rate, bucket, key
+
+    def start_transcription_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        name, media_uri, language, media_format, rate, bucket, key = self._validate_start(body)
+        with self._lock:
+            if name in self._jobs:
+                raise AwsError(
+                    "ConflictException", "The requested job name already exists. Use a different job name.", 409
+                )
+            if self._pool.pending() >= self._max_queued:
+                raise AwsError(
+                    "LimitExceededException",
+                    f"You have reached the limit of {self._max_queued} queued jobs. Try again later.",
+                    429,
+                )
+            created = now()
+            job: dict[str, Any] = {
+                "TranscriptionJobName": name,
+                "TranscriptionJobStatus": "IN_PROGRESS",
+                "LanguageCode": language,
+                "Media": {"MediaFileUri": media_uri},
+                "CreationTime": created,
+                "StartTime": created,
+                "Settings": body.get("Settings") or {"ChannelIdentification": False, "ShowAlternatives": False},
+            }
+            if media_format is not None:
+                job["MediaFormat"] = media_format
+            if rate is not None:
+                job["MediaSampleRateHertz"] = rate
+            self._jobs[name] = job
+            answer = dict(job)
+        output = (bucket, key)
+        self._pool.submit(lambda: self._run(name, output))
+        return {"TranscriptionJob": answer}
+
+    def get_transcription_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body.get("TranscriptionJobName")
+        with self._lock:
+            job = self._jobs.get(name) if isinstance(name, str) else None
+            if job is None:
+                raise AwsError(
+                    "NotFoundException",
+                    "The requested job couldn't be found. Check the job name and try your request again.",
+                    404,
+                )
+            return {"TranscriptionJob": dict(job)}
+
+    def delete_transcription_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body.get("TranscriptionJobName")
+        with self._lock:
+            if not isinstance(name, str) or name not in self._jobs:
+                raise _bad("The requested job couldn't be found. Check the job name and try your request again.")
+            if self._jobs[name]["TranscriptionJobStatus"] == "IN_PROGRESS":
+                raise _bad("The job is in progress; it can be deleted once it has finished.")
+            del self._jobs[name]
+        return {}
+
+    def list_transcription_jobs(self, body: dict[str, Any]) -> dict[str, Any]:
+        status = body.get("Status")
+        contains = body.get("JobNameContains")
+        limit = int(body.get("MaxResults") or 5)
+        offset = int(body.get("NextToken") or 0)
+        with self._lock:
+            jobs = [
+                j
+                for j in self._jobs.values()
+                if (status is None or j["TranscriptionJobStatus"] == status)
+                and (not contains or str(contains).lower() in j["TranscriptionJobName"].lower())
+            ]
+            jobs.sort(key=lambda j: j["CreationTime"], reverse=True)
+            fields = (
+                "TranscriptionJobName",
+                "CreationTime",
+                "StartTime",
+                "CompletionTime",
+                "LanguageCode",
+                "TranscriptionJobStatus",
+                "FailureReason",
+            )
+            summaries = [
+                {**{f: j[f] for f in fields if f in j}, "OutputLocationType": "CUSTOMER_BUCKET"}
+                for j in jobs[offset : offset + limit]
+            ]
+        answer: dict[str, Any] = {"TranscriptionJobSummaries": summaries}
+        if status is not None:
+            answer["Status"] = status
+        if offset + limit < len(jobs):
+            answer["NextToken"] = str(offset + limit)
+        return answer
+
+    # -- work ------------------------------------------------------------------------------------------------
+    def _s3_client(self) -> Any:
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = self._target.client("s3")
+            return self._s3
+
+    def _run(self, name: str, output: tuple[str, str]) -> None:
+        with self._lock:
+            job = dict(self._jobs[name])
+        try:
+            transcript = self._transcribe(name, job)
+            bucket, key = output
+            try:
+                self._s3_client().put_object(
+                    Bucket=bucket,
+                    Key=key,
+                    Body=json.dumps(transcript).encode(),
+                    ContentType="application/json",
+                )
+            except ClientError as exc:
+                raise _JobFailed(
+                    f"The specified S3 bucket can't be written to: {bucket} ({exc.response['Error']['Code']})."
+                ) from exc
+        except _JobFailed as failure:
+            self._finish(name, "FAILED", FailureReason=str(failure))
+            return
+        except Exception as exc:
+            log.exception("transcribe job %s crashed", name)
+            self._finish(name, "FAILED", FailureReason=f"Internal failure in the local stand-in: {exc}")
+            return
+        uri = f"https://s3.{self._target.region}.amazonaws.com/{bucket}/{key}"
+        self._finish(name, "COMPLETED", Transcript={"TranscriptFileUri": uri})
+
+    def _transcribe(self, name: str, job: dict[str, Any]) -> dict[str, Any]:
+        language = str(job["LanguageCode"])
+        if not language.startswith("en-"):
+            raise _JobFailed(
+                f"Unsupported language code {language}: the local stand-in ships English speech to text only "
+                "(Whisper tiny.en)."
+            )
+        bucket, key = parse_s3_uri(job["Media"]["MediaFileUri"])
+        with tempfile.TemporaryDirectory(prefix="vidsense-transcribe-") as tmp:
+            source = Path(tmp) / (PurePosixPath(key).name or "media")
+            try:
+                self._s3_client().download_file(bucket, key, str(source))
+            except ClientError as exc:
+                raise _JobFailed(
+                    "The URI that you provided doesn't point to an S3 object. Make sure that the object exists "
+                    "and try your request again."
+                ) from exc
+            media_format, sample_rate = self._probe(source)
+            if not any(media_format in names for names in _FORMATS.values()):
+                raise _JobFailed(
+                    f"The media format {media_format} isn't supported. Use AMR, FLAC, M4A, MP3, MP4, Ogg, WebM or WAV."
+                )
+            if "MediaFormat" in job and media_format not in _FORMATS[job["MediaFormat"]]:
+                raise _JobFailed(
+                    "The media format provided does not match the detected media format. Check the media format "
+                    "and try your request again."
+                )
+            if "MediaSampleRateHertz" in job and job["MediaSampleRateHertz"] != sample_rate:
+                raise _JobFailed(
+                    f"The specified sample rate {job['MediaSampleRateHertz']} doesn't match the sample rate "
+                    f"{sample_rate} detected in your input media file. Check the sample rate and try again."
+                )
+            try:
+                result = self.engine.transcribe_file(source)
+            except MediaError as exc:
+                raise _JobFailed(f"Failed to decode the input media file: {exc.message}") from exc
+            self.compute_seconds[name] = result.decode_seconds + result.compute_seconds
+        with self._lock:
+            if "MediaFormat" not in self._jobs[name]:
+                self._jobs[name]["MediaFormat"] = next(f for f, names in _FORMATS.items() if media_format in names)
+            self._jobs[name]["MediaSampleRateHertz"] = sample_rate
+        return transcribe_output(name, self._target.account_id, result, language)
+
+    @staticmethod
+    def _probe(source: Path) -> tuple[str, int]:
+        try:
+            with av.open(str(source)) as container:
+                if not container.streams.audio:
+                    raise _JobFailed("The media file has no audio track. Check the media file and try again.")
+                return str(container.format.name), int(container.streams.audio[0].rate)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise _JobFailed(
+                f"Failed to parse the input media file. Make sure it is a valid audio or video file: {exc}"
+            ) from exc
+
+    def _finish(self, name: str, status: str, **fields: Any) -> None:
+        with self._lock:
+            job = self._jobs.get(name)
+            if job is None:
+                return
+            job.update(TranscriptionJobStatus=status, CompletionTime=now(), **fields)
+        detail: dict[str, Any] = {"TranscriptionJobName": name, "TranscriptionJobStatus": status}
+        if status == "FAILED":
+            detail["FailureReason"] = fields["FailureReason"]
+        self._events.publish(SOURCE, DETAIL_TYPE, detail, [])
