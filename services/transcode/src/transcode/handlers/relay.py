@@ -26,8 +26,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
     notification = parse(event=event, model=SnsModel)
     results: list[str] = []
     for record in notification.Records:
-        message = record.Sns.Message
-        change = JobStateChange.model_validate_json(message if isinstance(message, str) else "{}")
+        if not isinstance(record.Sns.Message, str):  # SnsModel keeps the message as the raw JSON text
+            raise TypeError("SNS message is not text")
+        change = JobStateChange.model_validate_json(record.Sns.Message)
         detail = change.detail
         outcome = relay(change, settings.stage)
         if isinstance(outcome, Skipped):

@@ -1,0 +1,154 @@
+"""moto for DynamoDB, EventBridge and SQS; botocore Stubber for MediaConvert and Transcribe.
+
+Published events are captured by a rule on the stage bus whose target is an SQS queue, so tests see exactly
+what EventBridge accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from tests.unit.transcode.fixtures import STAGE, WORK_BUCKET
+from transcode.adapters.mediaconvert import MediaConvertTranscoder
+from transcode.adapters.transcribe import TranscribeJobs
+from transcode.handlers import wiring
+from vidsense_shared import aws
+
+REGION = "us-east-1"
+BUS = f"vidsense-{STAGE}-bus"
+JOBS_TABLE = f"vidsense-{STAGE}-transcode-jobs"
+ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-mediaconvert"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "vidsense-transcode-dev-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-transcode-dev-test"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+
+def _clear_caches() -> None:
+    aws.client.cache_clear()
+    for factory in (
+        wiring.start_transcode_settings,
+        wiring.relay_settings,
+        wiring.start_transcription_settings,
+        wiring.transcription_completed_settings,
+        wiring.jobs,
+        wiring.transcoder,
+        wiring.transcriber,
+    ):
+        # Tests may have monkeypatched a factory with a plain function; only the cached originals clear.
+        clear = getattr(factory, "cache_clear", None)
+        if clear is not None:
+            clear()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "STAGE": STAGE,
+        "POWERTOOLS_SERVICE_NAME": "transcode",
+        "POWERTOOLS_METRICS_NAMESPACE": "vidsense",
+        "JOBS_TABLE": JOBS_TABLE,
+        "WORK_BUCKET": WORK_BUCKET,
+        "MEDIACONVERT_ROLE_ARN": ROLE_ARN,
+        "EVENT_BUS_NAME": BUS,
+    }
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    _clear_caches()
+    yield values
+    _clear_caches()
+
+
+class Captured:
+    """Events published to the stage bus, read back from the capture queue."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+
+    def drain(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        while True:
+            batch = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return events
+            for message in batch:
+                events.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@dataclass
+class Stack:
+    dynamodb: Any
+    events: Captured
+
+
+@pytest.fixture
+def stack(env: dict[str, str]) -> Iterator[Stack]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=JOBS_TABLE,
+            KeySchema=[{"AttributeName": "job_key", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "job_key", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        events = boto3.client("events", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        events.create_event_bus(Name=BUS)
+        queue_url = sqs.create_queue(QueueName="captured-transcode-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="capture-transcode", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.transcode"]})
+        )
+        events.put_targets(Rule="capture-transcode", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        yield Stack(dynamodb=dynamodb, events=Captured(sqs, queue_url))
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def mediaconvert(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """A Stubber on the MediaConvert client the startTranscode handler uses (validates against the model)."""
+    client = boto3.client("mediaconvert", region_name=REGION)
+    transcoder = MediaConvertTranscoder(client, role_arn=ROLE_ARN)
+    monkeypatch.setattr(wiring, "transcoder", lambda: transcoder)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def transcribe(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    client = boto3.client("transcribe", region_name=REGION)
+    jobs = TranscribeJobs(client)
+    monkeypatch.setattr(wiring, "transcriber", lambda: jobs)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def job_item(dynamodb: Any, job_key: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": job_key}}).get("Item")
+    return item
