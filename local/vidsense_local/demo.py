@@ -29,7 +29,6 @@ from vidsense_local.stack import STATE_FILE, LocalStack, StackConfig, aws_enviro
 
 SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
 FINAL_STATUSES = frozenset({"ANALYZED", "NO_SPEECH", "FAILED"})
-BROWSER_ORIGIN = "http://localhost:5173"
 ANSWERS_TABLE = "vidsense-local-answers"
 
 
@@ -39,6 +38,8 @@ class StackEndpoints:
     aws_url: str
     issuer: str
     audience: str
+    # Where the stack keeps its key pair (None: .local/ or VIDSENSE_LOCAL_DIR).
+    state_dir: Path | None = None
 
 
 def endpoints_from_env() -> StackEndpoints:
@@ -86,20 +87,22 @@ class ApiClient:
     def __init__(self, endpoints: StackEndpoints, email: str, groups: list[str] | None = None) -> None:
         self.endpoints = endpoints
         self.email = email
-        key = load_or_create_key()
+        key = load_or_create_key(endpoints.state_dir)
         self.token = issue_token(
             key, email, groups=groups, issuer=endpoints.issuer, audience=endpoints.audience, expires_in=3600
         )
         self.session = requests.Session()
+        # A page served by the local stack's own origin (the local stage's CORS configuration allows it).
+        self.origin = "http://localhost:" + endpoints.api_url.rsplit(":", 1)[1]
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "Origin": BROWSER_ORIGIN, "Accept": "application/json"}
+        return {"Authorization": f"Bearer {self.token}", "Origin": self.origin, "Accept": "application/json"}
 
     def preflight(self, path: str) -> requests.Response:
         return self.session.options(
             self.endpoints.api_url + path,
             headers={
-                "Origin": BROWSER_ORIGIN,
+                "Origin": self.origin,
                 "Access-Control-Request-Method": "GET",
                 "Access-Control-Request-Headers": "authorization",
             },

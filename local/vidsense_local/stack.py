@@ -142,8 +142,11 @@ class LocalStack:
             if port_in_use(port):
                 raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_AWS_PORT/VIDSENSE_API_PORT)")
         folder = state_dir()
-        # This process and everything it spawns talk to the local endpoint only.
+        # This process and everything it spawns talk to the local endpoint only; the deployment derives the
+        # local issuer and CORS origins from the API port.
         os.environ.update(aws_environment(self.aws_url, self.config.region))
+        os.environ["VIDSENSE_API_PORT"] = str(self.config.api_port)
+        os.environ["VIDSENSE_AWS_PORT"] = str(self.config.aws_port)
 
         started = time.monotonic()
         self.runtime = FunctionRuntime(self.aws_url, self.config.region, self.config.account_id)

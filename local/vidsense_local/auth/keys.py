@@ -27,8 +27,13 @@ KEY_FILE = "jwt-signing-key.pem"
 
 
 def default_issuer() -> str:
-    """The issuer the local stage's authorizer trusts; ``VIDSENSE_JWT_ISSUER`` overrides it."""
-    return os.environ.get("VIDSENSE_JWT_ISSUER", DEFAULT_ISSUER)
+    """The issuer the local stage's authorizer trusts: the HTTP API's own origin, as the deployed stage
+    parameter ``jwtIssuer`` is (``VIDSENSE_JWT_ISSUER`` overrides it, as it does the deployment)."""
+    configured = os.environ.get("VIDSENSE_JWT_ISSUER")
+    if configured:
+        return configured
+    port = os.environ.get("VIDSENSE_API_PORT") or "3000"
+    return f"http://127.0.0.1:{port}"
 
 
 def _b64url(data: bytes) -> str:

@@ -17,11 +17,19 @@ from vidsense_local.auth import (
     JwtAuthorizer,
     SigningKey,
     Unauthorized,
+    default_issuer,
     flatten_claims,
     issue_token,
     load_or_create_key,
 )
 from vidsense_local.auth.keys import KEY_FILE
+
+
+@pytest.fixture(autouse=True)
+def _default_local_issuer(monkeypatch):
+    # Tokens default to the local issuer of the default API port.
+    monkeypatch.delenv("VIDSENSE_API_PORT", raising=False)
+    monkeypatch.delenv("VIDSENSE_JWT_ISSUER", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +182,11 @@ def test_flatten_claims_renders_like_api_gateway():
         "l": "[p q]",
         "o": '{"k":1}',
     }
+
+
+def test_default_issuer_follows_the_api_port_like_the_deployed_stage_parameter(monkeypatch):
+    assert default_issuer() == DEFAULT_ISSUER
+    monkeypatch.setenv("VIDSENSE_API_PORT", "3999")
+    assert default_issuer() == "http://127.0.0.1:3999"
+    monkeypatch.setenv("VIDSENSE_JWT_ISSUER", "http://idp.local")
+    assert default_issuer() == "http://idp.local"

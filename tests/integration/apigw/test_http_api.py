@@ -112,6 +112,13 @@ class FakeRuntime:
         return self.result
 
 
+@pytest.fixture(autouse=True)
+def _default_local_issuer(monkeypatch):
+    # Tokens default to the local issuer of the default API port.
+    monkeypatch.delenv("VIDSENSE_API_PORT", raising=False)
+    monkeypatch.delenv("VIDSENSE_JWT_ISSUER", raising=False)
+
+
 @pytest.fixture(scope="module")
 def key(tmp_path_factory):
     return load_or_create_key(tmp_path_factory.mktemp("keys"))
