@@ -54,7 +54,7 @@ def _clear_caches() -> None:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     values = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -149,6 +149,7 @@ def transcribe(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubbe
         stubber.assert_no_pending_responses()
 
 
-def job_item(dynamodb: Any, job_key: str) -> dict[str, Any] | None:
+def job_item(dynamodb: Any, job_key: str) -> dict[str, Any]:
     item: dict[str, Any] | None = dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": job_key}}).get("Item")
+    assert item is not None, f"no jobs-table item {job_key}"
     return item

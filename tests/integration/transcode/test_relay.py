@@ -70,9 +70,7 @@ def test_error_and_canceled_become_transcode_failed(stack, context, fixture, cod
     assert event.metadata.causation_id == VIDEO_UPLOADED_EVENT_ID
 
 
-@pytest.mark.parametrize(
-    "fixture", ["sns_mediaconvert_progressing.json", "sns_mediaconvert_complete_other_stage.json"]
-)
+@pytest.mark.parametrize("fixture", ["sns_mediaconvert_progressing.json", "sns_mediaconvert_complete_other_stage.json"])
 def test_progress_and_other_stages_publish_nothing(stack, context, fixture):
     result = relay.handler(load(fixture), context)
     assert result == {"results": ["skipped"]}

@@ -27,7 +27,9 @@ MEDIACONVERT_JOB_ID = "1764378551482-q7w2zk"
 
 def expected_create_job() -> dict:
     """The CreateJob request, spelled out here rather than rebuilt with the code under test."""
-    template = json.loads((FIXTURES.parents[2] / "services/transcode/src/transcode/adapters/mediaconvert_job.json").read_text())
+    template = json.loads(
+        (FIXTURES.parents[2] / "services/transcode/src/transcode/adapters/mediaconvert_job.json").read_text()
+    )
     template.pop("_comment")
     template["Settings"]["Inputs"][0]["FileInput"] = (
         f"s3://vidsense-dev-media-123456789012/acme-onboarding/2/{USER_KEY}.webm"
@@ -63,7 +65,6 @@ def test_first_delivery_starts_one_job_and_records_it(stack, mediaconvert, conte
     # Then one job was created and its id recorded against the attempt
     assert result == {"outcome": "started"}
     item = job_item(stack.dynamodb, JOB_KEY)
-    assert item is not None
     assert item["mediaconvert_job_id"] == {"S": MEDIACONVERT_JOB_ID}
     assert item["client_request_token"] == {"S": TOKEN}
     assert item["video_uploaded_event_id"] == {"S": VIDEO_UPLOADED_EVENT_ID}
@@ -138,8 +139,7 @@ def test_throttling_and_server_errors_raise_for_a_retry(stack, mediaconvert, con
         start_transcode.handler(load("eventbridge_video_uploaded.json"), context)
     assert stack.events.drain() == []
     # The claim stays without a job id, so the retry takes the crash-recovery path
-    item = job_item(stack.dynamodb, JOB_KEY)
-    assert item is not None and "mediaconvert_job_id" not in item
+    assert "mediaconvert_job_id" not in job_item(stack.dynamodb, JOB_KEY)
 
 
 def test_a_new_attempt_of_the_same_answer_gets_its_own_job(stack, mediaconvert, context):

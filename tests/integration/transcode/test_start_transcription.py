@@ -62,9 +62,7 @@ def test_starts_the_job_and_records_the_causing_event(stack, transcribe, context
 def test_language_comes_from_configuration(stack, transcribe, context, monkeypatch):
     monkeypatch.setenv("TRANSCRIBE_LANGUAGE", "de-DE")
     transcribe.add_response("start_transcription_job", start_response(), expected_start("de-DE"))
-    assert start_transcription.handler(load("eventbridge_transcoder_completed.json"), context) == {
-        "outcome": "started"
-    }
+    assert start_transcription.handler(load("eventbridge_transcoder_completed.json"), context) == {"outcome": "started"}
 
 
 def test_conflict_means_already_started_and_is_success(stack, transcribe, context):

@@ -29,7 +29,10 @@ def _operation_input_shape():
 def test_filled_template_is_a_valid_create_job_request():
     # Given the committed template, When filled for one job, Then botocore's CreateJob model accepts it
     params = mediaconvert.build_create_job_request(
-        mediaconvert.load_template(), REQUEST, role_arn=ROLE, queue_arn="arn:aws:mediaconvert:us-east-1:123456789012:queues/Default"
+        mediaconvert.load_template(),
+        REQUEST,
+        role_arn=ROLE,
+        queue_arn="arn:aws:mediaconvert:us-east-1:123456789012:queues/Default",
     )
     validate_parameters(params, _operation_input_shape())  # raises ParamValidationError otherwise
     assert params["Settings"]["Inputs"][0]["FileInput"] == REQUEST.input_uri
