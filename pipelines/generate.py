@@ -1126,6 +1126,14 @@ def template_path(service: str) -> Path:
     return TEMPLATES / f"pipeline-{service}.yml"
 
 
+def load_template(service: str) -> Json:
+    """The committed template of ``service``, parsed (long-form intrinsics only, so plain YAML)."""
+    loaded = yaml.safe_load(template_path(service).read_text())
+    if not isinstance(loaded, dict):
+        raise TypeError(f"{template_path(service)} is not a mapping")
+    return loaded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="fail when a committed template is out of date")
