@@ -1,0 +1,207 @@
+"""moto-backed AWS state for the ingest handlers: versioned media bucket, answers table, SSM secret, bus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from ingest.handlers import api, projector, upload_landed
+from tests.unit.ingest.builders import fixture
+from vidsense_shared import aws
+
+REGION = "us-east-1"
+MEDIA_BUCKET = "vidsense-test-media-123456789012"
+WORK_BUCKET = "vidsense-test-work-123456789012"
+ANSWERS_TABLE = "vidsense-test-answers"
+BUS = "vidsense-test-bus"
+SECRET_PARAMETER = "/vidsense/test/user-key-secret"
+SECRET = "local-user-key-secret"
+# HMAC-SHA256(SECRET, "ada.lovelace@example.org"), the fixture's email normalised (see test_keys_and_identity).
+ADA_KEY = "570e853b8ba466b0286724b6e4fdff039dad3531c1d2b8447537537891c5613c"
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "vidsense-test-ingest"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-test-ingest"
+    aws_request_id: str = "5b1d8e1e-6f7a-4c5e-9b8a-0d1c2e3f4a5b"
+
+
+def clear_factories() -> None:
+    # boto3 clients survive between tests (building one costs seconds on a loaded machine, and moto
+    # intercepts every client made after it is imported); the settings-built services do not.
+    api.api_service.cache_clear()
+    upload_landed.upload_recorder.cache_clear()
+    projector.answer_projector.cache_clear()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    values = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "STAGE": "test",
+        "POWERTOOLS_SERVICE_NAME": "ingest",
+        "POWERTOOLS_METRICS_NAMESPACE": "vidsense",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "MEDIA_BUCKET": MEDIA_BUCKET,
+        "ANSWERS_TABLE": ANSWERS_TABLE,
+        "USER_KEY_PARAMETER": SECRET_PARAMETER,
+        "EVENT_BUS_NAME": BUS,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    clear_factories()
+    yield
+    clear_factories()
+
+
+class Aws:
+    """Handles on the mocked account, created the way the ingest stack declares them."""
+
+    def __init__(self) -> None:
+        self.s3 = aws.client("s3")
+        self.ddb = aws.client("dynamodb")
+        self.ssm = aws.client("ssm")
+        self.events = aws.client("events")
+        self.sqs = aws.client("sqs")
+        self.queue_url = ""
+
+    def create(self) -> None:
+        for bucket in (MEDIA_BUCKET, WORK_BUCKET):
+            self.s3.create_bucket(Bucket=bucket)
+        self.s3.put_bucket_versioning(Bucket=MEDIA_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        self.ddb.create_table(
+            TableName=ANSWERS_TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "answer_id", "AttributeType": "S"},
+                {"AttributeName": "project_step", "AttributeType": "S"},
+                {"AttributeName": "user_key", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_step",
+                    "KeySchema": [
+                        {"AttributeName": "project_step", "KeyType": "HASH"},
+                        {"AttributeName": "user_key", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        self.ssm.put_parameter(Name=SECRET_PARAMETER, Value=SECRET, Type="SecureString")
+        self.events.create_event_bus(Name=BUS)
+        self.queue_url = self.sqs.create_queue(QueueName="published-events")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.events.put_rule(
+            Name="capture-ingest", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.ingest"]})
+        )
+        self.events.put_targets(Rule="capture-ingest", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every event the bus delivered to the capture queue since the last call."""
+        found: list[dict[str, Any]] = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def answer_item(self, answer_id: str) -> dict[str, Any] | None:
+        item = self.ddb.get_item(TableName=ANSWERS_TABLE, Key={"answer_id": {"S": answer_id}}).get("Item")
+        return item
+
+    def put_video(self, key: str, body: bytes = b"\x1aE\xdf\xa3webm", content_type: str = "video/webm") -> str:
+        return str(self.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=body, ContentType=content_type)["VersionId"])
+
+    def versions(self, key: str) -> list[str]:
+        listed = self.s3.list_object_versions(Bucket=MEDIA_BUCKET, Prefix=key).get("Versions", [])
+        return [v["VersionId"] for v in listed if v["Key"] == key]
+
+
+@pytest.fixture
+def cloud(env: None) -> Iterator[Aws]:
+    with mock_aws():
+        handles = Aws()
+        handles.create()
+        yield handles
+
+
+@pytest.fixture
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def s3_event(key: str, version_id: str | None, *, encoded_key: str | None = None, size: int = 1024) -> dict[str, Any]:
+    """An S3 ObjectCreated notification as AWS sends it (key URL-encoded)."""
+    event = fixture("s3_object_created.json")
+    obj = event["Records"][0]["s3"]["object"]
+    obj["key"] = encoded_key if encoded_key is not None else key
+    obj["size"] = size
+    if version_id is None:
+        del obj["versionId"]
+    else:
+        obj["versionId"] = version_id
+    return event
+
+
+ADA_CLAIMS: dict[str, Any] = fixture("apigw_http_get.json")["requestContext"]["authorizer"]["jwt"]["claims"]
+
+
+def http_event(
+    path: str,
+    route_key: str,
+    *,
+    claims: dict[str, Any] | None = ADA_CLAIMS,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) request through the JWT authorizer; claims=None: no authorizer."""
+    event = fixture("apigw_http_get.json")
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    names = [part[1:-1] for part in route_key.split(" ", 1)[1].split("/") if part.startswith("{")]
+    values = [
+        v for v, t in zip(path.split("/"), route_key.split(" ", 1)[1].split("/"), strict=True) if t.startswith("{")
+    ]
+    event["pathParameters"] = dict(zip(names, values, strict=True))
+    if claims is None:
+        del event["requestContext"]["authorizer"]
+    else:
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = dict(claims)
+    if query:
+        event["queryStringParameters"] = dict(query)
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return event
+
+
+def emitted_metrics(output: str) -> dict[str, float]:
+    """Metric values from the CloudWatch embedded-metric-format lines a handler printed."""
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                values[metric["Name"]] = values.get(metric["Name"], 0) + (
+                    sum(value) if isinstance(value, list) else value
+                )
+    return values

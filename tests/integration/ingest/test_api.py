@@ -1,0 +1,321 @@
+"""The ingest HTTP API against moto: presign, own answer, reviewers' listing, and every refusal."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ingest.domain.keys import AnswerKey
+from ingest.handlers import api, projector, upload_landed
+from tests.unit.ingest.builders import (
+    delivery,
+    fixture,
+    sentiment_detected,
+    transcode_failed,
+    transcoder_completed,
+    transcript_pointer,
+    transcript_ready,
+)
+
+from .conftest import ADA_CLAIMS, ADA_KEY, MEDIA_BUCKET, SECRET_PARAMETER, WORK_BUCKET, http_event, s3_event
+
+PROJECT, STEP = "onboarding-2026", "3"
+ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
+PRESIGN = "GET /presignedurl/{project}/{step}"
+ANSWER = "GET /answers/{project}/{step}"
+LIST = "GET /projects/{project}/steps/{step}/answers"
+EXISTS = "The resource you requested does already exist"
+REVIEWER = {**ADA_CLAIMS, "email": "grace@example.org", "cognito:groups": "[reviewers admins]"}
+
+
+def call(event: dict[str, Any], context: Any) -> tuple[int, dict[str, str], Any]:
+    response = api.handler(event, context)
+    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+    body = response["body"]
+    if headers.get("content-type", "").startswith("application/json"):
+        body = json.loads(body)
+    return response["statusCode"], headers, body
+
+
+def presign(context: Any, claims: dict[str, Any] | None = ADA_CLAIMS, project: str = PROJECT, step: str = STEP):
+    return call(http_event(f"/presignedurl/{project}/{step}", PRESIGN, claims=claims), context)
+
+
+def land(cloud, context, body: bytes = b"\x1aE\xdf\xa3webm", content_type: str = "video/webm") -> str:
+    version = cloud.put_video(ADA.video_key, body, content_type)
+    upload_landed.handler(s3_event(ADA.video_key, version), context)
+    return version
+
+
+def project_events(context, *events) -> None:
+    for event in events:
+        projector.handler(delivery(event), context)
+
+
+# --- presign ---------------------------------------------------------------------------------------------------
+
+
+def test_presign_returns_a_post_form_for_the_callers_key(cloud, context):
+    # Given a verified caller with no answer yet, When they ask for an upload form
+    before = datetime.now(UTC)
+    status, headers, body = presign(context)
+    after = datetime.now(UTC)
+
+    # Then the form targets {project}/{step}/{hmac(email)}.webm with the exact response shape
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert set(body) == {"key", "expires_in", "upload"} and set(body["upload"]) == {"method", "url", "fields"}
+    assert body["key"] == f"{PROJECT}/{STEP}/{ADA_KEY}.webm"
+    assert body["expires_in"] == 900
+    assert body["upload"]["method"] == "POST"
+    assert MEDIA_BUCKET in body["upload"]["url"]
+    fields = body["upload"]["fields"]
+    assert fields["key"] == body["key"] and fields["Content-Type"] == "video/webm"
+
+    # And the signed policy pins bucket, exact key, content type and size range, for at most 900 s
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    conditions = policy["conditions"]
+    assert {"bucket": MEDIA_BUCKET} in conditions
+    assert {"key": body["key"]} in conditions
+    assert {"Content-Type": "video/webm"} in conditions
+    assert ["content-length-range", 1, 209715200] in conditions
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert (expires - before).total_seconds() >= 899 and (expires - after).total_seconds() <= 900
+
+
+def test_presign_uses_the_stage_maximum_and_expiry(cloud, context, monkeypatch):
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "5000000")
+    monkeypatch.setenv("PRESIGN_EXPIRES_SECONDS", "300")
+    api.api_service.cache_clear()
+    _, _, body = presign(context)
+    assert body["expires_in"] == 300
+    conditions = json.loads(base64.b64decode(body["upload"]["fields"]["policy"]))["conditions"]
+    assert ["content-length-range", 1, 5000000] in conditions
+
+
+def test_user_key_secret_is_read_from_ssm_and_cached(cloud, context):
+    # Given a first request read the secret, When operators rotate it, Then the warm container keeps its copy
+    first = presign(context)[2]["key"]
+    cloud.ssm.put_parameter(Name=SECRET_PARAMETER, Value="rotated", Type="SecureString", Overwrite=True)
+    assert presign(context)[2]["key"] == first
+    # And a cold start reads the new value
+    api.api_service.cache_clear()
+    assert presign(context)[2]["key"] != first
+
+
+@pytest.mark.parametrize(
+    ("project", "step", "message"),
+    [
+        ("bad.project", STEP, "invalid project: must match [A-Za-z0-9_-]{1,64}"),
+        ("p" * 65, STEP, "invalid project: must match [A-Za-z0-9_-]{1,64}"),
+        (PROJECT, "03", "invalid step: must be 0 or a number from 1 to 999 without leading zeros"),
+        (PROJECT, "1000", "invalid step: must be 0 or a number from 1 to 999 without leading zeros"),
+        (PROJECT, "-1", "invalid step: must be 0 or a number from 1 to 999 without leading zeros"),
+    ],
+)
+@pytest.mark.parametrize("route", [PRESIGN, ANSWER, LIST])
+def test_malformed_path_parameters_are_400_naming_the_parameter(cloud, context, route, project, step, message):
+    path = route.split(" ", 1)[1].replace("{project}", project).replace("{step}", step)
+    status, headers, body = call(http_event(path, route, claims=REVIEWER), context)
+    assert (status, headers["content-type"], body) == (400, "application/json", {"message": message})
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        (None, "no identity in the request"),
+        ({}, "no identity in the request"),
+        ({**ADA_CLAIMS, "email_verified": "false"}, "the email address is not verified"),
+        ({k: v for k, v in ADA_CLAIMS.items() if k != "email_verified"}, "the email address is not verified"),
+        ({k: v for k, v in ADA_CLAIMS.items() if k != "email"}, "the token carries no usable email claim"),
+        ({**ADA_CLAIMS, "email": "   "}, "the token carries no usable email claim"),
+    ],
+)
+@pytest.mark.parametrize("route", [PRESIGN, ANSWER])
+def test_unusable_identity_is_401(cloud, context, route, claims, message):
+    path = route.split(" ", 1)[1].replace("{project}", PROJECT).replace("{step}", STEP)
+    status, headers, body = call(http_event(path, route, claims=claims), context)
+    assert (status, headers["content-type"], body) == (401, "application/json", {"message": message})
+
+
+def test_email_from_a_query_parameter_is_ignored(cloud, context):
+    event = http_event(f"/presignedurl/{PROJECT}/{STEP}", PRESIGN, claims=None)
+    event["queryStringParameters"] = {"email": "ada.lovelace@example.org"}
+    event["rawQueryString"] = "email=ada.lovelace@example.org"
+    assert call(event, context)[0] == 401
+
+
+def test_second_presign_for_a_live_answer_is_403_plain_text(cloud, context):
+    # Given the caller's answer landed
+    land(cloud, context)
+    # When they ask for another upload form, Then the original contract's exact plain-text refusal
+    status, headers, body = presign(context)
+    assert (status, headers["content-type"], body) == (
+        403,
+        "text/plain",
+        "The resource you requested does already exist",
+    )
+
+
+def test_presign_is_refused_while_an_upload_is_not_yet_recorded(cloud, context):
+    # Given the object is in S3 but its notification has not been processed
+    cloud.put_video(ADA.video_key)
+    status, headers, body = presign(context)
+    assert (status, headers["content-type"], body) == (
+        403,
+        "text/plain",
+        "The resource you requested does already exist",
+    )
+
+
+def test_after_a_failed_answer_presign_works_again(cloud, context):
+    land(cloud, context)
+    project_events(context, transcode_failed(ADA))
+    status, _, body = presign(context)
+    assert status == 200 and body["key"] == ADA.video_key
+
+
+# --- own answer ------------------------------------------------------------------------------------------------
+
+
+def own_answer(context, claims=ADA_CLAIMS):
+    return call(http_event(f"/answers/{PROJECT}/{STEP}", ANSWER, claims=claims), context)
+
+
+def test_no_answer_is_404_json(cloud, context):
+    assert own_answer(context) == (404, {"content-type": "application/json"}, {"message": "no answer to this step yet"})
+
+
+def test_own_answer_right_after_upload(cloud, context):
+    land(cloud, context)
+    status, _, body = own_answer(context)
+    assert status == 200
+    assert set(body) == {"status", "transcript", "sentiment", "sentiment_score", "error", "updated_at"}
+    assert body | {"updated_at": None} == {
+        "status": "UPLOADED",
+        "transcript": None,
+        "sentiment": None,
+        "sentiment_score": None,
+        "error": None,
+        "updated_at": None,
+    }
+    assert datetime.fromisoformat(body["updated_at"]).tzinfo is not None
+
+
+def test_own_answer_carries_the_full_transcript_and_sentiment(cloud, context):
+    # Given an analysed answer whose transcript is in the work bucket
+    land(cloud, context)
+    pointer = transcript_pointer(ADA)
+    cloud.s3.put_object(Bucket=WORK_BUCKET, Key=pointer.key, Body=json.dumps(fixture("transcribe_output.json")))
+    project_events(context, transcoder_completed(ADA), transcript_ready(ADA), sentiment_detected(ADA))
+
+    status, _, body = own_answer(context)
+
+    assert status == 200
+    assert body["status"] == "ANALYZED"
+    assert body["transcript"] == fixture("transcribe_output.json")["results"]["transcripts"][0]["transcript"]
+    assert body["sentiment"] == "MIXED"
+    assert body["sentiment_score"] == {"Positive": 0.41, "Negative": 0.32, "Neutral": 0.07, "Mixed": 0.2}
+    assert body["error"] is None
+
+
+def test_failed_answer_shows_the_reason(cloud, context):
+    land(cloud, context)
+    project_events(context, transcode_failed(ADA))
+    body = own_answer(context)[2]
+    assert (body["status"], body["error"], body["transcript"]) == ("FAILED", "1010: Unsupported codec in input", None)
+
+
+def test_missing_transcript_object_is_502(cloud, context):
+    land(cloud, context)
+    project_events(context, transcript_ready(ADA))
+    assert own_answer(context) == (
+        502,
+        {"content-type": "application/json"},
+        {"message": "the transcript is not available right now"},
+    )
+
+
+def test_another_person_does_not_see_the_answer(cloud, context):
+    land(cloud, context)
+    other = {**ADA_CLAIMS, "email": "grace@example.org"}
+    assert own_answer(context, claims=other)[0] == 404
+
+
+# --- reviewers' listing ----------------------------------------------------------------------------------------
+
+
+def listing(context, claims=REVIEWER, query=None, project=PROJECT, step=STEP):
+    path = f"/projects/{project}/steps/{step}/answers"
+    return call(http_event(path, LIST, claims=claims, query=query), context)
+
+
+def test_non_reviewers_get_403_json(cloud, context):
+    for claims in (ADA_CLAIMS, {**ADA_CLAIMS, "cognito:groups": "[admins]"}):
+        assert listing(context, claims=claims) == (
+            403,
+            {"content-type": "application/json"},
+            {"message": "only members of the reviewers group may list answers"},
+        )
+
+
+def test_listing_without_identity_is_401(cloud, context):
+    assert listing(context, claims=None)[0] == 401
+
+
+def _land_for(cloud, context, email: str) -> str:
+    claims = {**ADA_CLAIMS, "email": email}
+    key = presign(context, claims=claims)[2]["key"]
+    version = cloud.put_video(key)
+    upload_landed.handler(s3_event(key, version), context)
+    return key.split("/")[2].removesuffix(".webm")
+
+
+@pytest.mark.parametrize("groups", ["[reviewers admins]", ["reviewers"], "reviewers"])
+def test_reviewers_page_through_a_step(cloud, context, groups):
+    # Given three people answered step 3 and one answered step 4
+    keys = sorted(_land_for(cloud, context, f"person{i}@example.org") for i in range(3))
+    other = {**ADA_CLAIMS, "email": "person9@example.org"}
+    version = cloud.put_video(f"{PROJECT}/4/{'a' * 64}.webm")
+    upload_landed.handler(s3_event(f"{PROJECT}/4/{'a' * 64}.webm", version), context)
+    del other
+
+    # When a reviewer pages with limit=2
+    claims = {**REVIEWER, "cognito:groups": groups}
+    status, _, first = listing(context, claims=claims, query={"limit": "2"})
+    assert status == 200 and len(first["items"]) == 2 and first["next_cursor"]
+    _, _, second = listing(context, claims=claims, query={"limit": "2", "cursor": first["next_cursor"]})
+
+    # Then every answer of the step appears once, with its summary fields
+    items = first["items"] + second["items"]
+    assert [i["user_key"] for i in items] == keys
+    assert set(items[0]) == {"user_key", "status", "sentiment", "sentiment_score", "updated_at", "attempt"}
+    assert {(i["status"], i["attempt"], i["sentiment"]) for i in items} == {("UPLOADED", 1, None)}
+    if second["next_cursor"]:
+        _, _, third = listing(context, claims=claims, query={"limit": "2", "cursor": second["next_cursor"]})
+        assert third == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"limit": "0"}, "invalid limit: must be an integer from 1 to 100"),
+        ({"limit": "101"}, "invalid limit: must be an integer from 1 to 100"),
+        ({"limit": "ten"}, "invalid limit: must be an integer from 1 to 100"),
+        ({"cursor": "bm90LWEtY3Vyc29y"}, "invalid cursor: is not a cursor this API returned"),
+        ({"cursor": "!!"}, "invalid cursor: is not a cursor this API returned"),
+    ],
+)
+def test_bad_paging_parameters_are_400(cloud, context, query, message):
+    assert listing(context, query=query) == (400, {"content-type": "application/json"}, {"message": message})
+
+
+def test_a_cursor_of_another_step_is_400(cloud, context):
+    keys = [_land_for(cloud, context, f"person{i}@example.org") for i in range(2)]
+    assert keys
+    cursor = listing(context, query={"limit": "1"})[2]["next_cursor"]
+    status, _, body = listing(context, query={"cursor": cursor}, step="4")
+    assert (status, body) == (400, {"message": "invalid cursor: is not a cursor this API returned for this step"})
