@@ -47,13 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         return _token(args)
     if args.command == "up":
-        from vidsense_local.stack import main as stack_main  # noqa: PLC0415 - heavy: moto, engines
+        from vidsense_local.stack import exit_now  # noqa: PLC0415 - heavy: moto, engines
+        from vidsense_local.stack import main as stack_main  # noqa: PLC0415
 
-        return int(stack_main())
+        exit_now(stack_main())
     if args.command == "demo":
         from vidsense_local.demo import main as demo_main  # noqa: PLC0415
+        from vidsense_local.stack import exit_now  # noqa: PLC0415
 
-        return int(demo_main())
+        exit_now(demo_main())
     run = getattr(args, "run", None)
     if run is not None:
         return int(run(args))

@@ -25,7 +25,7 @@ import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
-from vidsense_local.stack import STATE_FILE, LocalStack, StackConfig, aws_environment, port_in_use
+from vidsense_local.stack import STATE_FILE, LocalStack, StackConfig, aws_environment, exit_now, port_in_use
 
 SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
 FINAL_STATUSES = frozenset({"ANALYZED", "NO_SPEECH", "FAILED"})
@@ -239,4 +239,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

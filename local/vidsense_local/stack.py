@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import boto3
 
@@ -330,6 +330,8 @@ def _reap_children(timeout: float = 2.0) -> None:
 
 def main() -> int:
     logging.basicConfig(level=os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"), format="%(name)s: %(message)s")
+    # Werkzeug logs every request at INFO unless its logger has a level of its own.
+    logging.getLogger("werkzeug").setLevel(os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"))
     stack = LocalStack(StackConfig.from_env())
     signals_seen = 0
 
@@ -360,5 +362,13 @@ def main() -> int:
     return code
 
 
+def exit_now(code: int) -> NoReturn:
+    """Exit without interpreter finalization: everything started is stopped by now, and unloading the native
+    engine libraries (CTranslate2, FFmpeg) can take several seconds more with no Python frame to interrupt."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())
