@@ -6,6 +6,7 @@ several threads, and ``cpu_threads`` bounds how many cores one transcription tak
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 import time
@@ -53,6 +54,8 @@ class SpeechToText:
         self._cpu_threads = cpu_threads
         self._model: Any = None
         self._lock = threading.Lock()
+        self._active = 0
+        self._idle = threading.Condition()
 
     def _load(self) -> Any:
         with self._lock:
@@ -79,6 +82,22 @@ class SpeechToText:
 
     def transcribe_array(self, audio: npt.NDArray[np.float32], *, decode_seconds: float = 0.0) -> SpeechResult:
         model = self._load()
+        with self._idle:
+            self._active += 1
+        try:
+            return self._transcribe(model, audio, decode_seconds)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no transcription runs. A process that exits while CTranslate2 still computes on a daemon
+        thread aborts ("terminate called without an active exception"), so exit waits for this."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    def _transcribe(self, model: Any, audio: npt.NDArray[np.float32], decode_seconds: float) -> SpeechResult:
         started = time.perf_counter()
         segments, _info = model.transcribe(
             audio,
@@ -115,6 +134,8 @@ def shared_engine() -> SpeechToText:
     with _shared_lock:
         if _shared is None:
             _shared = SpeechToText()
+            engine = _shared
+            atexit.register(lambda: engine.wait_idle(30.0))
         return _shared
 
 

@@ -1,0 +1,157 @@
+"""moto plus the stand-ins behind one test-only endpoint, dispatched by the SigV4 service name as the real edge
+does. State-change events are captured with a default-bus rule whose target is an SQS queue."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from vidsense_local.standins import ComprehendStandIn, MediaConvertStandIn, TranscribeStandIn, build_standins
+
+MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "media"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/vidsense-test-mediaconvert"
+_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+def manifest() -> list[dict[str, Any]]:
+    return list(json.loads((MEDIA / "manifest.json").read_text())["files"])
+
+
+def spoken() -> list[dict[str, Any]]:
+    return [f for f in manifest() if f["kind"] == "speech" and f["file"] != "benchmark-10s.webm"]
+
+
+class Dispatcher:
+    """Test-only edge: the stand-in whose signing name is in the credential scope, else moto."""
+
+    def __init__(self, standins: list[Any]) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.by_name = {name: s for s in standins for name in s.signing_names}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if match and match.group(1) in self.by_name:
+            return self.by_name[match.group(1)](environ, start_response)
+        return self.moto(environ, start_response)
+
+
+@dataclass
+class Events:
+    """Everything the default bus delivered to the capture queue, kept across polls."""
+
+    sqs: Any
+    queue_url: str
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                for event in self.seen:
+                    if match(event):
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("no matching event on the default bus within the timeout")
+                answer = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=min(1, max(0, int(remaining)))
+                )
+                for message in answer.get("Messages", []):
+                    self.seen.append(json.loads(message["Body"]))
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def all(self, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.seen if match(e)]
+
+
+@dataclass
+class Endpoint:
+    url: str
+    mediaconvert: MediaConvertStandIn
+    transcribe: TranscribeStandIn
+    comprehend: ComprehendStandIn
+    events: Events
+    bucket: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def upload(self, name: str, key: str | None = None) -> str:
+        key = key or f"media/{uuid.uuid4().hex}/{name}"
+        self.client("s3").upload_file(str(MEDIA / name), self.bucket, key)
+        return f"s3://{self.bucket}/{key}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[Endpoint]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    standins = build_standins(url, REGION, ACCOUNT, transcribe_concurrency=2)
+    server = make_server("127.0.0.1", port, Dispatcher(standins), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for standin in standins:
+        standin.start()
+    by_type = {type(s): s for s in standins}
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+    sqs = session.client("sqs", endpoint_url=url)
+    events = session.client("events", endpoint_url=url)
+    queue_url = sqs.create_queue(QueueName=f"standin-events-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"standin-capture-{uuid.uuid4().hex[:8]}"
+    events.put_rule(
+        Name=rule,
+        EventBusName="default",
+        EventPattern=json.dumps({"source": ["aws.mediaconvert", "aws.transcribe"]}),
+    )
+    events.put_targets(Rule=rule, EventBusName="default", Targets=[{"Id": "capture", "Arn": queue_arn}])
+    bucket = f"standin-tests-{uuid.uuid4().hex[:12]}"
+    session.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+    yield Endpoint(
+        url=url,
+        mediaconvert=by_type[MediaConvertStandIn],  # type: ignore[arg-type]
+        transcribe=by_type[TranscribeStandIn],  # type: ignore[arg-type]
+        comprehend=by_type[ComprehendStandIn],  # type: ignore[arg-type]
+        events=Events(sqs, queue_url),
+        bucket=bucket,
+    )
+    started = time.monotonic()
+    for standin in standins:
+        standin.stop()
+    stop_seconds = time.monotonic() - started
+    events.remove_targets(Rule=rule, EventBusName="default", Ids=["capture"])
+    events.delete_rule(Name=rule, EventBusName="default")
+    server.shutdown()
+    server.server_close()
+    assert stop_seconds < 2.0, f"stand-ins took {stop_seconds:.2f} s to stop"

@@ -1,0 +1,165 @@
+"""Transcribe stand-in through boto3: real speech to text of the spoken samples, Transcribe's output JSON at the
+requested key, "Transcribe Job State Change" events, and the errors the transcode adapter relies on."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.integration.standins.conftest import ACCOUNT, Endpoint, spoken
+from vidsense_local.engines.wer import word_error_rate
+
+
+def for_job(name: str, status: str) -> Any:
+    return lambda e: (
+        e["source"] == "aws.transcribe"
+        and e["detail-type"] == "Transcribe Job State Change"
+        and e["detail"]["TranscriptionJobName"] == name
+        and e["detail"]["TranscriptionJobStatus"] == status
+    )
+
+
+def start(endpoint: Endpoint, media_uri: str, **extra: Any) -> str:
+    name = f"vidsense.test.p.s.{uuid.uuid4().hex[:12]}.1"
+    params: dict[str, Any] = {
+        "TranscriptionJobName": name,
+        "LanguageCode": "en-US",
+        "MediaFormat": "webm",
+        "Media": {"MediaFileUri": media_uri},
+        "OutputBucketName": endpoint.bucket,
+        "OutputKey": f"test/transcripts/{name}.json",
+    }
+    params.update(extra)
+    answer = endpoint.client("transcribe").start_transcription_job(**params)
+    assert answer["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
+    return name
+
+
+@pytest.fixture(scope="module")
+def spoken_jobs(endpoint: Endpoint) -> dict[str, str]:
+    """All spoken samples started at once (two workers), so the model runs while other tests wait."""
+    return {f["file"]: start(endpoint, endpoint.upload(f["file"])) for f in spoken()}
+
+
+@pytest.mark.parametrize("sample", spoken(), ids=lambda f: f["file"])
+def test_spoken_answer_is_transcribed_like_transcribe(
+    endpoint: Endpoint, spoken_jobs: dict[str, str], sample: dict[str, Any]
+) -> None:
+    name = spoken_jobs[sample["file"]]
+    endpoint.events.wait_for(for_job(name, "COMPLETED"), timeout=240)
+
+    job = endpoint.client("transcribe").get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+    assert job["TranscriptionJobStatus"] == "COMPLETED"
+    assert job["LanguageCode"] == "en-US"
+    assert job["MediaFormat"] == "webm"
+    assert job["CompletionTime"] >= job["CreationTime"]
+    key = f"test/transcripts/{name}.json"
+    assert job["Transcript"]["TranscriptFileUri"] == f"https://s3.us-east-1.amazonaws.com/{endpoint.bucket}/{key}"
+
+    document = json.loads(endpoint.client("s3").get_object(Bucket=endpoint.bucket, Key=key)["Body"].read())
+    assert (document["jobName"], document["accountId"], document["status"]) == (name, ACCOUNT, "COMPLETED")
+    results = document["results"]
+    assert results["language_code"] == "en-US"
+    transcript = results["transcripts"][0]["transcript"]
+    wer = word_error_rate(sample["text"], transcript)
+    assert wer <= 0.15, f"WER {wer:.1%}: {transcript!r} vs {sample['text']!r}"
+
+    words = [i for i in results["items"] if i["type"] == "pronunciation"]
+    marks = [i for i in results["items"] if i["type"] == "punctuation"]
+    assert word_error_rate(sample["text"], " ".join(w["alternatives"][0]["content"] for w in words)) == wer
+    assert marks, "Transcribe reports punctuation as separate items"
+    assert all("start_time" not in m for m in marks)
+    previous_end = 0.0
+    for word in words:
+        start_s, end_s = float(word["start_time"]), float(word["end_time"])
+        assert isinstance(word["start_time"], str)
+        assert previous_end - 0.05 <= start_s <= end_s <= sample["duration_s"] + 0.1
+        previous_end = end_s
+        assert 0.0 <= float(word["alternatives"][0]["confidence"]) <= 1.0
+    # The words span the speech, not a fragment of it.
+    assert float(words[-1]["end_time"]) >= 0.7 * sample["duration_s"]
+
+
+def test_reused_job_name_raises_conflict(endpoint: Endpoint, spoken_jobs: dict[str, str]) -> None:
+    client = endpoint.client("transcribe")
+    name = next(iter(spoken_jobs.values()))
+    with pytest.raises(client.exceptions.ConflictException):
+        client.start_transcription_job(
+            TranscriptionJobName=name,
+            LanguageCode="en-US",
+            Media={"MediaFileUri": f"s3://{endpoint.bucket}/whatever.webm"},
+            OutputBucketName=endpoint.bucket,
+        )
+
+
+def test_bad_parameters_raise_bad_request(endpoint: Endpoint) -> None:
+    client = endpoint.client("transcribe")
+    base = {
+        "TranscriptionJobName": f"bad-{uuid.uuid4().hex}",
+        "LanguageCode": "en-US",
+        "Media": {"MediaFileUri": f"s3://{endpoint.bucket}/a.webm"},
+        "OutputBucketName": endpoint.bucket,
+    }
+    with pytest.raises(client.exceptions.BadRequestException, match="TranscriptionJobName"):
+        client.start_transcription_job(**{**base, "TranscriptionJobName": "has spaces"})
+    with pytest.raises(client.exceptions.BadRequestException, match="MediaFileUri"):
+        client.start_transcription_job(**{**base, "Media": {"MediaFileUri": "https://example.com/a.webm"}})
+    with pytest.raises(client.exceptions.BadRequestException, match="MediaFormat"):
+        client.start_transcription_job(**{**base, "MediaFormat": "avi"})
+    with pytest.raises(client.exceptions.NotFoundException):
+        client.get_transcription_job(TranscriptionJobName=f"nosuch-{uuid.uuid4().hex}")
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("non-english", "Unsupported language code"),
+        ("missing-media", "doesn't point to an S3 object"),
+        ("corrupt", "Failed to parse the input media file"),
+        ("wrong-format", "media format provided does not match"),
+        ("wrong-rate", "sample rate"),
+    ],
+)
+def test_job_that_cannot_run_fails_with_reason_and_event(endpoint: Endpoint, case: str, reason: str) -> None:
+    extra: dict[str, Any] = {}
+    if case == "missing-media":
+        uri = f"s3://{endpoint.bucket}/media/{uuid.uuid4().hex}/absent.webm"
+    else:
+        uri = endpoint.upload("corrupt.webm" if case == "corrupt" else "neutral.webm")
+    if case == "non-english":
+        extra["LanguageCode"] = "es-ES"
+    if case == "wrong-format":
+        extra["MediaFormat"] = "mp4"  # the seed's bug: mp4 declared for another format
+    if case == "wrong-rate":
+        extra["MediaSampleRateHertz"] = 44100  # the sample's Opus track is 48 kHz
+    name = start(endpoint, uri, **extra)
+
+    event = endpoint.events.wait_for(for_job(name, "FAILED"), timeout=60)
+
+    assert reason.lower() in event["detail"]["FailureReason"].lower()
+    job = endpoint.client("transcribe").get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+    assert job["TranscriptionJobStatus"] == "FAILED"
+    assert job["FailureReason"] == event["detail"]["FailureReason"]
+    assert "Transcript" not in job
+
+
+def test_silent_answer_completes_with_an_empty_transcript(endpoint: Endpoint) -> None:
+    name = start(endpoint, endpoint.upload("silent.webm"))
+    endpoint.events.wait_for(for_job(name, "COMPLETED"), timeout=120)
+    key = f"test/transcripts/{name}.json"
+    document = json.loads(endpoint.client("s3").get_object(Bucket=endpoint.bucket, Key=key)["Body"].read())
+    assert document["results"]["transcripts"] == [{"transcript": ""}]
+    assert document["results"]["items"] == []
+
+
+def test_list_transcription_jobs_filters_by_status_and_name(endpoint: Endpoint, spoken_jobs: dict[str, str]) -> None:
+    for name in spoken_jobs.values():
+        endpoint.events.wait_for(for_job(name, "COMPLETED"), timeout=240)
+    client = endpoint.client("transcribe")
+    listed = client.list_transcription_jobs(Status="COMPLETED", JobNameContains="vidsense.test.", MaxResults=100)
+    names = {s["TranscriptionJobName"] for s in listed["TranscriptionJobSummaries"]}
+    assert set(spoken_jobs.values()) <= names
+    assert all(s["TranscriptionJobStatus"] == "COMPLETED" for s in listed["TranscriptionJobSummaries"])
