@@ -43,7 +43,7 @@ def clear_factories() -> None:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> None:
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     values = {
