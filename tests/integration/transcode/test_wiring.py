@@ -1,0 +1,51 @@
+"""Settings and endpoint wiring of the transcode functions."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from transcode.adapters.mediaconvert import resolve_endpoint
+from transcode.handlers import wiring
+from vidsense_shared.config import ConfigurationError
+
+
+def test_the_configured_mediaconvert_endpoint_is_used(env, monkeypatch):
+    monkeypatch.setenv("MEDIACONVERT_ENDPOINT", "https://abcd1234.mediaconvert.us-east-1.amazonaws.com")
+    transcoder = wiring.transcoder()
+    assert transcoder._client.meta.endpoint_url == "https://abcd1234.mediaconvert.us-east-1.amazonaws.com"
+
+
+def test_without_configuration_the_clients_default_endpoint_is_used(env, monkeypatch):
+    # boto3's own configuration decides (AWS_ENDPOINT_URL points every client at the local stack)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    assert wiring.transcoder()._client.meta.endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_discovery_asks_describe_endpoints_only_when_configured():
+    client = boto3.client("mediaconvert", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "describe_endpoints",
+            {"Endpoints": [{"Url": "https://q1w2e3r4.mediaconvert.us-east-1.amazonaws.com"}]},
+            {"Mode": "DEFAULT"},
+        )
+        assert resolve_endpoint(None, True, lambda _: client) == "https://q1w2e3r4.mediaconvert.us-east-1.amazonaws.com"
+        # configured wins, and no discovery means the client's default (no call: the Stubber has none queued)
+        assert resolve_endpoint("https://given.example", True, lambda _: client) == "https://given.example"
+        assert resolve_endpoint(None, False, lambda _: client) is None
+
+
+def test_a_missing_setting_fails_with_its_name(env, monkeypatch):
+    monkeypatch.delenv("MEDIACONVERT_ROLE_ARN")
+    with pytest.raises(ConfigurationError, match="MEDIACONVERT_ROLE_ARN"):
+        wiring.start_transcode_settings()
+
+
+def test_transcribe_language_defaults_to_en_us_and_is_validated(env, monkeypatch):
+    assert wiring.start_transcription_settings().transcribe_language == "en-US"
+    wiring.start_transcription_settings.cache_clear()
+    monkeypatch.setenv("TRANSCRIBE_LANGUAGE", "english")
+    with pytest.raises(ConfigurationError, match="TRANSCRIBE_LANGUAGE"):
+        wiring.start_transcription_settings()
