@@ -196,6 +196,8 @@ class LocalStack:
 
     def _deploy(self) -> None:
         env = {**os.environ, **aws_environment(self.aws_url, self.config.region)}
+        # As under npx: compose runs `serverless` for each service from PATH.
+        env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
         command = list(self.config.deploy_command)
         LOG.info("deploying: %s", " ".join(command))
         log_path = state_dir() / "deploy.log"
