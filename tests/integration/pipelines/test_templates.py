@@ -1,0 +1,331 @@
+"""The committed pipeline templates: cfn-lint clean, stage order, approval before prod, per-service paths in both
+source modes, least-privilege IAM and an encrypted artifact store."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.definition import SERVICES, STAGE_NAMES, path_filters
+from pipelines.generate import load_template, template_path
+
+ROOT = Path(__file__).resolve().parents[3]
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+
+# Every cfn-lint finding that may remain, with the reason. Anything else (and any error) fails the test.
+ALLOWED_WARNINGS = {
+    # ConnectionArn defaults to "" so that CodeCommit-mode stacks need not pass it; cfn-lint resolves the Ref to
+    # that default inside the UseConnections branch of the pipeline role's policy, which CodeCommit mode never
+    # evaluates. The template Rule ConnectionSettings rejects an empty ConnectionArn in CodeConnections mode.
+    ("W1030", "Parameters/ConnectionArn/Default"),
+}
+
+# Allow statements that may name Resource "*": the action has no resource-level permissions.
+STAR_RESOURCE_ACTIONS = {
+    "cloudformation:ValidateTemplate",
+    "kms:CreateKey",  # conditioned on the stage's request tags
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
+
+MODES = {
+    "connections": {"UseConnections": True, "UseCodeCommit": False, "CreateRepository": False},
+    "codecommit": {"UseConnections": False, "UseCodeCommit": True, "CreateRepository": True},
+    "codecommit-existing-repo": {"UseConnections": False, "UseCodeCommit": True, "CreateRepository": False},
+}
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolve(node: Any, conditions: dict[str, bool]) -> Any:
+    """``node`` with every Fn::If decided and AWS::NoValue removed (what CloudFormation would see)."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, then, otherwise = node["Fn::If"]
+            return resolve(then if conditions[name] else otherwise, conditions)
+        out = {}
+        for key, value in node.items():
+            resolved = resolve(value, conditions)
+            if resolved != NO_VALUE:
+                out[key] = resolved
+        return out
+    if isinstance(node, list):
+        return [r for r in (resolve(v, conditions) for v in node) if r != NO_VALUE]
+    return node
+
+
+def effective(service: str, mode: str) -> dict[str, Any]:
+    template = load_template(service)
+    conditions = MODES[mode]
+    resources = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if conditions.get(resource.get("Condition", ""), True)
+    }
+    return resolve({**template, "Resources": resources}, conditions)
+
+
+@pytest.fixture(scope="module")
+def lint_findings() -> list[dict[str, Any]]:
+    paths = [str(template_path(s)) for s in SERVICES]
+    done = subprocess.run(
+        [str(CFN_LINT), "--format", "json", *paths], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert done.stdout.strip(), done.stderr
+    findings: list[dict[str, Any]] = json.loads(done.stdout)
+    return findings
+
+
+def test_cfn_lint_reports_no_errors_and_only_listed_warnings(lint_findings: list[dict[str, Any]]) -> None:
+    unexpected = [
+        f"{f['Filename']}: {f['Level']} {f['Rule']['Id']} at {'/'.join(map(str, f['Location']['Path']))}: "
+        f"{f['Message']}"
+        for f in lint_findings
+        if f["Level"] == "Error" or (f["Rule"]["Id"], "/".join(map(str, f["Location"]["Path"]))) not in ALLOWED_WARNINGS
+    ]
+    assert not unexpected, "\n".join(unexpected)
+    assert {Path(f["Filename"]).name for f in lint_findings} <= {f"pipeline-{s}.yml" for s in SERVICES}
+
+
+def stages(template: dict[str, Any]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = template["Resources"]["Pipeline"]["Properties"]["Stages"]
+    return result
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("service", SERVICES)
+def test_stages_in_order_with_manual_approval_before_prod(service: str, mode: str) -> None:
+    template = effective(service, mode)
+    pipeline = template["Resources"]["Pipeline"]["Properties"]
+    assert pipeline["PipelineType"] == "V2"
+    assert [s["Name"] for s in stages(template)] == list(STAGE_NAMES)
+    assert list(STAGE_NAMES) == ["Source", "Build", "DeployDev", "ApprovalBeforeProd", "DeployProd"]
+    by_name = {s["Name"]: s["Actions"] for s in stages(template)}
+    approval = by_name["ApprovalBeforeProd"]
+    assert len(approval) == 1
+    assert approval[0]["ActionTypeId"] == {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}
+    for stage in ("Build", "DeployDev", "DeployProd"):
+        assert [a["ActionTypeId"]["Provider"] for a in by_name[stage]] == ["CodeBuild"]
+    # Nothing but the approval stands between the dev deployment and prod.
+    names = [s["Name"] for s in stages(template)]
+    assert names.index("DeployDev") < names.index("ApprovalBeforeProd") == names.index("DeployProd") - 1
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_build_and_deploy_projects_run_the_committed_buildspecs_for_this_service(service: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    by_stage = {s["Name"]: s["Actions"][0] for s in stages(effective(service, "connections"))}
+    expected = {
+        "Build": ("BuildProject", "pipelines/buildspec-build.yml", {"SERVICE": service}),
+        "DeployDev": ("DeployDevProject", "pipelines/buildspec-deploy.yml", {"SERVICE": service, "STAGE": "dev"}),
+        "DeployProd": ("DeployProdProject", "pipelines/buildspec-deploy.yml", {"SERVICE": service, "STAGE": "prod"}),
+    }
+    for stage, (project, spec, variables) in expected.items():
+        assert by_stage[stage]["Configuration"]["ProjectName"] == {"Ref": project}
+        props = resources[project]["Properties"]
+        assert props["Source"] == {"Type": "CODEPIPELINE", "BuildSpec": spec}
+        assert (ROOT / spec).is_file()
+        env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+        assert env == variables
+        assert props["EncryptionKey"] == {"Fn::GetAtt": ["ArtifactKey", "Arn"]}
+    # Deploys use the build's output (the tested revision), never the raw source.
+    assert by_stage["DeployDev"]["InputArtifacts"] == by_stage["Build"]["OutputArtifacts"]
+    assert by_stage["DeployProd"]["InputArtifacts"] == by_stage["Build"]["OutputArtifacts"]
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text()
+    return {m.group(1) for m in re.finditer(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE)}
+
+
+def test_buildspecs_call_the_makefile_targets_ci_uses() -> None:
+    build = (ROOT / "pipelines" / "buildspec-build.yml").read_text()
+    called = set(re.findall(r"\bmake ([a-z][\w-]*)", build))
+    assert {"test", "package"} <= called
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert set(re.findall(r"\bmake ([a-z][\w-]*)", ci)) <= called  # the pipeline runs what CI runs
+    missing = called - makefile_targets()
+    assert not missing, f"buildspec-build.yml calls Makefile targets that do not exist: {sorted(missing)}"
+    deploy = (ROOT / "pipelines" / "buildspec-deploy.yml").read_text()
+    assert 'cd "services/${SERVICE}" && npx serverless deploy --stage "${STAGE}"' in deploy
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_connections_mode_triggers_on_own_and_shared_paths_only(service: str) -> None:
+    template = effective(service, "connections")
+    pipeline = template["Resources"]["Pipeline"]["Properties"]
+    [trigger] = pipeline["Triggers"]
+    assert trigger["ProviderType"] == "CodeStarSourceConnection"
+    assert trigger["GitConfiguration"]["SourceActionName"] == "Source"
+    [push] = trigger["GitConfiguration"]["Push"]
+    assert push["Branches"] == {"Includes": [{"Ref": "BranchName"}]}
+    includes = push["FilePaths"]["Includes"]
+    assert f"services/{service}/**" in includes
+    for shared in ("shared/**", "deploy/**", "requirements/**", "pipelines/buildspec-*.yml"):
+        assert shared in includes
+    root_files = next(p for p in includes if p.startswith("{"))
+    for name in ("Makefile", "package.json", "package-lock.json", "serverless-compose.yml", "pyproject.toml"):
+        assert name in root_files[1:-1].split(",")
+    for other in SERVICES:
+        if other != service:
+            assert not any(other in p for p in includes), (other, includes)
+    [source] = stages(template)[0]["Actions"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["DetectChanges"] is False  # only the filtered trigger starts it
+    assert source["Configuration"]["ConnectionArn"] == {"Ref": "ConnectionArn"}
+    assert not any(name.startswith("PathFilter") for name in template["Resources"])
+    assert "CodeCommitRepository" not in template["Resources"]
+
+
+@pytest.mark.parametrize("mode", ["codecommit", "codecommit-existing-repo"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_codecommit_mode_is_started_only_by_the_path_filter_function(service: str, mode: str) -> None:
+    template = effective(service, mode)
+    resources = template["Resources"]
+    pipeline = resources["Pipeline"]["Properties"]
+    assert "Triggers" not in pipeline
+    [source] = stages(template)[0]["Actions"]
+    assert source["ActionTypeId"]["Provider"] == "CodeCommit"
+    assert source["Configuration"]["PollForSourceChanges"] is False
+    assert ("CodeCommitRepository" in resources) == (mode == "codecommit")
+
+    rule = resources["PathFilterRule"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.codecommit"]
+    assert pattern["detail-type"] == ["CodeCommit Repository State Change"]
+    assert pattern["detail"]["event"] == ["referenceCreated", "referenceUpdated"]
+    assert pattern["detail"]["referenceType"] == ["branch"]
+    assert pattern["detail"]["referenceName"] == [{"Ref": "BranchName"}]
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["PathFilterFunction", "Arn"]}
+    assert "DeadLetterConfig" in target
+
+    function = resources["PathFilterFunction"]["Properties"]
+    env = function["Environment"]["Variables"]
+    assert env["PIPELINE_NAME"] == pipeline["Name"] == f"vidsense-{service}"
+    assert tuple(json.loads(env["PATH_FILTERS"])) == path_filters(service)
+    # Both source modes filter on the same paths.
+    trigger_paths = effective(service, "connections")["Resources"]["Pipeline"]["Properties"]["Triggers"][0]
+    assert trigger_paths["GitConfiguration"]["Push"][0]["FilePaths"]["Includes"] == json.loads(env["PATH_FILTERS"])
+    assert function["Handler"] == "index.handler"
+    assert function["Runtime"] == "python3.12"
+
+    role = resources["PathFilterRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in s["Action"]}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "codecommit:GetDifferences",
+        "codepipeline:StartPipelineExecution",
+        "sqs:SendMessage",
+    }
+    start = next(s for s in statements if s["Action"] == ["codepipeline:StartPipelineExecution"])
+    assert start["Resource"] == [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:codepipeline:${{AWS::Region}}:${{AWS::AccountId}}:vidsense-{service}"}
+    ]
+    diff = next(s for s in statements if s["Action"] == ["codecommit:GetDifferences"])
+    assert diff["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:codecommit:${AWS::Region}:${AWS::AccountId}:${CodeCommitRepositoryName}"}
+    ]
+
+
+def policy_documents(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        for policy in props.get("Policies", []):
+            docs.append((f"{name}/{policy['PolicyName']}", policy["PolicyDocument"]))
+        for key in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"):
+            if key in props:
+                docs.append((f"{name}/{key}", props[key]))
+    return docs
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_wildcard_actions_and_star_resources_only_where_iam_allows_nothing_else(service: str, mode: str) -> None:
+    template = effective(service, mode)
+    docs = policy_documents(template)
+    assert len(docs) >= 8
+    for where, doc in docs:
+        for statement in doc["Statement"]:
+            if statement["Effect"] != "Allow":
+                continue
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if "*" in a], where
+            assert "NotAction" not in statement and "NotResource" not in statement, where
+            if "*" in as_list(statement.get("Resource", [])) and not where.endswith("/KeyPolicy"):
+                assert set(actions) <= STAR_RESOURCE_ACTIONS, (where, actions)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deploy_roles_are_scoped_to_their_service_and_stage(service: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    for stage, other_stage in (("dev", "prod"), ("prod", "dev")):
+        role = resources[f"Deploy{stage.capitalize()}Role"]["Properties"]
+        text = json.dumps(role["Policies"])
+        assert f"stack/vidsense-{service}-{stage}/*" in text
+        assert f"-{other_stage}" not in text and f"/{other_stage}/" not in text
+        for other in SERVICES:
+            if other != service:
+                assert f"vidsense-{other}-" not in text
+        stack_statement = next(
+            s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "ServiceStack"
+        )
+        assert stack_statement["Resource"] == [
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
+                f"stack/vidsense-{service}-{stage}/*"
+            }
+        ]
+        pass_role = next(
+            s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Action"] == ["iam:PassRole"]
+        )
+        assert "iam:PassedToService" in pass_role["Condition"]["StringEquals"]
+    # Only ingest (the API and bus owner) may touch API Gateway and the bus.
+    text = json.dumps(resources["DeployDevRole"]["Properties"]["Policies"])
+    assert ("apigateway:" in text) == (service == "ingest")
+    assert ("events:CreateEventBus" in text) == (service == "ingest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_build_role_cannot_deploy(service: str) -> None:
+    role = effective(service, "connections")["Resources"]["BuildRole"]["Properties"]
+    actions = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in s["Action"]}
+    assert {a.split(":")[0] for a in actions} == {"logs", "s3", "kms"}
+    assert "s3:PutObject" in actions
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_artifact_bucket_is_encrypted_private_versioned_and_tls_only(service: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    bucket = resources["ArtifactBucket"]["Properties"]
+    [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": ["ArtifactKey", "Arn"]},
+    }
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert resources["ArtifactKey"]["Properties"]["EnableKeyRotation"] is True
+    policy = resources["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    tls = next(s for s in policy if s["Sid"] == "DenyInsecureTransport")
+    assert tls["Effect"] == "Deny"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    store = resources["Pipeline"]["Properties"]["ArtifactStore"]
+    assert store["Location"] == {"Ref": "ArtifactBucket"}
+    assert store["EncryptionKey"] == {"Id": {"Fn::GetAtt": ["ArtifactKey", "Arn"]}, "Type": "KMS"}
