@@ -51,27 +51,35 @@ def _open(path: Path) -> av.container.InputContainer:
         raise MediaError("unreadable", f"failed probe/open [{path.name}]: {exc}") from exc
 
 
+def _encode(frames: Iterator[av.AudioFrame], target: Path, sample_rate: int, layout: str, bitrate: int) -> int:
+    samples = 0
+    with av.open(str(target), mode="w", format="mp3") as out:
+        stream = out.add_stream("libmp3lame", rate=sample_rate, layout=layout)
+        stream.bit_rate = bitrate
+        resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
+        for frame in frames:
+            for chunk in resampler.resample(frame):
+                samples += chunk.samples
+                out.mux(stream.encode(chunk))
+        for chunk in resampler.resample(None):
+            samples += chunk.samples
+            out.mux(stream.encode(chunk))
+        out.mux(stream.encode(None))
+    return samples
+
+
 def transcode_to_mp3(
     source: Path, target: Path, *, sample_rate: int = 44100, channels: int = 1, bitrate: int = 96000
 ) -> AudioRendition:
     """Write the first audio track of ``source`` as MP3 to ``target``; raise MediaError when there is none."""
     started = time.perf_counter()
     layout = "mono" if channels == 1 else "stereo"
-    samples = 0
     with _open(source) as inp:
-        frames = _audio_frames(inp, source.name)
-        with av.open(str(target), mode="w", format="mp3") as out:
-            stream = out.add_stream("libmp3lame", rate=sample_rate, layout=layout)
-            stream.bit_rate = bitrate
-            resampler = av.AudioResampler(format="s16p", layout=layout, rate=sample_rate)
-            for frame in frames:
-                for chunk in resampler.resample(frame):
-                    samples += chunk.samples
-                    out.mux(stream.encode(chunk))
-            for chunk in resampler.resample(None):
-                samples += chunk.samples
-                out.mux(stream.encode(chunk))
-            out.mux(stream.encode(None))
+        try:
+            samples = _encode(_audio_frames(inp, source.name), target, sample_rate, layout, bitrate)
+        except BaseException:
+            target.unlink(missing_ok=True)  # never leave half an MP3 behind
+            raise
     if samples == 0:
         target.unlink(missing_ok=True)
         raise MediaError("no_audio", f"the audio track of [{source.name}] holds no samples")
