@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from nlp.domain.chunking import MAX_CHUNK_BYTES, batches, split_text
@@ -47,20 +47,17 @@ def _assert_valid_chunks(text: str, chunks: list[str], max_bytes: int) -> None:
     assert _squeeze("".join(chunks)) == _squeeze(text)
 
 
-@settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(_TRICKY), max_size=600), max_bytes=st.integers(4, 120))
 def test_chunks_respect_the_limit_and_preserve_the_text(text, max_bytes):
     # Given any mix of scripts, marks and whitespace, When split, Then every chunk is valid and nothing is lost
     _assert_valid_chunks(text, split_text(text, max_bytes), max_bytes)
 
 
-@settings(max_examples=100, deadline=None)
 @given(text=st.text(max_size=400), max_bytes=st.integers(4, 64))
 def test_arbitrary_unicode_is_never_split_inside_a_character(text, max_bytes):
     _assert_valid_chunks(text, split_text(text, max_bytes), max_bytes)
 
 
-@settings(max_examples=25, deadline=None)
 @given(
     sentences=st.lists(
         st.text(alphabet=st.sampled_from([*_TRICKY[:14], " "]), min_size=1, max_size=900), min_size=1, max_size=40

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 
 MAX_CHUNK_BYTES = 5000  # Comprehend's DetectSentiment / BatchDetectSentiment per-document limit
 MAX_BATCH_SIZE = 25  # BatchDetectSentiment documents per call
@@ -31,11 +32,10 @@ class _Text:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._offsets = [0]
-        total = 0
-        for char in text:
-            total += len(char.encode("utf-8"))
-            self._offsets.append(total)
+        # Byte offset of every character boundary; map/accumulate keep the per-character work in C.
+        self._offsets: Sequence[int] = (
+            range(len(text) + 1) if text.isascii() else list(accumulate(map(len, map(str.encode, text)), initial=0))
+        )
 
     def size(self, start: int, end: int) -> int:
         return self._offsets[end] - self._offsets[start]

@@ -1,0 +1,132 @@
+"""moto for S3, DynamoDB, EventBridge and SQS; botocore Stubber for Comprehend.
+
+moto's Comprehend always answers NEUTRAL and lacks the batch calls, so Comprehend is stubbed on the very
+client the handler uses (the shared client factory caches it). Published events are captured by a rule on
+the stage bus whose target is an SQS queue, so tests see exactly what EventBridge accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from nlp.handlers import analyze
+from vidsense_shared import aws
+from vidsense_shared.config import cached_settings
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nlp"
+REGION = "us-east-1"
+STAGE = "test"
+BUS = f"vidsense-{STAGE}-bus"
+METADATA_TABLE = f"vidsense-{STAGE}-metadata"
+WORK_BUCKET = f"vidsense-{STAGE}-work-123456789012"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "vidsense-nlp-test-analyzeSentiment"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-nlp-test-analyzeSentiment"
+    aws_request_id: str = "0f8e4a52-3c1d-4b7e-9f2a-6d5c4b3a2e10"
+
+
+def _clear_caches() -> None:
+    aws.client.cache_clear()
+    cached_settings.cache_clear()
+    analyze.analyzer.cache_clear()
+
+
+@dataclass
+class Stack:
+    """The nlp service's AWS surroundings, plus what the handler sent to Comprehend."""
+
+    queue_url: str
+    comprehend: Stubber
+    comprehend_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def put_transcript(self, key: str, body: bytes) -> None:
+        boto3.client("s3").put_object(Bucket=WORK_BUCKET, Key=key, Body=body, ContentType="application/json")
+
+    def put_fixture_transcript(self, delivery: dict[str, Any], name: str) -> None:
+        key = delivery["detail"]["data"]["transcript"]["key"]
+        self.put_transcript(key, (FIXTURES / f"transcript-{name}.json").read_bytes())
+
+    def invoke(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = analyze.handler(delivery, LambdaContext())
+        return result
+
+    def item(self, answer_id: str) -> dict[str, Any] | None:
+        table = boto3.resource("dynamodb").Table(METADATA_TABLE)
+        found: dict[str, Any] | None = table.get_item(Key={"answer_id": answer_id}, ConsistentRead=True).get("Item")
+        return found
+
+    def published(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        events = []
+        while True:
+            response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = response.get("Messages", [])
+            if not messages:
+                return events
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def load_delivery(name: str) -> dict[str, Any]:
+    delivery: dict[str, Any] = json.loads((FIXTURES / f"eventbridge-transcript-ready-{name}.json").read_text())
+    return delivery
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "STAGE": STAGE,
+        "POWERTOOLS_SERVICE_NAME": "nlp",
+        "POWERTOOLS_METRICS_NAMESPACE": "vidsense",
+        "METADATA_TABLE": METADATA_TABLE,
+        "EVENT_BUS_NAME": BUS,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    _clear_caches()
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=WORK_BUCKET)
+        boto3.client("dynamodb").create_table(
+            TableName=METADATA_TABLE,
+            KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        events = boto3.client("events")
+        events.create_event_bus(Name=BUS)
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="nlp-captured-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="capture-nlp", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.nlp"]}))
+        events.put_targets(Rule="capture-nlp", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+        # The same cached client the handler's factory will pick up.
+        comprehend = aws.client("comprehend")
+        stack = Stack(queue_url=queue_url, comprehend=Stubber(comprehend))
+        comprehend.meta.events.register(
+            "provide-client-params.comprehend.*",
+            lambda params, model, **_: stack.comprehend_requests.append((model.name, dict(params))),
+        )
+        with stack.comprehend:
+            yield stack
+            stack.comprehend.assert_no_pending_responses()
+    _clear_caches()

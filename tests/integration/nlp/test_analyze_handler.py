@@ -1,0 +1,323 @@
+"""analyzeSentiment end to end on moto: S3 transcript in, DynamoDB item and EventBridge event out."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.stub import ANY
+from pydantic import ValidationError
+
+from nlp.domain.errors import SentimentServiceError, TranscriptUnavailable
+from tests.fixtures.nlp.generate import items_for, job_name
+from vidsense_shared.consume import UnexpectedEventError
+from vidsense_shared.events import derived_event_id, parse_detail
+
+from .conftest import FIXTURES, Stack, load_delivery
+
+MAX_BYTES = 5000
+# 99 characters and a space: 50 of them make a 4,999-byte document, so N sentences make N / 50 documents.
+SENTENCE_100 = "The mentors were patient, the tooling was decent and the onboarding plan was clear to follow today. "
+assert len(SENTENCE_100.encode()) == 100
+
+
+def _score(label: str) -> dict[str, float]:
+    high = {"POSITIVE": "Positive", "NEGATIVE": "Negative", "NEUTRAL": "Neutral", "MIXED": "Mixed"}[label]
+    scores = {"Positive": 0.02, "Negative": 0.02, "Neutral": 0.02, "Mixed": 0.02}
+    scores[high] = 0.94
+    return scores
+
+
+def _single(label: str) -> dict[str, Any]:
+    return {"Sentiment": label, "SentimentScore": _score(label)}
+
+
+def _batch(labels: list[str]) -> dict[str, Any]:
+    return {
+        "ResultList": [{"Index": i, **_single(label)} for i, label in enumerate(labels)],
+        "ErrorList": [],
+    }
+
+
+def _long_transcript(sentence: str, count: int, attempt: int = 1) -> bytes:
+    """Transcribe output for ``sentence`` spoken ``count`` times (items built once, then shifted in time)."""
+    one, _ = items_for(sentence)
+    period = float(one[-2]["end_time"]) + 0.3 if len(one) > 1 else 1.0
+    items = []
+    for n in range(count):
+        for item in one:
+            copy = {**item, "id": n * len(one) + item["id"]}
+            if "start_time" in item:
+                copy["start_time"] = f"{float(item['start_time']) + n * period:.2f}"
+                copy["end_time"] = f"{float(item['end_time']) + n * period:.2f}"
+            items.append(copy)
+    text = (sentence * count).strip()
+    document = {
+        "jobName": job_name(attempt),
+        "accountId": "123456789012",
+        "status": "COMPLETED",
+        "results": {"transcripts": [{"transcript": text}], "items": items},
+    }
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _fixture_text(name: str) -> str:
+    document = json.loads((FIXTURES / f"transcript-{name}.json").read_text(encoding="utf-8"))
+    text: str = document["results"]["transcripts"][0]["transcript"]
+    return text
+
+
+def _only(events: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(events) == 1, events
+    return events[0]
+
+
+def test_english_answer_is_stored_and_announced(stack: Stack):
+    # Given the English transcript in the work bucket and its TranscriptReady delivery
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    text = _fixture_text("en-US")
+    stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": text, "LanguageCode": "en"})
+    # When the handler runs
+    result = stack.invoke(delivery)
+    # Then Comprehend got the whole text in English, once
+    assert [name for name, _ in stack.comprehend_requests] == ["DetectSentiment"]
+    cause = delivery["detail"]
+    answer = cause["data"]
+    answer_id = cause["metadata"]["correlation_id"]
+    # And the metadata item keeps the seed's attributes plus the answer's identity
+    item = stack.item(answer_id)
+    assert item is not None
+    assert item["JsonFile"] == f"s3://{answer['transcript']['bucket']}/{answer['transcript']['key']}"
+    assert item["transcript"] == text
+    assert item["Sentiment"] == "POSITIVE"
+    assert item["SentimentScore"] == {
+        "Positive": Decimal("0.94"),
+        "Negative": Decimal("0.02"),
+        "Neutral": Decimal("0.02"),
+        "Mixed": Decimal("0.02"),
+    }
+    assert item["language"] == "en-US" and item["comprehend_language"] == "en"
+    assert item["answer_key"] == f"{answer_id}.webm"
+    assert (item["project"], item["step"], item["user_key"], item["attempt"]) == (
+        answer["project"],
+        answer["step"],
+        answer["user_key"],
+        Decimal(1),
+    )
+    assert item["analyzed_at"].endswith("+00:00")
+    assert item["transcript_truncated"] is False
+    # And one SentimentDetected went out on the bus, chained to its cause
+    event = _only(stack.published())
+    assert event["detail-type"] == "SentimentDetected" and event["source"] == "vidsense.nlp"
+    detected = parse_detail("SentimentDetected", event["detail"])
+    assert detected.metadata.event_id == derived_event_id(cause["metadata"]["event_id"], "SentimentDetected")
+    assert detected.metadata.correlation_id == answer_id
+    assert detected.metadata.causation_id == cause["metadata"]["event_id"]
+    data = event["detail"]["data"]
+    assert data["sentiment"] == "POSITIVE"
+    assert data["sentiment_score"] == {"Positive": 0.94, "Negative": 0.02, "Neutral": 0.02, "Mixed": 0.02}
+    assert data["transcript"] == answer["transcript"]
+    assert data["language_code"] == "en-US"
+    assert data["analyzed_at"].replace("Z", "+00:00") == item["analyzed_at"]
+    assert result == {"outcome": "SentimentDetected", "event_id": detected.metadata.event_id}
+
+
+def test_20kb_multibyte_answer_uses_batch_and_weights_by_size(stack: Stack):
+    # Given a 20 KB transcript mixing English, accents, emoji and CJK
+    delivery = load_delivery("multibyte-20kb")
+    stack.put_fixture_transcript(delivery, "multibyte-20kb")
+    text = _fixture_text("multibyte-20kb")
+    labels = ["NEGATIVE", "POSITIVE", "NEGATIVE", "POSITIVE", "POSITIVE", "NEGATIVE"]
+    stack.comprehend.add_response("batch_detect_sentiment", _batch(labels), {"TextList": ANY, "LanguageCode": "en"})
+    # When analyzed
+    stack.invoke(delivery)
+    # Then one BatchDetectSentiment call carried all of it, in documents of at most 5,000 bytes
+    [(operation, request)] = stack.comprehend_requests
+    assert operation == "BatchDetectSentiment"
+    documents = request["TextList"]
+    sizes = [len(d.encode("utf-8")) for d in documents]
+    assert len(documents) == len(labels)
+    assert all(0 < size <= MAX_BYTES for size in sizes)
+    assert _squeeze("".join(documents)) == _squeeze(text)
+    # And the label is the highest size-weighted score
+    positive_share = sum(s for s, label in zip(sizes, labels, strict=True) if label == "POSITIVE") / sum(sizes)
+    expected_positive = positive_share * 0.94 + (1 - positive_share) * 0.02
+    data = _only(stack.published())["detail"]["data"]
+    assert data["sentiment_score"]["Positive"] == pytest.approx(expected_positive)
+    assert data["sentiment"] == ("POSITIVE" if positive_share > 0.5 else "NEGATIVE")
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None and item["transcript"] == text and item["chunk_count"] == len(labels)
+
+
+def test_more_than_25_documents_take_two_batch_calls(stack: Stack):
+    # Given 150 KB of speech: 1,500 sentences of 100 bytes, i.e. 30 documents of 50 sentences
+    delivery = load_delivery("en-US")
+    stack.put_transcript(delivery["detail"]["data"]["transcript"]["key"], _long_transcript(SENTENCE_100, 1500))
+    stack.comprehend.add_response(
+        "batch_detect_sentiment", _batch(["POSITIVE"] * 25), {"TextList": ANY, "LanguageCode": "en"}
+    )
+    stack.comprehend.add_response(
+        "batch_detect_sentiment", _batch(["NEUTRAL"] * 5), {"TextList": ANY, "LanguageCode": "en"}
+    )
+    stack.invoke(delivery)
+    # Then the documents went out as 25 + 5, each of at most 5,000 bytes
+    lists = [request["TextList"] for _, request in stack.comprehend_requests]
+    assert [len(texts) for texts in lists] == [25, 5]
+    assert all(len(doc.encode()) == 4999 for texts in lists for doc in texts)
+    assert _only(stack.published())["detail"]["data"]["sentiment"] == "POSITIVE"
+
+
+def test_empty_transcript_is_no_speech_without_comprehend(stack: Stack):
+    delivery = load_delivery("empty")
+    stack.put_fixture_transcript(delivery, "empty")
+    result = stack.invoke(delivery)
+    assert stack.comprehend_requests == []
+    event = _only(stack.published())
+    assert event["detail-type"] == "NoSpeechDetected"
+    assert event["detail"]["metadata"]["event_id"] == derived_event_id(
+        delivery["detail"]["metadata"]["event_id"], "NoSpeechDetected"
+    )
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None
+    assert item["Sentiment"] is None and item["SentimentScore"] is None and item["transcript"] == ""
+    assert item["attempt"] == 3
+    assert result["outcome"] == "NoSpeechDetected"
+
+
+def test_spanish_answer_is_analyzed_in_spanish(stack: Stack):
+    delivery = load_delivery("es-ES")
+    stack.put_fixture_transcript(delivery, "es-ES")
+    stack.comprehend.add_response(
+        "detect_sentiment", _single("MIXED"), {"Text": _fixture_text("es-ES"), "LanguageCode": "es"}
+    )
+    stack.invoke(delivery)
+    assert _only(stack.published())["detail"]["data"]["sentiment"] == "MIXED"
+
+
+def test_swedish_answer_fails_as_unsupported_language(stack: Stack):
+    # Given a Swedish transcript: Comprehend has no Swedish sentiment model
+    delivery = load_delivery("sv-SE")
+    stack.put_fixture_transcript(delivery, "sv-SE")
+    result = stack.invoke(delivery)
+    # Then the answer fails clearly, without a Comprehend call or a stored result
+    assert stack.comprehend_requests == []
+    event = _only(stack.published())
+    assert event["detail-type"] == "SentimentFailed"
+    assert event["detail"]["data"]["error_code"] == "UnsupportedLanguage"
+    assert event["detail"]["data"]["language_code"] == "sv-SE"
+    assert event["detail"]["metadata"]["causation_id"] == delivery["detail"]["metadata"]["event_id"]
+    assert stack.item(delivery["detail"]["metadata"]["correlation_id"]) is None
+    assert result["outcome"] == "SentimentFailed"
+
+
+def test_comprehend_unsupported_language_exception_fails_the_answer(stack: Stack):
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    stack.comprehend.add_client_error(
+        "detect_sentiment", "UnsupportedLanguageException", "Amazon Comprehend can't process the language", 400
+    )
+    stack.invoke(delivery)
+    data = _only(stack.published())["detail"]["data"]
+    assert data["error_code"] == "UnsupportedLanguage"
+    assert "can't process" in data["error_message"]
+
+
+def test_malformed_transcript_fails_the_answer(stack: Stack):
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "malformed")
+    stack.invoke(delivery)
+    assert _only(stack.published())["detail"]["data"]["error_code"] == "TranscriptMalformed"
+    assert stack.comprehend_requests == []
+
+
+def test_throttling_raises_so_lambda_retries(stack: Stack):
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    stack.comprehend.add_client_error("detect_sentiment", "ThrottlingException", "Rate exceeded", 400)
+    with pytest.raises(SentimentServiceError, match="ThrottlingException"):
+        stack.invoke(delivery)
+    assert stack.published() == []
+    assert stack.item(delivery["detail"]["metadata"]["correlation_id"]) is None
+
+
+def test_missing_transcript_object_raises_so_lambda_retries(stack: Stack):
+    delivery = load_delivery("en-US")
+    with pytest.raises(TranscriptUnavailable, match="NoSuchKey"):
+        stack.invoke(delivery)
+    assert stack.published() == []
+
+
+def test_older_attempt_never_overwrites_a_newer_one(stack: Stack):
+    # Given attempt 4 (Spanish) of the answer already analyzed
+    newer = load_delivery("es-ES")
+    stack.put_fixture_transcript(newer, "es-ES")
+    stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "es"})
+    stack.invoke(newer)
+    stack.published()
+    # When attempt 1 of the same answer arrives late
+    older = load_delivery("en-US")
+    stack.put_fixture_transcript(older, "en-US")
+    stack.comprehend.add_response("detect_sentiment", _single("NEGATIVE"), {"Text": ANY, "LanguageCode": "en"})
+    result = stack.invoke(older)
+    # Then the stored result stays attempt 4 and nothing stale is announced
+    item = stack.item(newer["detail"]["metadata"]["correlation_id"])
+    assert item is not None and item["attempt"] == 4 and item["Sentiment"] == "POSITIVE"
+    assert stack.published() == []
+    assert result == {"outcome": "Superseded", "event_id": None}
+
+
+def test_redelivery_rewrites_the_same_attempt_and_repeats_the_event_id(stack: Stack):
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    for _ in range(2):
+        stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "en"})
+        stack.invoke(delivery)
+    ids = [event["detail"]["metadata"]["event_id"] for event in stack.published()]
+    assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_transcript_beyond_dynamodb_item_limit_is_truncated_and_flagged(stack: Stack):
+    # Given a Japanese answer of 456 KB: 8,000 sentences of 57 bytes, 87 to a 4,959-byte document (92 in all)
+    sentence = "私はこのプロジェクトがとても好きです。"
+    assert len(sentence.encode()) == 57
+    delivery = load_delivery("en-US")
+    delivery["detail"]["data"]["language_code"] = "ja-JP"
+    stack.put_transcript(delivery["detail"]["data"]["transcript"]["key"], _long_transcript(sentence, 8000))
+    for size in (25, 25, 25, 17):
+        stack.comprehend.add_response(
+            "batch_detect_sentiment", _batch(["POSITIVE"] * size), {"TextList": ANY, "LanguageCode": "ja"}
+        )
+    stack.invoke(delivery)
+    # Then every document stayed within Comprehend's limit, whole sentences each
+    documents = [doc for _, request in stack.comprehend_requests for doc in request["TextList"]]
+    assert len(documents) == 92 and all(len(doc.encode()) <= MAX_BYTES for doc in documents)
+    assert all(doc.endswith(sentence) for doc in documents)
+    # And moto (which enforces the item limit) stored the transcript cut to fit, flagged, full size noted
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None
+    assert item["transcript_truncated"] is True
+    assert item["transcript_bytes"] == 8000 * 57
+    stored = len(item["transcript"].encode())
+    assert 390_000 < stored < 400_000
+    assert (sentence * 8000).startswith(item["transcript"])
+    assert item["language"] == "ja-JP" and item["comprehend_language"] == "ja"
+    assert _only(stack.published())["detail"]["data"]["sentiment"] == "POSITIVE"
+
+
+def test_delivery_of_another_event_is_refused(stack: Stack):
+    delivery = load_delivery("en-US")
+    delivery["detail-type"] = "TranscriptionFailed"
+    with pytest.raises(UnexpectedEventError):
+        stack.invoke(delivery)
+    broken = load_delivery("en-US")
+    del broken["detail"]["data"]["transcript"]
+    with pytest.raises(ValidationError):
+        stack.invoke(broken)

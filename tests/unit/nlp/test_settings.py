@@ -1,0 +1,40 @@
+"""analyzeSentiment's configuration: read on first use, missing variables named."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.handlers import analyze
+from nlp.settings import AnalyzeSettings
+from vidsense_shared.config import ConfigurationError, cached_settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    cached_settings.cache_clear()
+    analyze.analyzer.cache_clear()
+    yield
+    cached_settings.cache_clear()
+    analyze.analyzer.cache_clear()
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.setenv("METADATA_TABLE", "vidsense-dev-metadata")
+    monkeypatch.setenv("EVENT_BUS_NAME", "vidsense-dev-bus")
+    settings = load_settings(AnalyzeSettings)
+    assert (settings.stage, settings.metadata_table, settings.event_bus_name) == (
+        "dev",
+        "vidsense-dev-metadata",
+        "vidsense-dev-bus",
+    )
+
+
+def test_missing_table_is_named_when_the_handler_wires_itself(monkeypatch):
+    # Given a function deployed without METADATA_TABLE (importing the handler needed nothing)
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.setenv("EVENT_BUS_NAME", "vidsense-dev-bus")
+    monkeypatch.delenv("METADATA_TABLE", raising=False)
+    # When the handler builds its adapters, Then the error names the variable
+    with pytest.raises(ConfigurationError, match="METADATA_TABLE"):
+        analyze.analyzer()
