@@ -110,7 +110,12 @@ def _stacks(endpoint_url: str, region: str, account_id: str) -> list[_Stack]:
                 continue
             name = stack["StackName"]
             template = _load_template(cfn.get_template(StackName=name)["TemplateBody"])
-            resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
+            # moto lists the resources it skipped without ids: keep only the ones it created.
+            resources = [
+                r
+                for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
+                if r.get("LogicalResourceId") and r.get("ResourceType")
+            ]
             physical = {
                 r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")
             }

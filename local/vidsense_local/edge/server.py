@@ -24,7 +24,8 @@ _CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 class StandIn(Protocol):
     """What the edge needs from a stand-in (``vidsense_local.standins``): a WSGI app with signing names."""
 
-    signing_names: tuple[str, ...]
+    @property
+    def signing_names(self) -> tuple[str, ...]: ...
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -12,7 +13,7 @@ from botocore.exceptions import ClientError
 from tests.integration.local.conftest import Stack
 
 
-def _invoke(stack: Stack, name: str, payload: object, **extra: str) -> tuple[dict, object]:
+def _invoke(stack: Stack, name: str, payload: object, **extra: str) -> tuple[dict, Any]:
     resp = stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload).encode(), **extra)
     body = resp["Payload"].read()
     return resp, json.loads(body) if body else None
