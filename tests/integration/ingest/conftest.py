@@ -103,8 +103,12 @@ class Aws:
             ],
         )
         self.ssm.put_parameter(Name=SECRET_PARAMETER, Value=SECRET, Type="SecureString")
-        self.events.create_event_bus(Name=BUS)
         self.queue_url = self.sqs.create_queue(QueueName="published-events")["QueueUrl"]
+        self.create_bus()
+
+    def create_bus(self) -> None:
+        """The stage bus with a rule that copies everything ingest publishes to the capture queue."""
+        self.events.create_event_bus(Name=BUS)
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]

@@ -45,3 +45,7 @@ class AttemptAheadError(IngestError):
 
 class UnversionedObjectError(IngestError):
     """A media object arrived without a version id (the bucket must be versioned)."""
+
+
+class MalformedEventError(IngestError, ValueError):
+    """An incoming event does not have the documented shape (raised, so the failure destination keeps it)."""

@@ -8,11 +8,14 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.exceptions import InvalidModelTypeError
 from aws_lambda_powertools.utilities.parser.models import S3Model
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
+from ingest.domain.errors import MalformedEventError
 from ingest.domain.services import UploadOutcome, UploadRecorder
 from ingest.settings import UploadLandedSettings
 from vidsense_shared.aws import client
@@ -58,7 +61,10 @@ def upload_recorder() -> UploadRecorder:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    notification = parse(event=event, model=S3Model)
+    try:
+        notification = parse(event=event, model=S3Model)
+    except (ValidationError, InvalidModelTypeError) as exc:
+        raise MalformedEventError(f"not an S3 notification: {exc}") from exc
     outcomes: list[str] = []
     for record in notification.Records:
         if record.s3.object is None or not record.eventName.startswith("ObjectCreated:"):
