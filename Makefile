@@ -57,3 +57,8 @@ bench-local: venv ## measure the local stack (startup, upload-to-sentiment, burs
 
 clean: ## remove build output
 	rm -rf services/*/.serverless .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: pipelines
+pipelines: venv ## check the per-service pipeline templates match their generator, then cfn-lint them all
+	$(PY) -m pipelines.generate --check
+	$(PY) -m pipelines.lint

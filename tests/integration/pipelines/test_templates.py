@@ -3,26 +3,16 @@ source modes, least-privilege IAM and an encrypted artifact store."""
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipelines import lint
 from pipelines.definition import SERVICES, STAGE_NAMES, path_filters
-from pipelines.generate import load_template, template_path
+from pipelines.generate import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
-
-# Every cfn-lint finding that may remain, with the reason. Anything else (and any error) fails the test.
-ALLOWED_WARNINGS = {
-    # ConnectionArn defaults to "" so that CodeCommit-mode stacks need not pass it; cfn-lint resolves the Ref to
-    # that default inside the UseConnections branch of the pipeline role's policy, which CodeCommit mode never
-    # evaluates. The template Rule ConnectionSettings rejects an empty ConnectionArn in CodeConnections mode.
-    ("W1030", "Parameters/ConnectionArn/Default"),
-}
 
 # Allow statements that may name Resource "*": the action has no resource-level permissions.
 STAR_RESOURCE_ACTIONS = {
@@ -75,24 +65,26 @@ def effective(service: str, mode: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def lint_findings() -> list[dict[str, Any]]:
-    paths = [str(template_path(s)) for s in SERVICES]
-    done = subprocess.run(
-        [str(CFN_LINT), "--format", "json", *paths], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    assert done.stdout.strip(), done.stderr
-    findings: list[dict[str, Any]] = json.loads(done.stdout)
-    return findings
+    return lint.run_cfn_lint(lint.templates())
 
 
 def test_cfn_lint_reports_no_errors_and_only_listed_warnings(lint_findings: list[dict[str, Any]]) -> None:
-    unexpected = [
-        f"{f['Filename']}: {f['Level']} {f['Rule']['Id']} at {'/'.join(map(str, f['Location']['Path']))}: "
-        f"{f['Message']}"
-        for f in lint_findings
-        if f["Level"] == "Error" or (f["Rule"]["Id"], "/".join(map(str, f["Location"]["Path"]))) not in ALLOWED_WARNINGS
-    ]
-    assert not unexpected, "\n".join(unexpected)
+    assert not lint.unexpected(lint_findings), "\n".join(map(lint.describe, lint.unexpected(lint_findings)))
     assert {Path(f["Filename"]).name for f in lint_findings} <= {f"pipeline-{s}.yml" for s in SERVICES}
+
+
+def test_lint_gate_rejects_errors_and_unlisted_warnings() -> None:
+    def finding(rule: str, level: str, path: list[str]) -> dict[str, Any]:
+        return {"Rule": {"Id": rule}, "Level": level, "Location": {"Path": path}}
+
+    allowed = finding("W1030", "Warning", ["Parameters", "ConnectionArn", "Default"])
+    assert lint.unexpected([allowed]) == []
+    for bad in (
+        finding("W1030", "Warning", ["Resources", "Pipeline"]),
+        finding("W3005", "Warning", ["Parameters", "ConnectionArn", "Default"]),
+        finding("E3012", "Error", ["Parameters", "ConnectionArn", "Default"]),
+    ):
+        assert lint.unexpected([allowed, bad]) == [bad]
 
 
 def stages(template: dict[str, Any]) -> list[dict[str, Any]]:
