@@ -6,10 +6,13 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser.exceptions import InvalidModelTypeError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.domain.answers import PROJECTED_DETAIL_TYPES, UnknownEventError
+from ingest.domain.errors import MalformedEventError
 from ingest.domain.services import AnswerProjector
 from ingest.settings import ProjectorSettings
 from vidsense_shared.aws import client
@@ -33,7 +36,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(detail_type, str) or detail_type not in PROJECTED_DETAIL_TYPES:
         # Raised, not skipped: the failure destination keeps what this function was not built for.
         raise UnknownEventError(f"projectAnswers does not handle detail-type {detail_type!r}")
-    delivery = parse_delivery(event, EVENTS_BY_DETAIL_TYPE[detail_type])
+    try:
+        delivery = parse_delivery(event, EVENTS_BY_DETAIL_TYPE[detail_type])
+    except (ValidationError, InvalidModelTypeError) as exc:
+        raise MalformedEventError(f"malformed {detail_type} delivery: {exc}") from exc
     domain_event = delivery.event
     logger.set_correlation_id(domain_event.metadata.correlation_id)
     changed = answer_projector().apply(domain_event)
