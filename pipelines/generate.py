@@ -629,16 +629,12 @@ def _artifact_resources(service: str) -> Json:
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         },
                         {
-                            "Sid": "DenyOtherKeys",
+                            "Sid": "DenyNonKmsUploads",
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "s3:PutObject",
                             "Resource": sub("${ArtifactBucket.Arn}/*"),
-                            "Condition": {
-                                "StringNotEqualsIfExists": {
-                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": get_att("ArtifactKey", "Arn")
-                                }
-                            },
+                            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
                         },
                     ]
                 ),
