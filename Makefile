@@ -36,6 +36,9 @@ schemas: venv ## re-export the event JSON Schemas (shared/schemas) and the catal
 	$(PY) -m vidsense_shared.schemas
 	$(PY) -m vidsense_shared.catalogue
 
+openapi: venv ## re-export the ingest HTTP API's OpenAPI document (docs/openapi.json) from the resolver
+	$(PY) -m ingest.openapi docs/openapi.json
+
 unit: venv ## unit and integration tests only
 	$(VENV)/bin/pytest -q tests/unit tests/integration
 

@@ -1,0 +1,40 @@
+"""The committed OpenAPI document is what the resolver generates (make openapi regenerates it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ingest import openapi
+
+COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
+
+
+def test_committed_openapi_matches_the_resolver():
+    assert COMMITTED.read_text() == openapi.render(), "docs/openapi.json drifted from the API: run make openapi"
+
+
+def test_document_describes_every_route_with_jwt_security_and_no_422():
+    document = json.loads(openapi.render())
+    assert set(document["paths"]) == {
+        "/presignedurl/{project}/{step}",
+        "/answers/{project}/{step}",
+        "/projects/{project}/steps/{step}/answers",
+    }
+    assert document["security"] == [{"jwt": []}]
+    assert document["components"]["securitySchemes"]["jwt"] == {
+        "bearerFormat": "JWT",
+        "description": "ID token of the stage's identity provider",
+        "scheme": "bearer",
+        "type": "http",
+    }
+    responses = {path: set(item["get"]["responses"]) for path, item in document["paths"].items()}
+    assert responses == {
+        "/presignedurl/{project}/{step}": {"200", "400", "401", "403"},
+        "/answers/{project}/{step}": {"200", "400", "401", "404", "502"},
+        "/projects/{project}/steps/{step}/answers": {"200", "400", "401", "403"},
+    }
+    presign_403 = document["paths"]["/presignedurl/{project}/{step}"]["get"]["responses"]["403"]
+    assert list(presign_403["content"]) == ["text/plain"]
+    view = document["components"]["schemas"]["AnswerView"]
+    assert set(view["properties"]) == {"status", "transcript", "sentiment", "sentiment_score", "error", "updated_at"}
