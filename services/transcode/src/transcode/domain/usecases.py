@@ -86,14 +86,15 @@ def start_transcode(
     )
     if existing is not None and existing.mediaconvert_job_id:
         return Outcome.ALREADY_STARTED
-    causation_id = existing.video_uploaded_event_id if existing else event.metadata.event_id
+    # A partial record (fields empty) falls back to this delivery's values.
+    causation_id = (existing.video_uploaded_event_id if existing else "") or event.metadata.event_id
     metadata = JobMetadata.for_attempt(stage, ref, causation_id=causation_id)
     request = TranscodeRequest(
         input_uri=event.data.video.uri,
         destination_uri=f"s3://{work_bucket}/{naming.audio_destination(stage, ref)}",
         user_metadata=metadata.to_user_metadata(),
         # The same token on a crash-recovery retry lets MediaConvert itself drop a duplicate within its window.
-        client_request_token=existing.client_request_token if existing else token,
+        client_request_token=(existing.client_request_token if existing else "") or token,
     )
     try:
         job_id = transcoder.create_job(request)
