@@ -274,14 +274,19 @@ def test_older_attempt_never_overwrites_a_newer_one(stack: Stack):
     assert result == {"outcome": "Superseded", "event_id": None}
 
 
-def test_redelivery_rewrites_the_same_attempt_and_repeats_the_event_id(stack: Stack):
+def test_redelivery_and_replay_rewrite_the_same_attempt_and_repeat_the_event_id(stack: Stack):
+    # Given a delivery, then the same event again as an archive replay delivers it
     delivery = load_delivery("en-US")
+    replayed = {**load_delivery("en-US"), "id": "7d2c9b1e-0f3a-4c5d-8e6f-a1b2c3d4e5f6", "replay-name": "redrive-1"}
     stack.put_fixture_transcript(delivery, "en-US")
-    for _ in range(2):
-        stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "en"})
-        stack.invoke(delivery)
+    for labels, incoming in ((["POSITIVE"], delivery), (["NEGATIVE"], replayed)):
+        stack.comprehend.add_response("detect_sentiment", _single(labels[0]), {"Text": ANY, "LanguageCode": "en"})
+        stack.invoke(incoming)
+    # Then both outcomes carry the same event id (consumers deduplicate) and the item holds the latest run
     ids = [event["detail"]["metadata"]["event_id"] for event in stack.published()]
     assert len(ids) == 2 and ids[0] == ids[1]
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None and item["Sentiment"] == "NEGATIVE" and item["attempt"] == 1
 
 
 def test_transcript_beyond_dynamodb_item_limit_is_truncated_and_flagged(stack: Stack):
