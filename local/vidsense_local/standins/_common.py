@@ -28,11 +28,12 @@ JSON_11 = "application/x-amz-json-1.1"
 class AwsError(Exception):
     """An error answered in AWS's JSON shape; ``code`` becomes the botocore exception class name."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, fields: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.fields = fields or {}  # modelled members of the exception, e.g. Comprehend's Reason
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def respond_error(start_response: StartResponse, error: AwsError, *, rest_json: 
     """JSON 1.1 services read ``__type``; rest-json ones the ``x-amzn-ErrorType`` header. Send both, as AWS does
     for several services, so either parser finds the code. ``message`` and ``Message`` both, for the same reason
     (MediaConvert's model names the member ``message``, Transcribe and Comprehend ``Message``)."""
-    body = {"__type": error.code, "message": error.message, "Message": error.message}
+    body = {**error.fields, "__type": error.code, "message": error.message, "Message": error.message}
     content_type = "application/json" if rest_json else JSON_11
     return respond(start_response, error.status, body, content_type, [("x-amzn-ErrorType", error.code)])
 

@@ -20,12 +20,25 @@ MAX_BYTES = 5000
 MAX_BATCH = 25
 
 
-def _empty_text_error(field: str) -> AwsError:
+def _missing_error(field: str) -> AwsError:
     return AwsError(
         "ValidationException",
         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
         "Member must have length greater than or equal to 1",
     )
+
+
+class _InvalidDocument(AwsError):
+    """Text with no characters to analyse. botocore already refuses "" (the model's min length 1), so only
+    whitespace gets here; answered with the modelled InvalidRequestException (Reason INVALID_DOCUMENT) so callers
+    can tell a permanent rejection. AWS's exact answer for whitespace-only text was not verified."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "InvalidRequestException",
+            "Invalid document: the text has no characters to analyse.",
+            fields={"Reason": "INVALID_DOCUMENT"},
+        )
 
 
 class ComprehendStandIn:
@@ -83,8 +96,10 @@ class ComprehendStandIn:
 
     def detect_sentiment(self, body: dict[str, Any]) -> dict[str, Any]:
         text = body.get("Text")
-        if not isinstance(text, str) or not text.strip():
-            raise _empty_text_error("text")
+        if not isinstance(text, str) or not text:
+            raise _missing_error("text")
+        if not text.strip():
+            raise _InvalidDocument()
         self._language(body)
         self._check_size(text)
         return self._answer(self.engine.analyse(text))
@@ -92,7 +107,7 @@ class ComprehendStandIn:
     def batch_detect_sentiment(self, body: dict[str, Any]) -> dict[str, Any]:
         texts = body.get("TextList")
         if not isinstance(texts, list) or not texts:
-            raise _empty_text_error("textList")
+            raise _missing_error("textList")
         if len(texts) > MAX_BATCH:
             raise AwsError(
                 "BatchSizeLimitExceededException",
@@ -107,10 +122,10 @@ class ComprehendStandIn:
         errors: list[dict[str, Any]] = []
         for index, text in enumerate(texts):
             if not isinstance(text, str) or not text.strip():
-                # Per-document problems go to ErrorList and the others are still analysed. The exact ErrorCode
-                # string AWS uses for an empty document was not verified.
+                # Per-document problems go to ErrorList and the others are still analysed. AWS does not document
+                # its per-document codes; this one mirrors InvalidRequestException's reason.
                 errors.append(
-                    {"Index": index, "ErrorCode": "INVALID_REQUEST", "ErrorMessage": "The document is empty."}
+                    {"Index": index, "ErrorCode": "INVALID_DOCUMENT", "ErrorMessage": _InvalidDocument().message}
                 )
                 continue
             results.append({"Index": index, **self._answer(self.engine.analyse(text))})

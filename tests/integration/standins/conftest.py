@@ -74,7 +74,11 @@ class Events:
                     QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=min(1, max(0, int(remaining)))
                 )
                 for message in answer.get("Messages", []):
-                    self.seen.append(json.loads(message["Body"]))
+                    event = json.loads(message["Body"])
+                    # moto 5.2.5's default SQS-target input template drops the envelope's "account" (EventBridge
+                    # sends it); put it back so the production event models can parse what was captured.
+                    event.setdefault("account", ACCOUNT)
+                    self.seen.append(event)
                     self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def all(self, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:

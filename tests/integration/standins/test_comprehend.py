@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.integration.standins.conftest import Endpoint, manifest
@@ -55,8 +57,23 @@ def test_limits_raise_comprehends_exceptions(endpoint: Endpoint) -> None:
     assert len(client.batch_detect_sentiment(TextList=["good"] * 25, LanguageCode="en")["ResultList"]) == 25
     with pytest.raises(client.exceptions.UnsupportedLanguageException):
         client.detect_sentiment(Text="Bra jobbat", LanguageCode="sv")
-    with pytest.raises(ClientError) as caught:
+    with pytest.raises(client.exceptions.InvalidRequestException) as caught:
         client.detect_sentiment(Text="   ", LanguageCode="en")
+    assert caught.value.response["Reason"] == "INVALID_DOCUMENT"
+
+
+def test_empty_text_is_a_validation_error(endpoint: Endpoint) -> None:
+    # botocore refuses "" itself (the model's min length); a client that skips validation gets the service's answer.
+    unvalidated = boto3.client(
+        "comprehend",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as caught:
+        unvalidated.detect_sentiment(Text="", LanguageCode="en")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
 
 
