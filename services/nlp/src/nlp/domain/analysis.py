@@ -18,7 +18,6 @@ from nlp.domain.language import comprehend_language
 from nlp.domain.record import AnalysisRecord
 from nlp.domain.scoring import ChunkSentiment, Sentiment, combine
 from nlp.domain.transcript import parse_transcript
-from vidsense_shared.bus import EventPublisher
 from vidsense_shared.events import (
     AnswerRef,
     DomainEvent,
@@ -45,6 +44,12 @@ class SentimentDetector(Protocol):
     def detect(self, text: str, language: str) -> Sentiment: ...
 
     def detect_batch(self, texts: Sequence[str], language: str) -> list[Sentiment]: ...
+
+
+class EventPublisher(Protocol):
+    """vidsense_shared.bus.EventBridgePublisher fits; declared here so the domain imports no botocore."""
+
+    def publish(self, *events: DomainEvent) -> None: ...
 
 
 class MetadataStore(Protocol):

@@ -1,0 +1,40 @@
+"""The nlp domain stays pure: importing it loads no AWS SDK and reads no environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+_PROBE = """
+import json, os, sys
+os.environ.clear()
+import nlp.domain.analysis, nlp.domain.chunking, nlp.domain.language, nlp.domain.record
+import nlp.domain.scoring, nlp.domain.transcript, nlp.handlers.analyze
+domain_only = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')]
+print(json.dumps(domain_only))
+"""
+
+
+def test_domain_imports_no_aws_sdk_and_handler_imports_without_environment():
+    # Given a clean interpreter with no environment, When the domain modules are imported
+    domain_probe = _PROBE.replace(", nlp.handlers.analyze", "")
+    result = subprocess.run(
+        [sys.executable, "-c", domain_probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services/nlp/src'}"},
+    )
+    # Then neither boto3 nor botocore was loaded
+    assert json.loads(result.stdout) == []
+    # And the handler module itself imports with no environment at all (adapters are built on first use)
+    subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        capture_output=True,
+        check=True,
+        env={"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services/nlp/src'}"},
+    )
