@@ -46,3 +46,27 @@ def pipeline_name(service: str) -> str:
 def stack_name(service: str, stage: str) -> str:
     """The Serverless Framework stack of ``service`` in ``stage`` (``<service: name>-<stage>``)."""
     return f"vidsense-{service}-{stage}"
+
+
+def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
+    """Physical-name patterns of what ``service``'s stack creates in ``stage``, per kind (see docs/architecture.md
+    and services/<service>/serverless.yml). The Framework names functions, their roles and log groups
+    ``vidsense-<service>-<stage>-*``; the service names its own resources ``vidsense-<stage>-<service>-*``."""
+    app, stack = f"vidsense-{stage}", stack_name(service, stage)
+    common = (f"{stack}-*", f"{app}-{service}-*", f"{app}-alerts-{service}")
+    per_service: dict[str, dict[str, tuple[str, ...]]] = {
+        "ingest": {"tables": (f"{app}-answers",), "buckets": (f"{app}-media-*",)},
+        "transcode": {
+            "buckets": (f"{app}-work-*",),
+            "topics": (f"{app}-on-complete",),
+            "roles": (f"{app}-mediaconvert",),
+        },
+        "nlp": {"tables": (f"{app}-metadata",)},
+    }
+    extra = per_service[service]
+    kinds = ("functions", "roles", "tables", "buckets", "rules", "topics", "queues", "alarms", "log_groups")
+    names = {kind: common + extra.get(kind, ()) for kind in kinds}
+    names["functions"] = names["log_groups"] = (stack, f"{stack}-*")
+    names["buckets"] = extra.get("buckets", ())
+    names["key_aliases"] = (f"{app}-{service}-*",)
+    return names

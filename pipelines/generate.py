@@ -23,6 +23,7 @@ from pipelines.definition import (
     SERVICES,
     SOURCE_ACTION_NAME,
     STAGES,
+    owned_names,
     path_filters,
     pipeline_name,
     stack_name,
@@ -94,7 +95,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
     and the stage-scoped resources (``vidsense-<stage>-*``, Framework names ``vidsense-<service>-<stage>-*``)."""
     stack = stack_name(service, stage)
     app = f"vidsense-{stage}"
-    own = [f"{app}-*", f"{stack}-*"]
+    names = owned_names(service, stage)
     statements = [
         allow(
             "ServiceStack",
@@ -147,27 +148,6 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
             ],
         ),
         allow(
-            "StageBuckets",
-            [
-                "s3:CreateBucket",
-                "s3:GetBucketLocation",
-                "s3:GetBucketNotification",
-                "s3:GetBucketPolicy",
-                "s3:GetEncryptionConfiguration",
-                "s3:GetLifecycleConfiguration",
-                "s3:PutBucketCORS",
-                "s3:PutBucketNotification",
-                "s3:PutBucketOwnershipControls",
-                "s3:PutBucketPolicy",
-                "s3:PutBucketPublicAccessBlock",
-                "s3:PutBucketTagging",
-                "s3:PutBucketVersioning",
-                "s3:PutEncryptionConfiguration",
-                "s3:PutLifecycleConfiguration",
-            ],
-            [sub(f"{ARN}:s3:::{app}-*")],
-        ),
-        allow(
             "Functions",
             [
                 "lambda:AddPermission",
@@ -191,7 +171,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "lambda:UpdateFunctionConfiguration",
                 "lambda:UpdateFunctionEventInvokeConfig",
             ],
-            [sub(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{name}") for name in own],
+            [sub(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{name}") for name in names["functions"]],
         ),
         allow(
             "ServiceRoles",
@@ -210,12 +190,12 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
             ],
-            [sub(f"{ARN}:iam::${{AWS::AccountId}}:role/{name}") for name in own],
+            [sub(f"{ARN}:iam::${{AWS::AccountId}}:role/{name}") for name in names["roles"]],
         ),
         allow(
             "PassServiceRoles",
             ["iam:PassRole"],
-            [sub(f"{ARN}:iam::${{AWS::AccountId}}:role/{name}") for name in own],
+            [sub(f"{ARN}:iam::${{AWS::AccountId}}:role/{name}") for name in names["roles"]],
             {
                 "StringEquals": {
                     "iam:PassedToService": [
@@ -240,7 +220,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "dynamodb:UpdateTable",
                 "dynamodb:UpdateTimeToLive",
             ],
-            [sub(f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{app}-*")],
+            [sub(f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{name}") for name in names["tables"]],
         ),
         allow(
             "Rules",
@@ -255,8 +235,8 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "events:TagResource",
                 "events:UntagResource",
             ],
-            [sub(f"{ARN}:events:{REGION_ACCOUNT}:rule/{name}") for name in own]
-            + [sub(f"{ARN}:events:{REGION_ACCOUNT}:rule/{app}-bus/{name}") for name in own],
+            [sub(f"{ARN}:events:{REGION_ACCOUNT}:rule/{name}") for name in names["rules"]]
+            + [sub(f"{ARN}:events:{REGION_ACCOUNT}:rule/{app}-bus/{name}") for name in names["rules"]],
         ),
         allow(
             "Topics",
@@ -274,7 +254,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "sns:Unsubscribe",
                 "sns:UntagResource",
             ],
-            [sub(f"{ARN}:sns:{REGION_ACCOUNT}:{name}") for name in own],
+            [sub(f"{ARN}:sns:{REGION_ACCOUNT}:{name}") for name in names["topics"]],
         ),
         allow(
             "Queues",
@@ -287,7 +267,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "sqs:TagQueue",
                 "sqs:UntagQueue",
             ],
-            [sub(f"{ARN}:sqs:{REGION_ACCOUNT}:{name}") for name in own],
+            [sub(f"{ARN}:sqs:{REGION_ACCOUNT}:{name}") for name in names["queues"]],
         ),
         allow(
             "LogGroups",
@@ -304,7 +284,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
             [
                 sub(f"{ARN}:logs:{REGION_ACCOUNT}:log-group:{prefix}{name}")
                 for prefix in ("/aws/lambda/", "/aws/http-api/")
-                for name in (stack, f"{stack}-*", f"{app}-*")
+                for name in names["log_groups"]
             ],
         ),
         allow(
@@ -321,7 +301,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 "cloudwatch:PutMetricAlarm",
                 "cloudwatch:TagResource",
             ],
-            [sub(f"{ARN}:cloudwatch:{REGION_ACCOUNT}:alarm:{name}") for name in own],
+            [sub(f"{ARN}:cloudwatch:{REGION_ACCOUNT}:alarm:{name}") for name in names["alarms"]],
         ),
         allow(
             "StageParameters",
@@ -357,7 +337,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
         allow(
             "StageKeyAliases",
             ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
-            [sub(f"{ARN}:kms:{REGION_ACCOUNT}:alias/{app}-*")],
+            [sub(f"{ARN}:kms:{REGION_ACCOUNT}:alias/{name}") for name in names["key_aliases"]],
         ),
         allow(
             "StageKeyAliasTargets",
@@ -366,6 +346,30 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
             {"StringEquals": {"aws:ResourceTag/app": "vidsense", "aws:ResourceTag/stage": stage}},
         ),
     ]
+    if names["buckets"]:
+        statements.append(
+            allow(
+                "StageBuckets",
+                [
+                    "s3:CreateBucket",
+                    "s3:GetBucketLocation",
+                    "s3:GetBucketNotification",
+                    "s3:GetBucketPolicy",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:GetLifecycleConfiguration",
+                    "s3:PutBucketCORS",
+                    "s3:PutBucketNotification",
+                    "s3:PutBucketOwnershipControls",
+                    "s3:PutBucketPolicy",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:PutBucketTagging",
+                    "s3:PutBucketVersioning",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration",
+                ],
+                [sub(f"{ARN}:s3:::{name}") for name in names["buckets"]],
+            )
+        )
     if service == "ingest":
         statements += [
             allow(

@@ -272,8 +272,15 @@ def test_deploy_roles_are_scoped_to_their_service_and_stage(service: str) -> Non
         assert f"stack/vidsense-{service}-{stage}/*" in text
         assert f"-{other_stage}" not in text and f"/{other_stage}/" not in text
         for other in SERVICES:
-            if other != service:
-                assert f"vidsense-{other}-" not in text
+            if other != service:  # neither the other stacks (vidsense-<other>-<stage>) nor their names
+                assert f"-{other}" not in text, other
+        for name, owner in (
+            ("-answers", "ingest"),
+            ("-media-", "ingest"),
+            ("-work-", "transcode"),
+            ("-metadata", "nlp"),
+        ):
+            assert (name in text) == (service == owner), name
         stack_statement = next(
             s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "ServiceStack"
         )
