@@ -4,13 +4,16 @@ requested key, "Transcribe Job State Change" events, and the errors the transcod
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.integration.standins.conftest import ACCOUNT, Endpoint, spoken
+from tests.integration.standins.conftest import ACCOUNT, REGION, Endpoint, spoken
 from vidsense_local.engines.wer import word_error_rate
+from vidsense_local.standins import TranscribeStandIn
+from vidsense_local.standins._common import AwsError, AwsTarget
 
 
 def for_job(name: str, status: str) -> Any:
@@ -163,3 +166,35 @@ def test_list_transcription_jobs_filters_by_status_and_name(endpoint: Endpoint, 
     names = {s["TranscriptionJobName"] for s in listed["TranscriptionJobSummaries"]}
     assert set(spoken_jobs.values()) <= names
     assert all(s["TranscriptionJobStatus"] == "COMPLETED" for s in listed["TranscriptionJobSummaries"])
+
+
+def test_queue_limit_raises_limit_exceeded(endpoint: Endpoint) -> None:
+    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), max_queued=0)  # workers never started
+    body = {
+        "TranscriptionJobName": "limited",
+        "LanguageCode": "en-US",
+        "Media": {"MediaFileUri": f"s3://{endpoint.bucket}/a.webm"},
+        "OutputBucketName": endpoint.bucket,
+    }
+    with pytest.raises(AwsError) as caught:
+        standin.start_transcription_job(body)
+    assert (caught.value.code, caught.value.status) == ("LimitExceededException", 429)
+
+
+def test_stop_returns_quickly_while_a_job_runs(endpoint: Endpoint) -> None:
+    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), concurrency=1)
+    standin.start()
+    uri = endpoint.upload("benchmark-10s.webm")
+    name = f"stop-{uuid.uuid4().hex[:8]}"
+    standin.start_transcription_job(
+        {
+            "TranscriptionJobName": name,
+            "LanguageCode": "en-US",
+            "Media": {"MediaFileUri": uri},
+            "OutputBucketName": endpoint.bucket,
+        }
+    )
+    time.sleep(0.5)  # the worker has picked the job up
+    started = time.monotonic()
+    standin.stop()
+    assert time.monotonic() - started < 2.0
