@@ -74,7 +74,6 @@ def test_transcript_text_is_the_first_transcript_of_a_transcribe_result():
     [
         {},
         {"results": {}},
-        {"results": {"transcripts": []}},
         {"results": {"transcripts": [{"x": 1}]}},
         {"results": {"transcripts": [{"transcript": None}]}},
         [],
@@ -82,5 +81,10 @@ def test_transcript_text_is_the_first_transcript_of_a_transcribe_result():
     ],
 )
 def test_documents_that_are_not_transcribe_results(document):
+    # Given a document without results.transcripts[0].transcript as a string, Then it is refused
     with pytest.raises(TranscriptUnavailableError):
         transcript_text(document)
+
+
+def test_a_result_without_transcripts_is_empty_text():
+    assert transcript_text({"results": {"transcripts": [], "items": []}}) == ""

@@ -89,7 +89,9 @@ def answer_summary(record: AnswerRecord) -> AnswerSummary:
 def transcript_text(document: Any) -> str:
     """``results.transcripts[0].transcript`` of an Amazon Transcribe output document."""
     try:
-        text = document["results"]["transcripts"][0]["transcript"]
+        transcripts = document["results"]["transcripts"]
+        # A job that heard nothing may list no transcripts at all: that is an empty text, not an error.
+        text = transcripts[0]["transcript"] if transcripts != [] else ""
     except (KeyError, IndexError, TypeError) as exc:
         raise TranscriptUnavailableError("the transcript object is not a Transcribe result") from exc
     if not isinstance(text, str):
