@@ -42,7 +42,7 @@ openapi: venv ## re-export the ingest HTTP API's OpenAPI document (docs/openapi.
 unit: venv ## unit and integration tests only
 	$(VENV)/bin/pytest -q tests/unit tests/integration
 
-test: setup lint typecheck ## ruff, mypy and the whole pytest suite (what CI runs)
+test: setup node_modules tools lint typecheck ## ruff, mypy and the whole pytest suite (what CI runs)
 	$(VENV)/bin/pytest -q -m "not heavy"
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
@@ -57,6 +57,33 @@ demo: venv ## one answer through the whole local pipeline (uses a running `make 
 
 bench-local: venv ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
 	$(PY) -m vidsense_local.bench
+
+# --- deployment (docs/deploy.md): osls, compose and plugins from package-lock.json; checkov in its own venv ---
+VENV_TOOLS := .venv-tools
+SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
+VIDSENSE_AWS_PORT ?= 4566
+
+.PHONY: node_modules tools package deploy-local
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node_modules: node_modules/.installed ## npm packages of the deployment (osls, compose, plugins)
+
+$(VENV_TOOLS)/.installed: requirements/tools.lock
+	@test -x $(VENV_TOOLS)/bin/python || $(PYTHON) -m venv $(VENV_TOOLS)
+	$(VENV_TOOLS)/bin/pip install -q --disable-pip-version-check --no-deps -r requirements/tools.lock
+	@touch $@
+
+tools: $(VENV_TOOLS)/.installed ## .venv-tools: checkov, kept apart from the dev dependencies
+
+package: node_modules venv ## package all services offline for STAGE (default dev): services/*/.serverless/
+	$(SLS_ENV) npx serverless package --stage $(STAGE)
+
+deploy-local: node_modules venv ## deploy the three services, stage local, to the local AWS endpoint (make up)
+	$(SLS_ENV) AWS_ENDPOINT_URL=http://127.0.0.1:$(VIDSENSE_AWS_PORT) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+		AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 npx serverless deploy --stage local
 
 clean: ## remove build output
 	rm -rf services/*/.serverless .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,126 @@
+"""Fixtures of the deployment tests.
+
+The Framework writes into each service's ``.serverless`` folder, which ``make package`` and ``make deploy-local``
+(possibly running at the same time) also use. So the tests copy the deployable tree into a temporary workspace
+(node_modules, .venv and the requirements cache are symlinked, not copied) and package and deploy from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SERVICES = ("ingest", "transcode", "nlp")
+PACKAGED_STAGES = ("dev", "prod")
+SLS_TIMEOUT_SECONDS = 900
+TEMPLATE = "cloudformation-template-update-stack.json"
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".serverless", ".mypy_cache", ".pytest_cache")
+
+
+def sls_env(**extra: str) -> dict[str, str]:
+    """The environment of an osls run: no real AWS profile, credentials or endpoint leak in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIDSENSE_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        SLS_TELEMETRY_DISABLED="1",
+        SLS_NOTIFICATIONS_MODE="off",
+    )
+    env.update(extra)
+    return env
+
+
+def make_workspace(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("serverless-compose.yml", "package.json"):
+        shutil.copy2(REPO / name, dest / name)
+    shutil.copytree(REPO / "deploy", dest / "deploy", ignore=_IGNORE)
+    shutil.copytree(REPO / "shared" / "vidsense_shared", dest / "shared" / "vidsense_shared", ignore=_IGNORE)
+    for service in SERVICES:
+        src = REPO / "services" / service
+        out = dest / "services" / service
+        out.mkdir(parents=True)
+        for name in ("serverless.yml", "requirements.txt"):
+            shutil.copy2(src / name, out / name)
+        shutil.copytree(src / "src" / service, out / "src" / service, ignore=_IGNORE)
+    (REPO / ".requirements-cache").mkdir(exist_ok=True)
+    for name in ("node_modules", ".venv", ".requirements-cache"):
+        (dest / name).symlink_to(REPO / name)
+    return dest
+
+
+def run_sls(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    binary = cwd / "node_modules" / ".bin" / "serverless"
+    if not binary.exists():
+        binary = REPO / "node_modules" / ".bin" / "serverless"
+    assert binary.exists(), "node_modules missing: run `make node_modules` (make test does)"
+    # Compose runs `serverless` for each service from PATH (as under npx).
+    env = {**env, "PATH": f"{binary.parent}{os.pathsep}{env.get('PATH', '')}"}
+    proc = subprocess.run(
+        [str(binary), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SLS_TIMEOUT_SECONDS,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"serverless {' '.join(args)} failed ({proc.returncode}):\n{output[-6000:]}"
+    return output
+
+
+@dataclass(frozen=True)
+class Packaged:
+    stage: str
+    root: Path
+    templates: dict[str, dict[str, Any]]
+
+    def artifact(self, service: str) -> Path:
+        return self.root / "services" / service / ".serverless" / f"vidsense-{service}.zip"
+
+    def template_path(self, service: str) -> Path:
+        return self.root / "services" / service / ".serverless" / TEMPLATE
+
+    def zip_names(self, service: str) -> list[str]:
+        with zipfile.ZipFile(self.artifact(service)) as archive:
+            return archive.namelist()
+
+
+def _package(root: Path, stage: str) -> Packaged:
+    make_workspace(root)
+    # Through compose, as `make package` does: all three services of the stage.
+    run_sls(["package", "--stage", stage], cwd=root, env=sls_env())
+    templates = {
+        service: json.loads((root / "services" / service / ".serverless" / TEMPLATE).read_text())
+        for service in SERVICES
+    }
+    return Packaged(stage=stage, root=root, templates=templates)
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Packaged]]:
+    """dev and prod, each packaged through compose in its own workspace (the two run side by side)."""
+    base = tmp_path_factory.mktemp("deploy-package")
+    with ThreadPoolExecutor(max_workers=len(PACKAGED_STAGES)) as pool:
+        futures = {stage: pool.submit(_package, base / stage, stage) for stage in PACKAGED_STAGES}
+        yield {stage: future.result() for stage, future in futures.items()}
+
+
+@pytest.fixture(scope="session")
+def templates(packaged: dict[str, Packaged]) -> dict[str, dict[str, dict[str, Any]]]:
+    return {stage: result.templates for stage, result in packaged.items()}

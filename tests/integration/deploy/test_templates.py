@@ -1,0 +1,389 @@
+"""The packaged CloudFormation of dev and prod: names, failure paths, IAM, functions and stage parameters."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from typing import Any
+
+import pytest
+from pydantic_core import PydanticUndefined
+
+from tests.integration.deploy.cfn import (
+    as_list,
+    documented_handlers,
+    documented_settings,
+    functions,
+    getatt_target,
+    physical_names,
+    policy_statements,
+    render,
+    resources,
+)
+from tests.integration.deploy.conftest import PACKAGED_STAGES, SERVICES
+from vidsense_shared.config import BaseServiceSettings
+
+Templates = dict[str, dict[str, dict[str, Any]]]
+
+
+def test_dev_and_prod_share_no_physical_name_and_every_name_carries_its_stage(templates: Templates) -> None:
+    names = {
+        stage: {
+            f"{service}:{logical_id}": name
+            for service in SERVICES
+            for logical_id, name in physical_names(templates[stage][service]).items()
+        }
+        for stage in PACKAGED_STAGES
+    }
+    assert len(names["dev"]) > 40  # every stack names its resources
+    assert not set(names["dev"].values()) & set(names["prod"].values())
+    for stage, by_id in names.items():
+        unscoped = {k: v for k, v in by_id.items() if not re.search(rf"(^|[-./]){stage}([-./]|$)", v)}
+        assert not unscoped, f"{stage}: names without the stage: {unscoped}"
+
+
+def test_only_ingest_creates_the_bus_and_its_archive(templates: Templates) -> None:
+    for stage in PACKAGED_STAGES:
+        owners = {
+            service: [render(r["Properties"]["Name"]) for _, r in resources(t, "AWS::Events::EventBus")]
+            for service, t in templates[stage].items()
+        }
+        assert owners == {"ingest": [f"vidsense-{stage}-bus"], "transcode": [], "nlp": []}
+        archives = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::Events::Archive")]
+        assert len(archives) == 1
+        assert archives[0]["ArchiveName"] == f"vidsense-{stage}-archive"
+        # moto's CloudFormation accepts only the string form of an archive's pattern.
+        assert isinstance(archives[0]["EventPattern"], str)
+    retention = {
+        stage: next(resources(templates[stage]["ingest"], "AWS::Events::Archive"))[1]["Properties"]["RetentionDays"]
+        for stage in PACKAGED_STAGES
+    }
+    assert retention["dev"] < retention["prod"]
+
+
+def _queue_ids(template: dict[str, Any]) -> set[str]:
+    return {logical_id for logical_id, _ in resources(template, "AWS::SQS::Queue")}
+
+
+def _sqs(template: dict[str, Any], value: Any) -> str:
+    target = getatt_target(value)
+    assert target in _queue_ids(template), f"{value} is not an SQS queue of this stack"
+    return target
+
+
+def _async_consumers(template: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    """(description, function logical id or None for non-Lambda targets, delivery DLQ logical id)."""
+    out: list[tuple[str, str | None, str]] = []
+    lambdas = {logical_id for logical_id, _ in resources(template, "AWS::Lambda::Function")}
+    for rule_id, rule in resources(template, "AWS::Events::Rule"):
+        for target in rule["Properties"]["Targets"]:
+            policy = target.get("RetryPolicy", {})
+            assert policy.get("MaximumRetryAttempts", 0) > 0, f"{rule_id}: no retry policy"
+            assert "MaximumEventAgeInSeconds" in policy, f"{rule_id}: no maximum event age"
+            assert "DeadLetterConfig" in target, f"{rule_id}: target without a dead-letter queue"
+            dlq = _sqs(template, target["DeadLetterConfig"]["Arn"])
+            fn = getatt_target(target["Arn"])
+            out.append((f"rule {rule_id}", fn if fn in lambdas else None, dlq))
+    for sub_id, sub in resources(template, "AWS::SNS::Subscription"):
+        props = sub["Properties"]
+        if props["Protocol"] != "lambda":
+            continue
+        assert "RedrivePolicy" in props, f"{sub_id}: SNS subscription without a dead-letter queue"
+        out.append(
+            (
+                f"subscription {sub_id}",
+                getatt_target(props["Endpoint"]),
+                _sqs(template, props["RedrivePolicy"]["deadLetterTargetArn"]),
+            )
+        )
+    for bucket_id, bucket in resources(template, "AWS::S3::Bucket"):
+        notification = bucket["Properties"].get("NotificationConfiguration", {})
+        for config in notification.get("LambdaConfigurations", []):
+            fn = getatt_target(config["Function"])
+            assert fn is not None
+            # S3 has no dead-letter queue of its own: the function's DLQ keeps what the async queue drops.
+            dead_letter = template["Resources"][fn]["Properties"].get("DeadLetterConfig")
+            assert dead_letter, f"{bucket_id} -> {fn}: no dead-letter queue"
+            out.append((f"S3 {bucket_id}", fn, _sqs(template, dead_letter["TargetArn"])))
+    return out
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_async_consumer_has_both_failure_paths_and_alarmed_queues(
+    templates: Templates, stage: str, service: str
+) -> None:
+    template = templates[stage][service]
+    consumers = _async_consumers(template)
+    expected = {"ingest": 2, "transcode": 5, "nlp": 1}[service]  # transcode: 4 functions + MediaConvert rule
+    assert len(consumers) == expected, consumers
+    invoke_configs = {
+        getatt_target(r["Properties"]["FunctionName"]): r["Properties"]
+        for _, r in resources(template, "AWS::Lambda::EventInvokeConfig")
+    }
+    alarmed: dict[str, list[Any]] = {}
+    for _, alarm in resources(template, "AWS::CloudWatch::Alarm"):
+        props = alarm["Properties"]
+        if props.get("Namespace") == "AWS/SQS":
+            queue = getatt_target(props["Dimensions"][0]["Value"])
+            assert queue is not None
+            alarmed[queue] = props["AlarmActions"]
+    alerts = [
+        i
+        for i, r in resources(template, "AWS::SNS::Topic")
+        if render(r["Properties"]["TopicName"]) == f"vidsense-{stage}-alerts-{service}"
+    ]
+    assert len(alerts) == 1
+    policies = {
+        getatt_target(q): r["Properties"]["PolicyDocument"]
+        for _, r in resources(template, "AWS::SQS::QueuePolicy")
+        for q in r["Properties"]["Queues"]
+    }
+    for description, fn, dlq in consumers:
+        queues = [dlq]
+        if fn is not None:
+            config = invoke_configs.get(fn)
+            assert config, f"{description}: {fn} has no asynchronous invocation config"
+            assert 0 <= config["MaximumRetryAttempts"] <= 2 and config["MaximumEventAgeInSeconds"] > 0
+            queues.append(_sqs(template, config["DestinationConfig"]["OnFailure"]["Destination"]))
+        for queue in queues:
+            assert alarmed.get(queue) == [{"Ref": alerts[0]}], f"{description}: {queue} has no depth alarm"
+        if not description.startswith("S3"):
+            # The AWS service that delivers (EventBridge, SNS) must be allowed to write to the DLQ.
+            allowed = [s for s in policies[dlq]["Statement"] if s["Effect"] == "Allow"]
+            assert {s["Principal"]["Service"] for s in allowed} & {"events.amazonaws.com", "sns.amazonaws.com"}
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_no_iam_policy_allows_a_wildcard_action(templates: Templates, stage: str) -> None:
+    checked = 0
+    for service, template in templates[stage].items():
+        for logical_id, statement in policy_statements(template):
+            if statement["Effect"] != "Allow":
+                continue
+            for action in as_list(statement["Action"]):
+                checked += 1
+                assert "*" not in action, f"{service}/{logical_id}: wildcard action {action}"
+        # Key policies: only the account root administers its key (the AWS default key policy).
+        for logical_id, key in resources(template, "AWS::KMS::Key"):
+            for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+                if "kms:*" in as_list(statement["Action"]):
+                    assert "root" in render(statement["Principal"]["AWS"]), logical_id
+    assert checked > 40
+
+
+def test_one_role_per_function_and_no_shared_role(templates: Templates) -> None:
+    for service, template in templates["prod"].items():
+        roles = [getatt_target(props["Role"]) for _, props in functions(template).values()]
+        assert len(roles) == len(set(roles)), f"{service}: functions share a role"
+        assert "IamRoleLambdaExecution" not in template["Resources"]
+
+
+def _settings_models(service: str) -> list[type[BaseServiceSettings]]:
+    module = importlib.import_module(f"{service}.settings")
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, BaseServiceSettings) and obj is not BaseServiceSettings
+    ]
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_handlers_runtime_and_environment_match_the_architecture(templates: Templates, stage: str) -> None:
+    handlers = documented_handlers()
+    common, settings = documented_settings()
+    assert len(handlers) == 8 and set(handlers) == set(settings)
+    deployed = {
+        (service, name): props
+        for service in SERVICES
+        for name, (_, props) in functions(templates[stage][service]).items()
+    }
+    assert set(deployed) == set(handlers)
+    for (service, name), props in deployed.items():
+        assert props["Handler"] == handlers[(service, name)]
+        assert props["Runtime"] in ("python3.12", "python3.13")
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        required, optional = settings[(service, name)]
+        assert common | required <= set(env), f"{name}: missing {(common | required) - set(env)}"
+        assert env["STAGE"] == stage and env["POWERTOOLS_SERVICE_NAME"] == service
+        # Anything beyond the documented list must be a field the service's settings models read...
+        models = _settings_models(service)
+        fields = {f.upper() for model in models for f in model.model_fields}
+        extra = set(env) - common - required - optional
+        assert extra <= fields, f"{name}: variables no settings model reads: {extra - fields}"
+        # ...and one of those models must be fully satisfied (the function starts).
+        satisfied = [
+            m
+            for m in models
+            if {
+                f.upper()
+                for f, info in m.model_fields.items()
+                if info.default is PydanticUndefined and info.default_factory is None
+            }
+            <= set(env)
+        ]
+        assert satisfied, f"{name}: no settings model of {service} is satisfied by {sorted(env)}"
+        # The user-key secret is passed by name only, never its value.
+        assert not any("secret" in str(v).lower() and k != "USER_KEY_PARAMETER" for k, v in env.items())
+
+
+def test_stage_parameters_differ_where_they_should(templates: Templates) -> None:
+    def ingest(stage: str, type_: str) -> dict[str, Any]:
+        matches = [r["Properties"] for _, r in resources(templates[stage]["ingest"], type_)]
+        assert len(matches) == 1, type_
+        return matches[0]
+
+    for stage in PACKAGED_STAGES:
+        authorizer = ingest(stage, "AWS::ApiGatewayV2::Authorizer")
+        assert authorizer["AuthorizerType"] == "JWT"
+        assert authorizer["JwtConfiguration"]["Audience"] == [f"vidsense-{stage}"]
+        assert authorizer["JwtConfiguration"]["Issuer"].startswith("https://")
+        api = ingest(stage, "AWS::ApiGatewayV2::Api")
+        assert "*" not in api["CorsConfiguration"]["AllowOrigins"]
+        routes = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::ApiGatewayV2::Route")]
+        assert sorted(r["RouteKey"] for r in routes) == [
+            "GET /answers/{project}/{step}",
+            "GET /presignedurl/{project}/{step}",
+            "GET /projects/{project}/steps/{step}/answers",
+        ]
+        assert all(r["AuthorizationType"] == "JWT" for r in routes)
+    dev, prod = (ingest(s, "AWS::ApiGatewayV2::Stage")["DefaultRouteSettings"] for s in PACKAGED_STAGES)
+    assert dev["ThrottlingRateLimit"] < prod["ThrottlingRateLimit"]
+    assert dev["ThrottlingBurstLimit"] < prod["ThrottlingBurstLimit"]
+    assert (
+        ingest("dev", "AWS::ApiGatewayV2::Api")["CorsConfiguration"]["AllowOrigins"]
+        != ingest("prod", "AWS::ApiGatewayV2::Api")["CorsConfiguration"]["AllowOrigins"]
+    )
+    for stage in PACKAGED_STAGES:
+        retention = {
+            render(r["Properties"]["LogGroupName"]): r["Properties"]["RetentionInDays"]
+            for service in SERVICES
+            for _, r in resources(templates[stage][service], "AWS::Logs::LogGroup")
+        }
+        assert len(retention) == 9  # 8 functions + the HTTP API access log
+        assert len(set(retention.values())) == 1
+    pitr = {
+        stage: {
+            render(r["Properties"]["TableName"]): r["Properties"]["PointInTimeRecoverySpecification"]
+            for service in SERVICES
+            for _, r in resources(templates[stage][service], "AWS::DynamoDB::Table")
+        }
+        for stage in PACKAGED_STAGES
+    }
+    # Point-in-time recovery in prod only (dev and feature stages are disposable).
+    enabled = {
+        stage: {spec["PointInTimeRecoveryEnabled"] for spec in tables.values()} for stage, tables in pitr.items()
+    }
+    assert enabled == {"dev": {False}, "prod": {True}}
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_buckets_tables_and_topics_meet_the_baseline(templates: Templates, stage: str) -> None:
+    buckets = {}
+    for service in SERVICES:
+        template = templates[stage][service]
+        policies = {
+            getatt_target(r["Properties"]["Bucket"]): r["Properties"]["PolicyDocument"]
+            for _, r in resources(template, "AWS::S3::BucketPolicy")
+        }
+        for logical_id, bucket in resources(template, "AWS::S3::Bucket"):
+            props = bucket["Properties"]
+            assert (
+                all(props["PublicAccessBlockConfiguration"].values())
+                if "PublicAccessBlockConfiguration" in props
+                else logical_id == "ServerlessDeploymentBucket"
+            )
+            assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            deny = [s for s in policies[logical_id]["Statement"] if s["Effect"] == "Deny"]
+            assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny), logical_id
+            if logical_id != "ServerlessDeploymentBucket":
+                assert props["LifecycleConfiguration"]["Rules"]
+                buckets[render(props["BucketName"])] = props
+    assert set(buckets) == {f"vidsense-{stage}-media-${{AWS::AccountId}}", f"vidsense-{stage}-work-${{AWS::AccountId}}"}
+    media = buckets[f"vidsense-{stage}-media-${{AWS::AccountId}}"]
+    assert media["VersioningConfiguration"] == {"Status": "Enabled"}
+    [notification] = media["NotificationConfiguration"]["LambdaConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "suffix", "Value": ".webm"}]
+    assert getatt_target(notification["Function"]) == "UploadLandedLambdaFunction"
+
+    tables = {
+        render(r["Properties"]["TableName"]): r["Properties"]
+        for service in SERVICES
+        for _, r in resources(templates[stage][service], "AWS::DynamoDB::Table")
+    }
+    assert set(tables) == {f"vidsense-{stage}-{n}" for n in ("answers", "transcode-jobs", "metadata")}
+    answers = tables[f"vidsense-{stage}-answers"]
+    assert answers["KeySchema"] == [{"AttributeName": "answer_id", "KeyType": "HASH"}]
+    [gsi] = answers["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "by_step" and gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["project_step", "user_key"]
+    assert all(t["BillingMode"] == "PAY_PER_REQUEST" for t in tables.values())
+
+    transcode = templates[stage]["transcode"]
+    [(_topic_id, topic)] = [
+        (i, r)
+        for i, r in resources(transcode, "AWS::SNS::Topic")
+        if r["Properties"]["TopicName"] == f"vidsense-{stage}-on-complete"
+    ]
+    key_id = getatt_target(topic["Properties"]["KmsMasterKeyId"])
+    assert key_id is not None
+    key_statements = transcode["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"] == {"Service": "events.amazonaws.com"} and "kms:GenerateDataKey*" in s["Action"]
+        for s in key_statements
+    )
+    for service in SERVICES:
+        for _, t in resources(templates[stage][service], "AWS::SNS::Topic"):
+            assert "KmsMasterKeyId" in t["Properties"]
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_rules_select_this_stage_and_the_right_events(templates: Templates, stage: str) -> None:
+    patterns = {
+        render(r["Properties"]["Name"]): (r["Properties"].get("EventBusName"), r["Properties"]["EventPattern"])
+        for service in SERVICES
+        for _, r in resources(templates[stage][service], "AWS::Events::Rule")
+    }
+    p = f"vidsense-{stage}"
+    bus_ref = {"Ref": "EventBusName"}
+    assert patterns == {
+        f"{p}-ingest-project-answers": (
+            {"Fn::GetAtt": ["EventBus", "Name"]},
+            {"source": ["vidsense.transcode", "vidsense.nlp"]},
+        ),
+        f"{p}-transcode-start-transcode": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["VideoUploaded"]}),
+        f"{p}-transcode-start-transcription": (
+            bus_ref,
+            {"source": ["vidsense.transcode"], "detail-type": ["TranscoderCompleted"]},
+        ),
+        f"{p}-nlp-analyze-sentiment": (bus_ref, {"source": ["vidsense.transcode"], "detail-type": ["TranscriptReady"]}),
+        # Default bus (no EventBusName): AWS service events, filtered to this stage.
+        f"{p}-transcode-mediaconvert-events": (
+            None,
+            {
+                "source": ["aws.mediaconvert"],
+                "detail-type": ["MediaConvert Job State Change"],
+                "detail": {
+                    "status": ["COMPLETE", "ERROR", "CANCELED"],
+                    "userMetadata": {"app": ["vidsense"], "stage": [stage]},
+                },
+            },
+        ),
+        f"{p}-transcode-transcription-completed": (
+            None,
+            {
+                "source": ["aws.transcribe"],
+                "detail-type": ["Transcribe Job State Change"],
+                "detail": {
+                    "TranscriptionJobStatus": ["COMPLETED", "FAILED"],
+                    "TranscriptionJobName": [{"prefix": f"vidsense.{stage}."}],
+                },
+            },
+        ),
+    }
+    for service in ("transcode", "nlp"):
+        assert templates[stage][service]["Parameters"]["EventBusName"]["AllowedValues"] == [f"{p}-bus"]
