@@ -81,11 +81,10 @@ class SpeechToText:
         return self.transcribe_array(audio, decode_seconds=time.perf_counter() - started)
 
     def transcribe_array(self, audio: npt.NDArray[np.float32], *, decode_seconds: float = 0.0) -> SpeechResult:
-        model = self._load()
         with self._idle:
             self._active += 1
         try:
-            return self._transcribe(model, audio, decode_seconds)
+            return self._transcribe(self._load(), audio, decode_seconds)
         finally:
             with self._idle:
                 self._active -= 1
