@@ -70,3 +70,41 @@ def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
     names["buckets"] = extra.get("buckets", ())
     names["key_aliases"] = (f"{app}-{service}-*",)
     return names
+
+
+# Resource types in each service's stack (the Framework's own and the service's `resources:`), checked against
+# services/<service>/serverless.yml by tests/integration/pipelines. The deploy role of a service is granted the
+# CloudFormation registry handler permissions of exactly these types (pipelines/deploy_policy.py).
+FRAMEWORK_RESOURCE_TYPES: Final = (
+    "AWS::CloudWatch::Alarm",
+    "AWS::DynamoDB::Table",
+    "AWS::Events::Rule",
+    "AWS::IAM::Role",
+    "AWS::KMS::Alias",
+    "AWS::KMS::Key",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::Version",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+)
+SERVICE_RESOURCE_TYPES: Final = {
+    "ingest": (
+        *FRAMEWORK_RESOURCE_TYPES,
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Authorizer",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Stage",
+        "AWS::Events::Archive",
+        "AWS::Events::EventBus",
+    ),
+    "transcode": (*FRAMEWORK_RESOURCE_TYPES, "AWS::SNS::TopicPolicy"),
+    "nlp": FRAMEWORK_RESOURCE_TYPES,
+}

@@ -1,0 +1,325 @@
+"""The IAM policy of a service's deploy role: what ``serverless deploy`` of that one service into one stage needs.
+
+CloudFormation creates the stack's resources with the caller's credentials, so the deploy role needs the
+permissions of CloudFormation's resource handlers (create, read, update, delete) for every resource type in the
+service's stack. Those lists come from the CloudFormation registry schemas that cfn-lint ships (offline, pinned
+with cfn-lint), minus the actions listed below with the reason they are not granted. Every action is scoped to
+the names that service's stack uses in that stage (``definition.owned_names``); the few actions without
+resource-level permissions are listed in ``NO_RESOURCE_LEVEL``.
+"""
+
+import importlib.util
+import json
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipelines.definition import SERVICE_RESOURCE_TYPES, owned_names, stack_name
+
+Json = dict[str, Any]
+ARN = "arn:${AWS::Partition}"
+REGION_ACCOUNT = "${AWS::Region}:${AWS::AccountId}"
+HANDLERS = ("create", "read", "update", "delete")
+
+# Handler permissions that are not granted, with the reason.
+NOT_GRANTED_SERVICES: dict[str, str] = {
+    "ec2": "Lambda VPC settings: no function runs in a VPC",
+    "elasticfilesystem": "Lambda EFS mounts: not used",
+    "s3files": "Lambda S3 Files mounts: not used",
+    "kinesis": "DynamoDB Kinesis streaming destinations: not used",
+    "firehose": "log delivery to Firehose: not used",
+    "s3tables": "S3 bucket metadata tables: not used",
+}
+NOT_GRANTED: dict[str, str] = {
+    "dynamodb:DeleteTable": "a deploy must never drop a table (replacement fails instead of losing data)",
+    "s3:DeleteBucket": "a deploy must never drop a bucket (replacement fails instead of losing data)",
+    "dynamodb:BatchWriteItem": "data plane, only for ImportTable: not used",
+    "dynamodb:DeleteItem": "data plane: not used by CloudFormation for these tables",
+    "dynamodb:GetItem": "data plane: not used by CloudFormation for these tables",
+    "dynamodb:PutItem": "data plane, only for ImportTable: not used",
+    "dynamodb:Query": "data plane: not used by CloudFormation for these tables",
+    "dynamodb:Scan": "data plane: not used by CloudFormation for these tables",
+    "dynamodb:UpdateItem": "data plane: not used by CloudFormation for these tables",
+    "dynamodb:ImportTable": "table import from S3: not used",
+    "dynamodb:DescribeImport": "table import from S3: not used",
+    "dynamodb:CreateTableReplica": "global tables: not used",
+    "dynamodb:AssociateTableReplica": "global tables: not used",
+    "dynamodb:DescribeKinesisStreamingDestination": "Kinesis streaming: not used",
+    "dynamodb:EnableKinesisStreamingDestination": "Kinesis streaming: not used",
+    "dynamodb:DisableKinesisStreamingDestination": "Kinesis streaming: not used",
+    "dynamodb:UpdateKinesisStreamingDestination": "Kinesis streaming: not used",
+    "iam:CreateServiceLinkedRole": "no resource here needs a service-linked role created at deploy time",
+    "iam:PutRolePermissionsBoundary": "a deploy must not change permissions boundaries set by administrators",
+    "iam:DeleteRolePermissionsBoundary": "a deploy must not remove permissions boundaries set by administrators",
+    "lambda:GetLayerVersion": "no Lambda layers",
+    "lambda:GetCodeSigningConfig": "no code-signing configuration",
+    "lambda:PutFunctionCodeSigningConfig": "no code-signing configuration",
+    "lambda:DeleteFunctionCodeSigningConfig": "no code-signing configuration",
+    "lambda:PassCapacityProvider": "no Lambda capacity providers",
+    "lambda:AssociateRuntimeAlias": "no runtime aliases",
+    "s3:CreateBucketMetadataTableConfiguration": "S3 metadata tables: not used",
+    "s3:DeleteBucketMetadataTableConfiguration": "S3 metadata tables: not used",
+    "s3:GetBucketMetadataTableConfiguration": "S3 metadata tables: not used",
+    "s3:UpdateBucketMetadataAnnotationTableConfiguration": "S3 metadata tables: not used",
+    "s3:UpdateBucketMetadataInventoryTableConfiguration": "S3 metadata tables: not used",
+    "s3:UpdateBucketMetadataJournalTableConfiguration": "S3 metadata tables: not used",
+    "s3:PutReplicationConfiguration": "bucket replication: not used",
+    "s3:PutBucketReplication": "bucket replication: not used",
+    "s3:DeleteBucketReplication": "bucket replication: not used",
+    "s3:PutBucketObjectLockConfiguration": "object lock: not used",
+    "s3:PutObjectLockConfiguration": "object lock: not used",
+    "s3:PutBucketWebsite": "website hosting: not used",
+    "s3:DeleteBucketWebsite": "website hosting: not used",
+    "s3:PutBucketAcl": "ACLs are disabled (bucket owner enforced)",
+    "s3:PutObjectAcl": "ACLs are disabled (bucket owner enforced)",
+}
+
+# Actions the Framework itself calls outside CloudFormation (deployment bucket upload, stack status) or that
+# reading sibling outputs needs; added to the handler permissions.
+FRAMEWORK_ACTIONS = (
+    "cloudformation:CreateChangeSet",
+    "cloudformation:CreateStack",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStackResource",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:GetTemplate",
+    "cloudformation:ListStackResources",
+    "cloudformation:TagResource",
+    "cloudformation:UpdateStack",
+    "cloudformation:ValidateTemplate",
+    "logs:DescribeLogGroups",
+    "s3:DeleteObject",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:PutObject",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+)
+
+# Actions without resource-level permissions (IAM service authorization reference): granted on "*".
+NO_RESOURCE_LEVEL = frozenset(
+    {
+        "cloudformation:ValidateTemplate",
+        "kms:CreateKey",
+        "kms:ListAliases",
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DeleteResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "logs:DescribeLogGroups",
+    }
+)
+
+
+def _registry_dir() -> Path:
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("cfn-lint (its registry schemas) is needed to generate the deploy policies")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas"
+
+
+@cache
+def handler_permissions(resource_type: str, region: str = "us-east-1") -> frozenset[str]:
+    """The permissions CloudFormation's create/read/update/delete handlers of ``resource_type`` declare."""
+    root = _registry_dir()
+    providers = json.loads((root / "providers" / f"{region}.json").read_text())
+    schema = json.loads((root / "resources" / f"{providers[resource_type]}.json").read_text())
+    handlers = schema.get("handlers", {})
+    return frozenset(p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", []))
+
+
+@cache
+def _iam_actions() -> dict[str, frozenset[str]]:
+    """IAM's actions per service prefix (lower case), from the policy data cfn-lint validates actions with."""
+    data = json.loads((_registry_dir().parent / "AdditionalSpecs" / "Policies.json").read_text())
+    return {prefix: frozenset(a.lower() for a in spec.get("Actions", {})) for prefix, spec in data.items()}
+
+
+def is_iam_action(action: str) -> bool:
+    """False for registry entries that name an API operation IAM authorizes under another action (S3's
+    DeleteBucketCors is authorized by s3:PutBucketCORS, API Gateway tagging by its PUT/POST/DELETE, ...)."""
+    prefix, _, name = action.partition(":")
+    return name.lower() in _iam_actions().get(prefix.lower(), frozenset())
+
+
+def is_granted(action: str) -> bool:
+    return action not in NOT_GRANTED and action.split(":", maxsplit=1)[0] not in NOT_GRANTED_SERVICES
+
+
+def wanted_actions(service: str) -> set[str]:
+    """Handler permissions of the service's resource types plus the Framework's own calls, one spelling each."""
+    candidates = set(FRAMEWORK_ACTIONS).union(*(handler_permissions(t) for t in SERVICE_RESOURCE_TYPES[service]))
+    spelled: dict[str, str] = {}
+    for action in sorted(candidates):  # sorted: "s3:GetObject" wins over "s3:getObject"
+        spelled.setdefault(action.lower(), action)
+    return set(spelled.values())
+
+
+def required_actions(service: str) -> set[str]:
+    """Every action the deploy role of ``service`` must hold (valid IAM actions, minus those not granted)."""
+    return {a for a in wanted_actions(service) if is_iam_action(a) and is_granted(a)}
+
+
+def sub(text: str) -> Json:
+    return {"Fn::Sub": text}
+
+
+def _statement(sid: str, actions: Iterable[str], resources: list[Any], condition: Json | None = None) -> Json:
+    statement: Json = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def deploy_statements(service: str, stage: str) -> list[Json]:
+    """The deploy role's statements for ``service`` in ``stage`` (every required action exactly once)."""
+    stack = stack_name(service, stage)
+    app = f"vidsense-{stage}"
+    names = owned_names(service, stage)
+    actions = required_actions(service)
+    by_prefix: dict[str, set[str]] = {}
+    for action in actions - NO_RESOURCE_LEVEL:
+        by_prefix.setdefault(action.split(":")[0], set()).add(action)
+
+    def arns(template: str, kind: str) -> list[Any]:
+        return [sub(template.replace("{name}", name)) for name in names[kind]]
+
+    stage_tags = {"aws:ResourceTag/app": "vidsense", "aws:ResourceTag/stage": stage}
+    statements: list[Json] = []
+    no_resource = sorted(actions & NO_RESOURCE_LEVEL - {"kms:CreateKey"})
+    statements.append(_statement("NoResourceLevelPermissions", no_resource, ["*"]))
+    # CreateKey cannot be scoped to a key (it does not exist yet): only keys tagged with this stage (the
+    # Framework's stackTags app/stage, which CloudFormation passes to CreateKey) may be created.
+    statements.append(
+        _statement(
+            "CreateStageKeys",
+            ["kms:CreateKey"],
+            ["*"],
+            {"StringEquals": {"aws:RequestTag/app": "vidsense", "aws:RequestTag/stage": stage}},
+        )
+    )
+    cfn = by_prefix.pop("cloudformation")
+    statements.append(_statement("ServiceStack", cfn, [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/{stack}/*")]))
+    statements.append(
+        _statement(
+            "ReadSiblingStackOutputs",
+            ["cloudformation:DescribeStacks"],
+            [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/vidsense-*-{stage}/*")],
+        )
+    )
+    buckets = [f"{stack}-serverlessdeploy*", *names["buckets"]]
+    statements.append(
+        _statement(
+            "Buckets",
+            by_prefix.pop("s3"),
+            [sub(f"{ARN}:s3:::{b}") for b in buckets] + [sub(f"{ARN}:s3:::{b}/*") for b in buckets],
+        )
+    )
+    statements.append(
+        _statement(
+            "Functions", by_prefix.pop("lambda"), arns(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{{name}}", "functions")
+        )
+    )
+    iam = by_prefix.pop("iam")
+    role_arns = arns(f"{ARN}:iam::${{AWS::AccountId}}:role/{{name}}", "roles")
+    statements.append(_statement("ServiceRoles", iam - {"iam:PassRole"}, role_arns))
+    statements.append(
+        _statement(
+            "PassServiceRoles",
+            ["iam:PassRole"],
+            role_arns,
+            {
+                "StringEquals": {
+                    "iam:PassedToService": [
+                        "events.amazonaws.com",
+                        "lambda.amazonaws.com",
+                        "mediaconvert.amazonaws.com",
+                    ]
+                }
+            },
+        )
+    )
+    tables = arns(f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{{name}}", "tables")
+    tables += arns(f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{{name}}/*", "tables")
+    statements.append(_statement("Tables", by_prefix.pop("dynamodb"), tables))
+    events_arns = arns(f"{ARN}:events:{REGION_ACCOUNT}:rule/{{name}}", "rules")
+    events_arns += arns(f"{ARN}:events:{REGION_ACCOUNT}:rule/{app}-bus/{{name}}", "rules")
+    if service == "ingest":
+        events_arns += [
+            sub(f"{ARN}:events:{REGION_ACCOUNT}:event-bus/{app}-bus"),
+            sub(f"{ARN}:events:{REGION_ACCOUNT}:archive/{app}-archive"),
+        ]
+    statements.append(_statement("Events", by_prefix.pop("events"), events_arns))
+    statements.append(
+        _statement("Topics", by_prefix.pop("sns"), arns(f"{ARN}:sns:{REGION_ACCOUNT}:{{name}}", "topics"))
+    )
+    statements.append(
+        _statement("Queues", by_prefix.pop("sqs"), arns(f"{ARN}:sqs:{REGION_ACCOUNT}:{{name}}", "queues"))
+    )
+    log_groups = [
+        sub(f"{ARN}:logs:{REGION_ACCOUNT}:log-group:{prefix}{name}{suffix}")
+        for prefix in ("/aws/lambda/", "/aws/http-api/")
+        for name in names["log_groups"]
+        for suffix in ("", ":*")
+    ]
+    statements.append(_statement("LogGroups", by_prefix.pop("logs"), log_groups))
+    statements.append(
+        _statement(
+            "Alarms", by_prefix.pop("cloudwatch"), arns(f"{ARN}:cloudwatch:{REGION_ACCOUNT}:alarm:{{name}}", "alarms")
+        )
+    )
+    statements.append(
+        _statement(
+            "StageParameters",
+            by_prefix.pop("ssm"),
+            [sub(f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense/{stage}/*")],
+        )
+    )
+    kms = by_prefix.pop("kms")
+    alias_actions = {a for a in kms if "Alias" in a}
+    statements.append(
+        _statement(
+            "StageKeys", kms - alias_actions, [sub(f"{ARN}:kms:{REGION_ACCOUNT}:key/*")], {"StringEquals": stage_tags}
+        )
+    )
+    statements.append(
+        _statement(
+            "StageKeyAliases",
+            alias_actions,
+            arns(f"{ARN}:kms:{REGION_ACCOUNT}:alias/{{name}}", "key_aliases"),
+        )
+    )
+    statements.append(
+        _statement(
+            "StageKeyAliasTargets",
+            alias_actions,
+            [sub(f"{ARN}:kms:{REGION_ACCOUNT}:key/*")],
+            {"StringEquals": stage_tags},
+        )
+    )
+    if "apigateway" in by_prefix:
+        # HTTP API ids are generated, so API Gateway paths cannot carry the stage name.
+        statements.append(
+            _statement(
+                "HttpApi",
+                by_prefix.pop("apigateway"),
+                [
+                    sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/apis"),
+                    sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/apis/*"),
+                    sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/tags/*"),
+                ],
+            )
+        )
+    if by_prefix:
+        raise ValueError(f"actions of services without a scoped statement: {sorted(by_prefix)}")
+    return [s for s in statements if s["Action"]]
