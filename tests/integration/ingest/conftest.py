@@ -42,6 +42,14 @@ def clear_factories() -> None:
     projector.answer_projector.cache_clear()
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _fresh_clients() -> Iterator[None]:
+    # Clients cached by other suites may point at another endpoint: start and leave this package clean.
+    aws.client.cache_clear()
+    yield
+    aws.client.cache_clear()
+
+
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
