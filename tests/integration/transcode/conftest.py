@@ -26,6 +26,27 @@ REGION = "us-east-1"
 BUS = f"vidsense-{STAGE}-bus"
 JOBS_TABLE = f"vidsense-{STAGE}-transcode-jobs"
 ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-mediaconvert"
+# As services/transcode/serverless.yml declares it, with the reconciler's sparse index of open attempts.
+JOBS_TABLE_DEFINITION: dict[str, Any] = {
+    "TableName": JOBS_TABLE,
+    "KeySchema": [{"AttributeName": "job_key", "KeyType": "HASH"}],
+    "AttributeDefinitions": [
+        {"AttributeName": "job_key", "AttributeType": "S"},
+        {"AttributeName": "open_shard", "AttributeType": "S"},
+        {"AttributeName": "open_since", "AttributeType": "S"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "open_attempts",
+            "KeySchema": [
+                {"AttributeName": "open_shard", "KeyType": "HASH"},
+                {"AttributeName": "open_since", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 
 
 @dataclass
@@ -43,7 +64,9 @@ def _clear_caches() -> None:
         wiring.relay_settings,
         wiring.start_transcription_settings,
         wiring.transcription_completed_settings,
+        wiring.reconcile_settings,
         wiring.jobs,
+        wiring.mediaconvert_jobs,
         wiring.transcoder,
         wiring.transcriber,
     ):
@@ -105,12 +128,7 @@ class Stack:
 def stack(env: dict[str, str]) -> Iterator[Stack]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=JOBS_TABLE,
-            KeySchema=[{"AttributeName": "job_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "job_key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(**JOBS_TABLE_DEFINITION)
         events = boto3.client("events", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         events.create_event_bus(Name=BUS)

@@ -7,55 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.transcode.fixtures import JOB_NAME, STAGE, TRANSCODER_COMPLETED_EVENT_ID, TRANSCRIPT_KEY, WORK_BUCKET
+from tests.unit.transcode.fakes import FakeTranscriber, InMemoryJobs, Published
+from tests.unit.transcode.fixtures import (
+    ANSWER_ID,
+    JOB_NAME,
+    STAGE,
+    TRANSCODER_COMPLETED_EVENT_ID,
+    TRANSCRIPT_KEY,
+    WORK_BUCKET,
+)
 from transcode.domain import usecases
 from transcode.domain.ports import JobRecord
-from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
-from vidsense_shared.events import DomainEvent
+from transcode.domain.transcribe import TranscriptionJob
 
 COMPLETED_URI = f"https://s3.us-east-1.amazonaws.com/{WORK_BUCKET}/{TRANSCRIPT_KEY}"
 
 
-class FakeJobs:
-    def __init__(self, record: JobRecord | None) -> None:
-        self.record = record
-
-    def claim(self, record: JobRecord) -> JobRecord | None:
-        raise AssertionError("not used")
-
-    def mark_transcode_started(self, job_key: str, mediaconvert_job_id: str) -> None:
-        raise AssertionError("not used")
-
-    def record_transcription(self, job_key, job_name, transcoder_completed_event_id, audio_duration_ms) -> None:
-        raise AssertionError("not used")
-
-    def get(self, job_key: str) -> JobRecord | None:
-        return self.record
-
-
-class FakeTranscriber:
-    def __init__(self, job: TranscriptionJob) -> None:
-        self.job = job
-        self.described: list[str] = []
-
-    def start(self, request: TranscriptionRequest) -> bool:
-        raise AssertionError("not used")
-
-    def describe(self, job_name: str) -> TranscriptionJob:
-        self.described.append(job_name)
-        return self.job
-
-
-class Published:
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-
-    def publish(self, *events: DomainEvent) -> None:
-        self.events.extend(events)
-
-
 RECORD = JobRecord(
-    job_key="k",
+    job_key=f"{ANSWER_ID}#1",
     client_request_token="t",
     video_uploaded_event_id="v",
     transcription_job_name=JOB_NAME,
@@ -76,7 +45,7 @@ def _complete(job: TranscriptionJob, record: JobRecord | None = RECORD, status: 
         ),
         stage=STAGE,
         work_bucket=WORK_BUCKET,
-        jobs=FakeJobs(record),
+        jobs=InMemoryJobs(*([record] if record else [])),
         transcriber=transcriber,
         publisher=published,
     )

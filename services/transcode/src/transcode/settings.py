@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from vidsense_shared.config import BaseServiceSettings
 
@@ -19,6 +21,8 @@ class StartTranscodeSettings(BaseServiceSettings):
 
 
 class RelaySettings(BaseServiceSettings):
+    # What was published per attempt is recorded here, so a redelivered notification publishes nothing.
+    jobs_table: str = Field(min_length=3)
     event_bus_name: str = Field(min_length=1)
 
 
@@ -34,3 +38,20 @@ class TranscriptionCompletedSettings(BaseServiceSettings):
     work_bucket: str = Field(min_length=3)
     jobs_table: str = Field(min_length=3)
     event_bus_name: str = Field(min_length=1)
+
+
+class ReconcileSettings(BaseServiceSettings):
+    jobs_table: str = Field(min_length=3)
+    event_bus_name: str = Field(min_length=1)
+    work_bucket: str = Field(min_length=3)
+    # An attempt whose step began longer ago than this is asked about; the schedule runs every 5 minutes.
+    stuck_after_seconds: int = Field(default=900, ge=60)
+    # A step still unfinished (or whose job is gone) after this long fails the answer with reason "timeout".
+    give_up_after_seconds: int = Field(default=3600, ge=60)
+    mediaconvert_endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _give_up_after_stuck(self) -> Self:
+        if self.give_up_after_seconds < self.stuck_after_seconds:
+            raise ValueError("GIVE_UP_AFTER_SECONDS must not be shorter than STUCK_AFTER_SECONDS")
+        return self

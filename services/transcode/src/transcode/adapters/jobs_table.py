@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from transcode.domain.ports import JobRecord
+from transcode.domain.ports import JobRecord, OpenAttempt
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+# Sparse GSI of the attempts that still wait for a step to finish (the reconciler's work list): an item is in it
+# only while it has ``open_shard``. One constant partition: a few thousand open attempts at most, read every 5 min.
+OPEN_INDEX = "open_attempts"
+OPEN_SHARD = "open"
+
+
+def _iso(moment: datetime) -> str:
+    # Fixed width, so ISO strings sort (and compare in key conditions) in time order.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    return _iso(datetime.now(UTC))
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoJobStore:
@@ -24,6 +40,7 @@ class DynamoJobStore:
 
     def claim(self, record: JobRecord) -> JobRecord | None:
         answer_id, _, attempt = record.job_key.rpartition("#")
+        now = _now()
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -33,12 +50,14 @@ class DynamoJobStore:
                     "attempt": {"N": attempt},
                     "client_request_token": {"S": record.client_request_token},
                     "video_uploaded_event_id": {"S": record.video_uploaded_event_id},
-                    "created_at": {"S": _now()},
+                    "created_at": {"S": now},
+                    "open_shard": {"S": OPEN_SHARD},
+                    "open_since": {"S": now},
                 },
                 ConditionExpression="attribute_not_exists(job_key)",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not _is_conditional_failure(exc):
                 raise
             existing = self.get(record.job_key)
             if existing is None:  # deleted in between: cannot tell, let the retry decide
@@ -50,10 +69,85 @@ class DynamoJobStore:
         self._client.update_item(
             TableName=self._table,
             Key={"job_key": {"S": job_key}},
-            UpdateExpression="SET mediaconvert_job_id = :id, transcode_started_at = :now",
+            # (Re)opens the attempt: a replay after a refused CreateJob may start the job of a closed attempt.
+            UpdateExpression=(
+                "SET mediaconvert_job_id = :id, transcode_started_at = :now, open_shard = :open, open_since = :now"
+            ),
             ConditionExpression="attribute_exists(job_key)",
-            ExpressionAttributeValues={":id": {"S": mediaconvert_job_id}, ":now": {"S": _now()}},
+            ExpressionAttributeValues={
+                ":id": {"S": mediaconvert_job_id},
+                ":now": {"S": _now()},
+                ":open": {"S": OPEN_SHARD},
+            },
         )
+
+    def mark_transcription_started(self, job_key: str) -> None:
+        now = _now()
+        self._client.update_item(
+            TableName=self._table,
+            Key={"job_key": {"S": job_key}},
+            UpdateExpression=(
+                "SET transcription_started_at = if_not_exists(transcription_started_at, :now), "
+                "open_shard = :open, open_since = :now"
+            ),
+            ConditionExpression="attribute_exists(job_key)",
+            ExpressionAttributeValues={":now": {"S": now}, ":open": {"S": OPEN_SHARD}},
+        )
+
+    def mark_emitted(self, job_key: str, marker: str, *, final: bool) -> bool:
+        # A final event takes the attempt out of the index; TranscoderCompleted restarts the clock for the
+        # Transcribe step (open_since only: an attempt closed in the meantime stays out of the index).
+        update = (
+            "ADD emitted :marker REMOVE open_shard, open_since"
+            if final
+            else "ADD emitted :marker SET open_since = :now"
+        )
+        values: dict[str, Any] = {":marker": {"SS": [marker]}}
+        if not final:
+            values[":now"] = {"S": _now()}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"job_key": {"S": job_key}},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(job_key)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            return False
+        return True
+
+    def close(self, job_key: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"job_key": {"S": job_key}},
+            UpdateExpression="REMOVE open_shard, open_since",
+            ConditionExpression="attribute_exists(job_key)",
+        )
+
+    def open_attempts(self, older_than: datetime, page_size: int) -> Iterator[OpenAttempt]:
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OPEN_INDEX,
+            "KeyConditionExpression": "open_shard = :open AND open_since <= :cutoff",
+            "ExpressionAttributeValues": {
+                ":open": {"S": OPEN_SHARD},
+                ":cutoff": {"S": _iso(older_than)},
+            },
+            "Limit": page_size,
+        }
+        while True:
+            page = self._client.query(**params)
+            for item in page.get("Items", []):
+                yield OpenAttempt(
+                    job_key=item["job_key"]["S"], open_since=datetime.fromisoformat(item["open_since"]["S"])
+                )
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
 
     def record_transcription(
         self, job_key: str, job_name: str, transcoder_completed_event_id: str, audio_duration_ms: int | None
@@ -86,6 +180,7 @@ class DynamoJobStore:
             return str(value) if value is not None else None
 
         duration = item.get("audio_duration_ms", {}).get("N")
+        open_since = text("open_since") if "open_shard" in item else None
         return JobRecord(
             job_key=job_key,
             client_request_token=text("client_request_token") or "",
@@ -94,4 +189,7 @@ class DynamoJobStore:
             transcription_job_name=text("transcription_job_name"),
             transcoder_completed_event_id=text("transcoder_completed_event_id"),
             audio_duration_ms=int(duration) if duration is not None else None,
+            transcription_started="transcription_started_at" in item,
+            emitted=frozenset(item.get("emitted", {}).get("SS", [])),
+            open_since=datetime.fromisoformat(open_since) if open_since else None,
         )

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from transcode.domain.ports import TranscodeRejectedError, TranscodeRequest
+from transcode.domain.mediaconvert import FILE_GROUP, JobStateChangeDetail, OutputDetail, OutputGroupDetail
+from transcode.domain.ports import TranscodeJob, TranscodeRejectedError, TranscodeRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_mediaconvert import MediaConvertClient
@@ -90,6 +91,59 @@ class MediaConvertTranscoder:
                 raise TranscodeRejectedError(code, error.get("Message", str(exc))) from exc
             raise
         return response["Job"]["Id"]
+
+
+def _file_outputs(job: Any) -> list[OutputGroupDetail]:
+    """The written files of a finished job, as its COMPLETE event lists them.
+
+    GetJob's OutputGroupDetails carry durations but no file paths; MediaConvert names each file
+    ``{Destination}{NameModifier}.{Extension}``, so the paths follow from the job's own settings. The details
+    list follows the settings' output groups and outputs one for one.
+    """
+    details = job.get("OutputGroupDetails", [])
+    groups: list[OutputGroupDetail] = []
+    for index, group in enumerate(job.get("Settings", {}).get("OutputGroups", [])):
+        group_settings = group.get("OutputGroupSettings", {})
+        if group_settings.get("Type") != "FILE_GROUP_SETTINGS":
+            continue
+        destination = group_settings.get("FileGroupSettings", {}).get("Destination", "")
+        durations = [
+            d.get("DurationInMs") for d in (details[index].get("OutputDetails", []) if index < len(details) else [])
+        ]
+        outputs = []
+        for position, output in enumerate(group.get("Outputs", [])):
+            path = f"{destination}{output.get('NameModifier', '')}.{output.get('Extension', '')}"
+            duration = durations[position] if position < len(durations) else None
+            outputs.append(OutputDetail.model_validate({"outputFilePaths": [path], "durationInMs": duration}))
+        groups.append(OutputGroupDetail.model_validate({"type": FILE_GROUP, "outputDetails": outputs}))
+    return groups
+
+
+class MediaConvertJobs:
+    """GetJob for the reconciler (no role or template needed to read a job)."""
+
+    def __init__(self, client: MediaConvertClient) -> None:
+        self._client = client
+
+    def find(self, job_id: str) -> TranscodeJob | None:
+        try:
+            job: Any = self._client.get_job(Id=job_id)["Job"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+                return None
+            raise
+        status = job.get("Status", "UNKNOWN")
+        detail = JobStateChangeDetail.model_validate(
+            {
+                "jobId": job.get("Id", job_id),
+                "status": status,
+                "userMetadata": job.get("UserMetadata", {}),
+                "errorCode": job.get("ErrorCode"),
+                "errorMessage": job.get("ErrorMessage"),
+                "outputGroupDetails": _file_outputs(job) if status == "COMPLETE" else [],
+            }
+        )
+        return TranscodeJob(detail=detail, finished_at=job.get("Timing", {}).get("FinishTime"))
 
 
 def discover_endpoint(client: MediaConvertClient) -> str:

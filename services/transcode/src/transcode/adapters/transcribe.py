@@ -44,10 +44,24 @@ class TranscribeJobs:
 
     def describe(self, job_name: str) -> TranscriptionJob:
         job = self._client.get_transcription_job(TranscriptionJobName=job_name)["TranscriptionJob"]
+        return self._job(job_name, job)
+
+    def find(self, job_name: str) -> TranscriptionJob | None:
+        try:
+            return self.describe(job_name)
+        except ClientError as exc:
+            # A well-formed name that Transcribe does not know is answered as a bad request (or NotFound).
+            if exc.response.get("Error", {}).get("Code") in ("BadRequestException", "NotFoundException"):
+                return None
+            raise
+
+    @staticmethod
+    def _job(job_name: str, job: Any) -> TranscriptionJob:
         return TranscriptionJob(
             name=job.get("TranscriptionJobName", job_name),
             status=job.get("TranscriptionJobStatus", "UNKNOWN"),
             language_code=job.get("LanguageCode"),
             transcript_uri=job.get("Transcript", {}).get("TranscriptFileUri"),
             failure_reason=job.get("FailureReason"),
+            completed_at=job.get("CompletionTime"),
         )

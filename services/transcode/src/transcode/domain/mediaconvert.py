@@ -101,14 +101,17 @@ def relay(change: JobStateChange, stage: str) -> RelayOutcome:
     Raises InvalidJobMetadataError when a job tagged for this stage carries unreadable metadata: that is a
     bug on our side, and raising keeps the event for the dead-letter path instead of dropping it.
     """
-    detail = change.detail
+    return relay_detail(change.detail, stage, change.time)
+
+
+def relay_detail(detail: JobStateChangeDetail, stage: str, occurred_at: datetime) -> RelayOutcome:
+    """``relay`` for a job described by GetJob (the reconciler) or by its state-change event: same ids."""
     if not job_belongs_to(detail, stage):
         return Skipped(reason="job of another app or stage")
     if detail.status not in TERMINAL_STATUSES:
         return Skipped(reason=f"status {detail.status} is not terminal")
     meta = JobMetadata.from_user_metadata(detail.user_metadata)
     ref = meta.answer_ref
-    occurred_at: datetime = change.time
     cause = f"mediaconvert:{detail.job_id}:{detail.status}"
 
     def failed(code: str, message: str) -> TranscodeFailed:

@@ -24,6 +24,19 @@ def job_key(ref: AnswerRef) -> str:
     return f"{ref.answer_id}#{ref.attempt}"
 
 
+def parse_job_key(key: str) -> AnswerRef | None:
+    """The answer attempt of a jobs-table key, or None when the key is not one ``job_key`` makes."""
+    answer, _, attempt = key.rpartition("#")
+    parts = answer.split("/")
+    if len(parts) != 3 or not attempt.isdigit():
+        return None
+    project, step, user_key = parts
+    try:
+        return AnswerRef(project=project, step=step, user_key=user_key, attempt=int(attempt))
+    except ValueError:
+        return None
+
+
 def audio_destination(stage: str, ref: AnswerRef) -> str:
     """The MediaConvert output prefix (without bucket): MediaConvert appends the extension."""
     return f"{stage}/audio/{ref.project}/{ref.step}/{ref.user_key}/attempt-{ref.attempt}/answer"

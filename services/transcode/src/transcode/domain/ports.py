@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
+from transcode.domain.mediaconvert import JobStateChangeDetail
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
 from vidsense_shared.events import DomainEvent
 
@@ -47,6 +50,20 @@ class JobRecord:
     transcription_job_name: str | None = None
     transcoder_completed_event_id: str | None = None
     audio_duration_ms: int | None = None
+    # Set once StartTranscriptionJob returned (started, or the name already existed).
+    transcription_started: bool = False
+    # "{detail-type}:{event id}" of every event published for this attempt (written after the publish).
+    emitted: frozenset[str] = field(default_factory=frozenset)
+    # When the attempt's current step began; None once a final event closed the attempt.
+    open_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OpenAttempt:
+    """An entry of the open-attempts index: the attempt's key and when its current step began."""
+
+    job_key: str
+    open_since: datetime
 
 
 class JobStore(Protocol):
@@ -59,7 +76,22 @@ class JobStore(Protocol):
         self, job_key: str, job_name: str, transcoder_completed_event_id: str, audio_duration_ms: int | None
     ) -> None: ...
 
+    def mark_transcription_started(self, job_key: str) -> None:
+        """StartTranscriptionJob returned: later deliveries must not call it again."""
+
+    def mark_emitted(self, job_key: str, marker: str, *, final: bool) -> bool:
+        """Record a published event. ``final`` closes the attempt, otherwise the next step's clock starts.
+
+        Conditional on the record existing (a marker never creates a partial item); False when it does not.
+        """
+
+    def close(self, job_key: str) -> None:
+        """Take the attempt out of the open-attempts index."""
+
     def get(self, job_key: str) -> JobRecord | None: ...
+
+    def open_attempts(self, older_than: datetime, page_size: int) -> Iterator[OpenAttempt]:
+        """Open attempts whose current step began at or before ``older_than``, oldest first, page by page."""
 
 
 class EventPublisher(Protocol):
@@ -78,3 +110,19 @@ class Transcriber(Protocol):
         """Start the job; False when a job of that name already exists. TranscriptionRejectedError if refused."""
 
     def describe(self, job_name: str) -> TranscriptionJob: ...
+
+    def find(self, job_name: str) -> TranscriptionJob | None:
+        """GetTranscriptionJob, or None when no job of that name exists."""
+
+
+@dataclass(frozen=True)
+class TranscodeJob:
+    """A MediaConvert job as GetJob reports it, in the shape of its state-change event."""
+
+    detail: JobStateChangeDetail
+    finished_at: datetime | None
+
+
+class TranscodeJobs(Protocol):
+    def find(self, job_id: str) -> TranscodeJob | None:
+        """MediaConvert GetJob; None when the job does not exist (any more)."""

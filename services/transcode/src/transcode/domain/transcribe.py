@@ -8,6 +8,7 @@ from GetTranscriptionJob.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -47,6 +48,7 @@ class TranscriptionJob:
     language_code: str | None
     transcript_uri: str | None
     failure_reason: str | None
+    completed_at: datetime | None = None
 
 
 class _Detail(BaseModel):

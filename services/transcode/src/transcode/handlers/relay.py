@@ -1,7 +1,8 @@
 """relayTranscoderEvents: SNS "onComplete" -> MediaConvert Job State Change -> TranscoderCompleted/TranscodeFailed.
 
 A default-bus rule forwards the state changes of this stage's jobs to the SNS topic; the message of each SNS
-record is the EventBridge event as JSON.
+record is the EventBridge event as JSON. A redelivered message (same job id and status) publishes nothing: the
+jobs table remembers what was published for the attempt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode.domain import usecases
 from transcode.domain.mediaconvert import JobStateChange, Skipped, relay
 from transcode.handlers import wiring
 from vidsense_shared.observability import logger, metrics, tracer
@@ -39,7 +41,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
             results.append("skipped")
             continue
         logger.set_correlation_id(outcome.metadata.correlation_id)
-        wiring.publisher(settings.event_bus_name).publish(outcome)
+        result = usecases.publish_transcoder_outcome(
+            outcome, jobs=wiring.jobs(settings.jobs_table), publisher=wiring.publisher(settings.event_bus_name)
+        )
+        if result is usecases.Outcome.DUPLICATE:
+            logger.info(
+                "mediaconvert event already relayed",
+                extra={"job_id": detail.job_id, "status": detail.status, "event_id": outcome.metadata.event_id},
+            )
+            results.append(result.value)
+            continue
         logger.info(
             "mediaconvert event relayed",
             extra={"job_id": detail.job_id, "status": detail.status, "published": outcome.DETAIL_TYPE},

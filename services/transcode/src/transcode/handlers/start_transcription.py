@@ -21,6 +21,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     delivery = parse_delivery(event, TranscoderCompleted)
     completed = delivery.event
     logger.set_correlation_id(completed.metadata.correlation_id)
+    if delivery.is_replay:
+        # An archive replay: never a second job; ids of what it emits still derive from the replayed event.
+        logger.append_keys(replay_name=delivery.replay_name)
+        logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": completed.metadata.event_id})
     settings = wiring.start_transcription_settings()
     outcome = usecases.start_transcription(
         completed,
@@ -30,6 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         jobs=wiring.jobs(settings.jobs_table),
         transcriber=wiring.transcriber(),
         publisher=wiring.publisher(settings.event_bus_name),
+        replay=delivery.is_replay,
     )
     logger.info(
         "start transcription",

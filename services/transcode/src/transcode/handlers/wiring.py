@@ -9,9 +9,10 @@ from __future__ import annotations
 from functools import cache
 
 from transcode.adapters.jobs_table import DynamoJobStore
-from transcode.adapters.mediaconvert import MediaConvertTranscoder, resolve_endpoint
+from transcode.adapters.mediaconvert import MediaConvertJobs, MediaConvertTranscoder, resolve_endpoint
 from transcode.adapters.transcribe import TranscribeJobs
 from transcode.settings import (
+    ReconcileSettings,
     RelaySettings,
     StartTranscodeSettings,
     StartTranscriptionSettings,
@@ -47,6 +48,11 @@ def transcription_completed_settings() -> TranscriptionCompletedSettings:
 
 
 @cache
+def reconcile_settings() -> ReconcileSettings:
+    return load_settings(ReconcileSettings)
+
+
+@cache
 def jobs(table_name: str) -> DynamoJobStore:
     return DynamoJobStore(aws.client("dynamodb"), table_name)
 
@@ -69,3 +75,9 @@ def transcoder() -> MediaConvertTranscoder:
 @cache
 def transcriber() -> TranscribeJobs:
     return TranscribeJobs(aws.client("transcribe"))
+
+
+@cache
+def mediaconvert_jobs() -> MediaConvertJobs:
+    # GetJob only: the configured endpoint, else boto3's own (regional, or AWS_ENDPOINT_URL locally).
+    return MediaConvertJobs(aws.client("mediaconvert", reconcile_settings().mediaconvert_endpoint))

@@ -1,0 +1,222 @@
+"""The reconciler: MediaConvert's and Transcribe's state-change events are best effort, the jobs table is not.
+
+Every run looks at the attempts whose current step began longer ago than ``stuck_after`` (oldest first, a
+bounded number per run), asks the job's real status and publishes what the lost event would have caused,
+through the very functions the relay and transcriptionCompleted use (same event ids, same markers). A step
+that is still unfinished after ``give_up_after``, or whose job is gone, fails the answer with ``timeout``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from transcode.domain import naming, usecases
+from transcode.domain.mediaconvert import Skipped, relay_detail
+from transcode.domain.ports import EventPublisher, JobRecord, JobStore, TranscodeJobs, Transcriber
+from vidsense_shared.events import (
+    AnswerRef,
+    DomainEvent,
+    TranscodeFailed,
+    TranscodeFailedData,
+    TranscoderCompleted,
+    TranscriptionFailed,
+    TranscriptionFailedData,
+    derived_event_id,
+)
+
+TIMEOUT_CODE = "timeout"
+
+
+class Action(enum.StrEnum):
+    UNTOUCHED = "untouched"  # still within its time, or its step is not the reconciler's to finish yet
+    CLOSED = "closed"  # a final event was already published: only the index entry was left
+    REEMITTED = "reemitted"  # the lost event was published
+    DUPLICATE = "duplicate"  # the job's outcome had been published after all
+    TIMED_OUT = "timed_out"  # a failure with error code "timeout" was published
+    UNREADABLE = "unreadable"  # the index names a key vidsense does not make (left for an operator)
+
+
+@dataclass(frozen=True)
+class Policy:
+    stuck_after: timedelta
+    give_up_after: timedelta
+    max_attempts: int = 50  # per run: a run must end well inside the function timeout
+    page_size: int = 25
+
+
+@dataclass(frozen=True)
+class Checked:
+    job_key: str
+    action: Action
+    step: str  # "transcode" or "transcription"
+
+
+@dataclass(frozen=True)
+class _Context:
+    stage: str
+    work_bucket: str
+    now: datetime
+    policy: Policy
+    jobs: JobStore
+    transcode_jobs: TranscodeJobs
+    transcriber: Transcriber
+    publisher: EventPublisher
+
+
+def reconcile(
+    *,
+    now: datetime,
+    policy: Policy,
+    stage: str,
+    work_bucket: str,
+    jobs: JobStore,
+    transcode_jobs: TranscodeJobs,
+    transcriber: Transcriber,
+    publisher: EventPublisher,
+) -> Iterator[Checked]:
+    """Check the stuck attempts of this run, yielding what was done with each."""
+    ctx = _Context(stage, work_bucket, now, policy, jobs, transcode_jobs, transcriber, publisher)
+    for count, entry in enumerate(jobs.open_attempts(now - policy.stuck_after, policy.page_size)):
+        if count >= policy.max_attempts:
+            return
+        yield _check(entry.job_key, ctx)
+
+
+def _emitted(record: JobRecord, detail_type: str) -> list[str]:
+    prefix = f"{detail_type}:"
+    return [marker.removeprefix(prefix) for marker in record.emitted if marker.startswith(prefix)]
+
+
+def _check(job_key: str, ctx: _Context) -> Checked:
+    ref = naming.parse_job_key(job_key)
+    if ref is None:
+        return Checked(job_key, Action.UNREADABLE, "unknown")
+    # The index is eventually consistent: decide on the item itself.
+    record = ctx.jobs.get(job_key)
+    if record is None or record.open_since is None:
+        return Checked(job_key, Action.UNTOUCHED, "closed")
+    if any(_emitted(record, detail_type) for detail_type in usecases.FINAL_DETAIL_TYPES):
+        ctx.jobs.close(job_key)
+        return Checked(job_key, Action.CLOSED, "closed")
+    age = ctx.now - record.open_since
+    if age < ctx.policy.stuck_after:
+        return Checked(job_key, Action.UNTOUCHED, "fresh")
+    completed_ids = _emitted(record, TranscoderCompleted.DETAIL_TYPE)
+    if not completed_ids:
+        return Checked(job_key, _transcode_step(ref, record, age, ctx), "transcode")
+    return Checked(job_key, _transcription_step(ref, record, completed_ids[0], age, ctx), "transcription")
+
+
+def _publish(event: DomainEvent, record: JobRecord, ctx: _Context) -> Action:
+    if usecases.already_emitted(record, event.DETAIL_TYPE, event.metadata.event_id):
+        return Action.DUPLICATE
+    usecases.publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
+    return Action.TIMED_OUT
+
+
+def _timeout_id(job_key: str, detail_type: str) -> str:
+    # Deterministic: two overlapping runs publish the same failure.
+    return derived_event_id(f"reconcile:{job_key}:{TIMEOUT_CODE}", detail_type)
+
+
+def _transcode_step(ref: AnswerRef, record: JobRecord, age: timedelta, ctx: _Context) -> Action:
+    give_up = age >= ctx.policy.give_up_after
+    job_id = record.mediaconvert_job_id
+    if job_id is None:
+        # CreateJob has not succeeded yet: startTranscode's retries may still be on their way.
+        return (
+            _transcode_timeout(ref, record, age, "no MediaConvert job was started", ctx)
+            if give_up
+            else Action.UNTOUCHED
+        )
+    job = ctx.transcode_jobs.find(job_id)
+    if job is None:
+        return _transcode_timeout(ref, record, age, f"MediaConvert job {job_id} does not exist", ctx)
+    outcome = relay_detail(job.detail, ctx.stage, job.finished_at or ctx.now)
+    if isinstance(outcome, Skipped):
+        if not give_up:
+            return Action.UNTOUCHED
+        return _transcode_timeout(ref, record, age, f"MediaConvert job {job_id} is still {job.detail.status}", ctx)
+    # The relay's own path: the same event id as the lost notification, marked the same way.
+    result = usecases.publish_transcoder_outcome(outcome, jobs=ctx.jobs, publisher=ctx.publisher)
+    return Action.DUPLICATE if result is usecases.Outcome.DUPLICATE else Action.REEMITTED
+
+
+def _transcode_timeout(ref: AnswerRef, record: JobRecord, age: timedelta, why: str, ctx: _Context) -> Action:
+    event = TranscodeFailed.create(
+        TranscodeFailedData(
+            **ref.model_dump(),
+            error_code=TIMEOUT_CODE,
+            error_message=f"{why} after {int(age.total_seconds())} s",
+            retryable=True,
+            job_id=record.mediaconvert_job_id,
+        ),
+        correlation_id=ref.answer_id,
+        causation_id=record.video_uploaded_event_id or None,
+        event_id=_timeout_id(record.job_key, TranscodeFailed.DETAIL_TYPE),
+        occurred_at=ctx.now,
+    )
+    return _publish(event, record, ctx)
+
+
+def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, age: timedelta, ctx: _Context) -> Action:
+    give_up = age >= ctx.policy.give_up_after
+    job_name = naming.transcription_job_name(ctx.stage, ref)
+    causation_id = record.transcoder_completed_event_id or completed_id
+    if record.transcription_job_name is None:
+        # startTranscription has not run yet (its delivery may still be retried).
+        return (
+            _transcription_timeout(ref, record, age, "no Transcribe job was started", ctx, causation_id=causation_id)
+            if give_up
+            else Action.UNTOUCHED
+        )
+    job = ctx.transcriber.find(job_name)
+    if job is None:
+        # Without the started mark, StartTranscriptionJob may not have been called yet.
+        if record.transcription_started or give_up:
+            return _transcription_timeout(
+                ref, record, age, f"Transcribe job {job_name} does not exist", ctx, causation_id=causation_id
+            )
+        return Action.UNTOUCHED
+    event = usecases.transcription_outcome(
+        job,
+        ref,
+        job_name=job_name,
+        causation_id=causation_id,
+        audio_duration_ms=record.audio_duration_ms,
+        stage=ctx.stage,
+        work_bucket=ctx.work_bucket,
+        occurred_at=job.completed_at or ctx.now,
+    )
+    if event is None:
+        if not give_up:
+            return Action.UNTOUCHED
+        return _transcription_timeout(
+            ref, record, age, f"Transcribe job {job_name} is still {job.status}", ctx, causation_id=causation_id
+        )
+    if usecases.transcription_outcome_emitted(record, job_name):
+        return Action.DUPLICATE
+    usecases.publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
+    return Action.REEMITTED
+
+
+def _transcription_timeout(
+    ref: AnswerRef, record: JobRecord, age: timedelta, why: str, ctx: _Context, *, causation_id: str
+) -> Action:
+    event = TranscriptionFailed.create(
+        TranscriptionFailedData(
+            **ref.model_dump(),
+            error_code=TIMEOUT_CODE,
+            error_message=f"{why} after {int(age.total_seconds())} s",
+            retryable=True,
+            job_name=naming.transcription_job_name(ctx.stage, ref),
+        ),
+        correlation_id=ref.answer_id,
+        causation_id=causation_id,
+        event_id=_timeout_id(record.job_key, TranscriptionFailed.DETAIL_TYPE),
+        occurred_at=ctx.now,
+    )
+    return _publish(event, record, ctx)

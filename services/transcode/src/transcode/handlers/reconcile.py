@@ -1,0 +1,43 @@
+"""reconcile: every 5 minutes, finish or fail the attempts whose MediaConvert / Transcribe event was lost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain import reconcile
+from transcode.handlers import wiring
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str, int]]:
+    settings = wiring.reconcile_settings()
+    checked = reconcile.reconcile(
+        now=datetime.now(UTC),
+        policy=reconcile.Policy(
+            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+            give_up_after=timedelta(seconds=settings.give_up_after_seconds),
+        ),
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        jobs=wiring.jobs(settings.jobs_table),
+        transcode_jobs=wiring.mediaconvert_jobs(),
+        transcriber=wiring.transcriber(),
+        publisher=wiring.publisher(settings.event_bus_name),
+    )
+    counts: Counter[str] = Counter()
+    for item in checked:
+        counts[item.action.value] += 1
+        if item.action is not reconcile.Action.UNTOUCHED:
+            logger.info("attempt reconciled", extra={"job_key": item.job_key, "step": item.step, "action": item.action})
+    for action, count in counts.items():
+        metrics.add_metric(name=f"Reconcile_{action}", unit=MetricUnit.Count, value=count)
+    logger.info("reconcile run", extra={"counts": dict(counts)})
+    return {"counts": dict(counts)}
