@@ -8,24 +8,11 @@ from typing import Any
 
 import pytest
 
-from pipelines import lint
-from pipelines.definition import SERVICES, STAGE_NAMES, path_filters
+from pipelines import deploy_policy, lint
+from pipelines.definition import SERVICE_RESOURCE_TYPES, SERVICES, STAGE_NAMES, path_filters
 from pipelines.generate import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
-
-# Allow statements that may name Resource "*": the action has no resource-level permissions.
-STAR_RESOURCE_ACTIONS = {
-    "cloudformation:ValidateTemplate",
-    "kms:CreateKey",  # conditioned on the stage's request tags
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-}
 
 MODES = {
     "connections": {"UseConnections": True, "UseCodeCommit": False, "CreateRepository": False},
@@ -260,7 +247,7 @@ def test_no_wildcard_actions_and_star_resources_only_where_iam_allows_nothing_el
             assert not [a for a in actions if "*" in a], where
             assert "NotAction" not in statement and "NotResource" not in statement, where
             if "*" in as_list(statement.get("Resource", [])) and not where.endswith("/KeyPolicy"):
-                assert set(actions) <= STAR_RESOURCE_ACTIONS, (where, actions)
+                assert set(actions) <= deploy_policy.NO_RESOURCE_LEVEL, (where, actions)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -328,3 +315,43 @@ def test_artifact_bucket_is_encrypted_private_versioned_and_tls_only(service: st
     store = resources["Pipeline"]["Properties"]["ArtifactStore"]
     assert store["Location"] == {"Ref": "ArtifactBucket"}
     assert store["EncryptionKey"] == {"Id": {"Fn::GetAtt": ["ArtifactKey", "Arn"]}, "Type": "KMS"}
+
+
+def deploy_actions(resources: dict[str, Any], stage: str) -> list[str]:
+    role = resources[f"Deploy{stage.capitalize()}Role"]["Properties"]
+    policy = next(p for p in role["Policies"] if p["PolicyName"] == f"serverless-deploy-{stage}")
+    return [a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deploy_roles_hold_cloudformations_handler_permissions_for_the_stacks_resource_types(service: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    required = deploy_policy.required_actions(service)
+    assert {"lambda:CreateFunction", "iam:PassRole", "cloudformation:UpdateStack", "s3:PutObject"} <= required
+    for stage in ("dev", "prod"):
+        granted = deploy_actions(resources, stage)
+        # An action sits in one statement, except where it needs two resource scopes (own stack + sibling
+        # outputs; an alias and its target key).
+        repeated = {a for a in granted if granted.count(a) > 1}
+        assert repeated <= {"cloudformation:DescribeStacks", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}
+        assert set(granted) == required
+        assert not set(granted) & set(deploy_policy.NOT_GRANTED)
+        assert not {a.split(":")[0] for a in granted} & set(deploy_policy.NOT_GRANTED_SERVICES)
+
+
+def test_every_exclusion_is_something_a_handler_asks_for() -> None:
+    wanted = set().union(*(deploy_policy.wanted_actions(s) for s in SERVICES))
+    assert set(deploy_policy.NOT_GRANTED) <= wanted
+    prefixes = {a.split(":")[0] for a in wanted}
+    assert set(deploy_policy.NOT_GRANTED_SERVICES) <= prefixes
+    assert not deploy_policy.is_iam_action("s3:DeleteBucketCors")  # authorized by s3:PutBucketCORS
+    assert deploy_policy.is_iam_action("s3:PutBucketCORS")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_resource_types_cover_the_services_serverless_yml(service: str) -> None:
+    text = (ROOT / "services" / service / "serverless.yml").read_text()
+    declared = set(re.findall(r"^\s+Type:\s*['\"]?(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)", text, re.MULTILINE))
+    assert declared, "no resources found in serverless.yml"
+    missing = declared - set(SERVICE_RESOURCE_TYPES[service])
+    assert not missing, f"add to SERVICE_RESOURCE_TYPES[{service!r}] and regenerate: {sorted(missing)}"
