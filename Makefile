@@ -49,13 +49,13 @@ test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
 	HYPOTHESIS_PROFILE=heavy $(VENV)/bin/pytest -q tests/unit/fuzz
 	$(VENV)/bin/pytest -q -m heavy || test $$? -eq 5
 
-up: venv ## run the local stack in the foreground: AWS endpoint :4566, HTTP API :3000 (Ctrl-C stops it)
+up: venv node_modules ## run the local stack in the foreground: AWS endpoint :4566, HTTP API :3000 (Ctrl-C stops it)
 	$(PY) -m vidsense_local.stack
 
-demo: venv ## one answer through the whole local pipeline (uses a running `make up`, or starts one)
+demo: venv node_modules ## one answer through the whole local pipeline (uses a running `make up`, or starts one)
 	$(PY) -m vidsense_local.demo
 
-bench-local: venv ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
+bench-local: venv node_modules ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
 	$(PY) -m vidsense_local.bench
 
 # --- deployment (docs/deploy.md): osls, compose and plugins from package-lock.json; checkov in its own venv ---

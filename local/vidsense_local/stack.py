@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,30 @@ def user_key_secret(directory: Path) -> str:
     return path.read_text().strip()
 
 
+def apply_bucket_versioning(aws_url: str, region: str) -> None:
+    """Turn on the versioning the deployed templates ask for: moto's CloudFormation ignores
+    ``VersioningConfiguration`` and the media bucket's first-version-wins rule needs version ids."""
+    cfn: Any = boto3.client("cloudformation", endpoint_url=aws_url, region_name=region)
+    s3: Any = boto3.client("s3", endpoint_url=aws_url, region_name=region)
+    for page in cfn.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            if stack["StackStatus"].startswith("DELETE"):
+                continue
+            body = cfn.get_template(StackName=stack["StackName"])["TemplateBody"]
+            template = body if isinstance(body, dict) else json.loads(body)
+            physical = {
+                r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
+                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
+            }
+            for logical_id, resource in template.get("Resources", {}).items():
+                if resource.get("Type") != "AWS::S3::Bucket" or logical_id not in physical:
+                    continue
+                status = (resource.get("Properties", {}).get("VersioningConfiguration") or {}).get("Status")
+                if status in ("Enabled", "Suspended"):
+                    s3.put_bucket_versioning(Bucket=physical[logical_id], VersioningConfiguration={"Status": status})
+
+
 class LocalStack:
     """Everything ``make up`` runs, startable in-process (tests, demo, benchmark) or in the foreground."""
 
@@ -170,6 +195,7 @@ class LocalStack:
         self._phase("deploy", started)
 
         started = time.monotonic()
+        apply_bucket_versioning(self.aws_url, self.config.region)
         self.runtime.refresh()
         self.routes = route_table(self.runtime, self.aws_url, self.config.region)
         if not self.routes.routes:
@@ -195,7 +221,13 @@ class LocalStack:
         return result.json()
 
     def _deploy(self) -> None:
-        env = {**os.environ, **aws_environment(self.aws_url, self.config.region)}
+        env = {
+            **os.environ,
+            **aws_environment(self.aws_url, self.config.region),
+            # As `make deploy-local`: no telemetry or update checks (offline).
+            "SLS_TELEMETRY_DISABLED": "1",
+            "SLS_NOTIFICATIONS_MODE": "off",
+        }
         # As under npx: compose runs `serverless` for each service from PATH.
         env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
         command = list(self.config.deploy_command)
@@ -332,8 +364,12 @@ def _reap_children(timeout: float = 2.0) -> None:
 
 def main() -> int:
     logging.basicConfig(level=os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"), format="%(name)s: %(message)s")
-    # Werkzeug logs every request at INFO unless its logger has a level of its own.
+    # Werkzeug logs every request at INFO unless its logger has a level of its own; moto warns about every
+    # CloudFormation resource type it skips (the runtime applies those from the templates).
     logging.getLogger("werkzeug").setLevel(os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"))
+    if "VIDSENSE_LOG_LEVEL" not in os.environ:
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module="moto")
     stack = LocalStack(StackConfig.from_env())
     signals_seen = 0
 
@@ -354,7 +390,8 @@ def main() -> int:
     except Interrupted:
         pass
     except Exception as exc:
-        print(f"vidsense local stack failed to start: {exc}", file=sys.stderr, flush=True)
+        LOG.debug("start failed", exc_info=True)
+        print(f"vidsense local stack failed to start: {exc!r}", file=sys.stderr, flush=True)
         code = 1
     finally:
         print("stopping the vidsense local stack...", flush=True)

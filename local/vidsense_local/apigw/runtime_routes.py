@@ -30,8 +30,13 @@ def _deployed_templates(aws_url: str, region: str) -> list[tuple[str, dict[str, 
             body = cfn.get_template(StackName=name)["TemplateBody"]
             template = body if isinstance(body, dict) else _parse(body)
             resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
-            physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources}
-            out.append((name, template, {k: v for k, v in physical.items() if v}))
+            # moto lists the resources its CloudFormation skipped without ids.
+            physical = {
+                r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in resources
+                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
+            }
+            out.append((name, template, physical))
     return out
 
 
