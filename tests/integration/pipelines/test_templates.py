@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import deploy_policy, lint
 from pipelines.definition import SERVICE_RESOURCE_TYPES, SERVICES, STAGE_NAMES, path_filters
-from pipelines.generate import load_template
+from pipelines.generate import load_template, yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -123,6 +123,14 @@ def test_build_and_deploy_projects_run_the_committed_buildspecs_for_this_service
 def makefile_targets() -> set[str]:
     text = (ROOT / "Makefile").read_text()
     return {m.group(1) for m in re.finditer(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("name", ["build", "deploy"])
+def test_buildspecs_are_codebuild_0_2_with_python_312_and_node_20(name: str) -> None:
+    spec = yaml.safe_load((ROOT / "pipelines" / f"buildspec-{name}.yml").read_text())
+    assert spec["version"] == 0.2
+    assert spec["phases"]["install"]["runtime-versions"] == {"python": "3.12", "nodejs": "20"}
+    assert spec["phases"]["build"]["commands"]
 
 
 def test_buildspecs_call_the_makefile_targets_ci_uses() -> None:
