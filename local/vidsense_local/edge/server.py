@@ -51,6 +51,13 @@ def signing_service(environ: dict[str, Any]) -> str | None:
     return parts[3].lower() if len(parts) >= 5 else None
 
 
+class _QuietRequestHandler(MotoRequestHandler):
+    """No access-log line per request: a pipeline run makes thousands; errors are still logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class EdgeApp:
     def __init__(self, runtime: FunctionRuntime | None, standins: Sequence[StandIn]) -> None:
         self.moto = DomainDispatcherApplication(create_backend_app)
@@ -115,7 +122,7 @@ def start_edge(
 ) -> EdgeHandle:
     """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts."""
     app = EdgeApp(runtime, standins)
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     hooks = False
     try:

@@ -80,10 +80,13 @@ class FunctionRuntime:
             apply_skipped(deployment, self.endpoint_url, self.region)
         with self._lock:
             self._deployment = deployment
-            for name, pool in list(self._pools.items()):
-                if deployment.functions.get(name) != pool.spec:
-                    pool.close()
-                    del self._pools[name]
+            retired = [
+                self._pools.pop(name)
+                for name, pool in list(self._pools.items())
+                if deployment.functions.get(name) != pool.spec
+            ]
+        for pool in retired:
+            _reap(pool.close(), time.monotonic() + 2.0)
         log.info("runtime: %d functions discovered", len(deployment.functions))
         return deployment
 
@@ -358,8 +361,14 @@ class FunctionRuntime:
         for timer in timers:
             timer.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        for pool in pools:
-            pool.close()
+        # All pools at once so stopping takes one grace period, not one per worker.
+        idle = [worker for pool in pools for worker in pool.close()]
+        _reap(idle, time.monotonic() + 2.0)
+
+
+def _reap(workers: list[Worker], deadline: float) -> None:
+    for worker in workers:
+        worker.wait_stopped(deadline)
 
 
 def _encode(payload: Any) -> bytes:

@@ -185,14 +185,25 @@ class Worker:
         self.close()
 
     def stop(self, grace: float = 2.0) -> None:
-        """Close the request pipe (the loop ends), then terminate if it lingers."""
+        """Close the request pipe (the loop ends), then kill if it lingers."""
+        self.signal_stop()
+        self.wait_stopped(time.monotonic() + grace)
+
+    def signal_stop(self) -> None:
         self._close_fds(request_only=True)
+
+    def wait_stopped(self, deadline: float) -> None:
         try:
-            self.proc.wait(timeout=grace)
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self.close()
+
+    def terminate(self) -> None:
+        """Kill a busy worker from another thread; the invoking thread sees EOF and reports the exit."""
+        if self.proc.poll() is None:
+            self.proc.kill()
 
     def _close_fds(self, request_only: bool = False) -> None:
         # Each fd is closed once: a second close could hit a number the OS already reused elsewhere.
@@ -221,6 +232,7 @@ class FunctionPool:
         self._factory = factory
         self._max = max_concurrency
         self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
         self._count = 0
         self._closed = False
         self._cond = threading.Condition()
@@ -233,6 +245,7 @@ class FunctionPool:
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive():
+                        self._busy.add(worker)
                         return worker
                     self._count -= 1
                     worker.close()
@@ -241,34 +254,44 @@ class FunctionPool:
                     break
                 self._cond.wait()
         try:
-            return self._factory(self.spec)
+            worker = self._factory(self.spec)
         except BaseException:
             with self._cond:
                 self._count -= 1
                 self._cond.notify()
             raise
+        with self._cond:
+            self._busy.add(worker)
+            if self._closed:
+                worker.terminate()
+        return worker
 
     def release(self, worker: Worker) -> None:
         with self._cond:
-            if self._closed or not worker.alive():
+            self._busy.discard(worker)
+            discard = self._closed or not worker.alive()
+            if discard:
                 self._count -= 1
-                self._cond.notify()
-                discard = True
             else:
                 self._idle.append(worker)
-                self._cond.notify()
-                discard = False
+            self._cond.notify()
         if discard:
             worker.stop() if worker.proc.poll() is None else worker.close()
 
     def pids(self) -> list[int]:
+        """Process ids of this function's execution environments, idle or busy."""
         with self._cond:
-            return [w.pid for w in self._idle]
+            return sorted(w.pid for w in [*self._idle, *self._busy])
 
-    def close(self) -> None:
+    def close(self) -> list[Worker]:
+        """Refuse new invocations, kill busy workers, ask idle ones to exit; returns the idle ones to reap."""
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
+            busy = list(self._busy)
             self._cond.notify_all()
+        for worker in busy:
+            worker.terminate()
         for worker in idle:
-            worker.stop()
+            worker.signal_stop()
+        return idle
