@@ -123,7 +123,7 @@ class ApiClient:
             )
         return requests.put(upload["url"], data=video, headers=upload.get("headers", {}), timeout=60)
 
-    def wait_final(self, project: str, step: str, timeout: float = 180.0) -> dict[str, Any]:
+    def wait_final(self, project: str, step: str, timeout: float = 300.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last: dict[str, Any] = {}
         while time.monotonic() < deadline:

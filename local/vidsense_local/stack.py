@@ -132,6 +132,28 @@ def apply_bucket_versioning(aws_url: str, region: str) -> None:
                     s3.put_bucket_versioning(Bucket=physical[logical_id], VersioningConfiguration={"Status": status})
 
 
+class FunctionLog:
+    """Every function's log lines go to ``.local/functions.log``; errors are echoed to the terminal too."""
+
+    ECHO = ("[ERROR]", "Task timed out", "Traceback")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the stack
+        self._lock = threading.Lock()
+
+    def __call__(self, function_name: str, line: str) -> None:
+        with self._lock:
+            if not self._handle.closed:
+                self._handle.write(f"{function_name} {line.rstrip()}\n")
+        if any(marker in line for marker in self.ECHO):
+            print(f"[{function_name}] {line.rstrip()[:500]}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._handle.close()
+
+
 class LocalStack:
     """Everything ``make up`` runs, startable in-process (tests, demo, benchmark) or in the foreground."""
 
@@ -148,6 +170,7 @@ class LocalStack:
         self.aws_url = f"http://127.0.0.1:{config.aws_port}"
         self.api_url = f"http://127.0.0.1:{config.api_port}"
         self.routes = RouteTable()
+        self._function_log: FunctionLog | None = None
 
     # -- start -------------------------------------------------------------------------------------------
     def _phase(self, name: str, started: float) -> None:
@@ -174,7 +197,10 @@ class LocalStack:
         os.environ["VIDSENSE_AWS_PORT"] = str(self.config.aws_port)
 
         started = time.monotonic()
-        self.runtime = FunctionRuntime(self.aws_url, self.config.region, self.config.account_id)
+        self._function_log = FunctionLog(folder / "functions.log")
+        self.runtime = FunctionRuntime(
+            self.aws_url, self.config.region, self.config.account_id, log_sink=self._function_log
+        )
         standins = build_standins(self.aws_url, self.config.region, self.config.account_id)
         self.edge = start_edge(
             self.config.aws_port,
@@ -292,6 +318,8 @@ class LocalStack:
             except Exception:
                 LOG.exception("stopping the %s failed", part)
         self.api = self.edge = self.runtime = None
+        if self._function_log is not None:
+            self._function_log.close()
         with contextlib.suppress(FileNotFoundError):
             state = state_dir() / STATE_FILE
             if json.loads(state.read_text()).get("pid") == os.getpid():
@@ -318,6 +346,7 @@ class LocalStack:
             f"  HTTP API:           {self.api_url}\n{routes}\n"
             f"  JWKS:               {self.api_url}/.well-known/jwks.json\n"
             f"  token:              .venv/bin/vidsense token you@example.com [--groups reviewers]\n"
+            f"  function logs:      {self._function_log.path if self._function_log else '-'}\n"
             "  stop with Ctrl-C"
         )
 
