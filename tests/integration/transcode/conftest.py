@@ -171,3 +171,10 @@ def job_item(dynamodb: Any, job_key: str) -> dict[str, Any]:
     item: dict[str, Any] | None = dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": job_key}}).get("Item")
     assert item is not None, f"no jobs-table item {job_key}"
     return item
+
+
+def put_job(dynamodb: Any, job_key: str, **attributes: dict[str, Any]) -> None:
+    """A jobs-table item as the functions leave it (typed DynamoDB attribute values)."""
+    answer_id, _, attempt = job_key.rpartition("#")
+    item = {"job_key": {"S": job_key}, "answer_id": {"S": answer_id}, "attempt": {"N": attempt}, **attributes}
+    dynamodb.put_item(TableName=JOBS_TABLE, Item=item)

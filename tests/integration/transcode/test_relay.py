@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from tests.integration.transcode.conftest import job_item, put_job
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
     AUDIO_KEY,
@@ -18,6 +19,8 @@ from tests.unit.transcode.fixtures import (
 )
 from transcode.handlers import relay
 from vidsense_shared.events import TranscodeFailed, TranscoderCompleted, derived_event_id, parse_detail
+
+JOB_KEY = f"{ANSWER_ID}#1"
 
 
 def test_complete_is_published_as_transcoder_completed(stack, context):
@@ -77,11 +80,23 @@ def test_progress_and_other_stages_publish_nothing(stack, context, fixture):
     assert stack.events.drain() == []
 
 
-def test_a_redelivered_notification_publishes_the_same_event_id(stack, context):
-    relay.handler(load("sns_mediaconvert_error.json"), context)
-    relay.handler(load("sns_mediaconvert_error.json"), context)
-    first, second = stack.events.drain()
-    assert first["detail"]["metadata"]["event_id"] == second["detail"]["metadata"]["event_id"]
+def test_a_redelivered_notification_publishes_nothing(stack, context):
+    # Given the attempt's record (startTranscode wrote it) and a first delivery that was relayed
+    put_job(stack.dynamodb, JOB_KEY, mediaconvert_job_id={"S": MEDIACONVERT_JOB_ID}, open_shard={"S": "open"})
+    assert relay.handler(load("sns_mediaconvert_error.json"), context) == {"results": ["TranscodeFailed"]}
+    # When SNS delivers the same message again
+    assert relay.handler(load("sns_mediaconvert_error.json"), context) == {"results": ["duplicate"]}
+    # Then only the first reached the bus, and the record says what went out and that the attempt is final
+    (published,) = stack.events.drain()
+    item = job_item(stack.dynamodb, JOB_KEY)
+    assert item["emitted"] == {"SS": [f"TranscodeFailed:{published['detail']['metadata']['event_id']}"]}
+    assert "open_shard" not in item
+
+
+def test_without_a_record_the_outcome_is_still_published(stack, context):
+    # An answer erased meanwhile (or a record lost): the event is the truth, the marker cannot be kept
+    assert relay.handler(load("sns_mediaconvert_complete.json"), context) == {"results": ["TranscoderCompleted"]}
+    assert len(stack.events.drain()) == 1
 
 
 def test_a_message_that_is_not_a_mediaconvert_event_raises(stack, context):

@@ -151,3 +151,14 @@ def test_a_new_attempt_of_the_same_answer_gets_its_own_job(stack, mediaconvert, 
     mediaconvert.add_response("create_job", create_job_response("1764378999000-zz9yy8"))
     assert start_transcode.handler(second, context) == {"outcome": "started"}
     assert job_item(stack.dynamodb, f"{ANSWER_ID}#2")["mediaconvert_job_id"] == {"S": "1764378999000-zz9yy8"}
+
+
+def test_a_duplicate_of_a_refused_upload_calls_and_publishes_nothing(stack, mediaconvert, context):
+    # Given CreateJob refused the attempt once and TranscodeFailed went out
+    mediaconvert.add_client_error(
+        "create_job", service_error_code="BadRequestException", service_message="bad input", http_status_code=400
+    )
+    start_transcode.handler(load("eventbridge_video_uploaded.json"), context)
+    # When EventBridge delivers the same event again, Then no CreateJob (none queued) and no second event
+    assert start_transcode.handler(load("eventbridge_video_uploaded.json"), context) == {"outcome": "duplicate"}
+    assert len(stack.events.drain()) == 1

@@ -106,3 +106,15 @@ def test_without_a_recorded_job_the_event_is_raised_for_retry(stack, transcribe,
     with pytest.raises(JobRecordMissingError):
         transcription_completed.handler(load("eventbridge_transcribe_completed.json"), context)
     assert stack.events.drain() == []
+
+
+def test_a_redelivered_state_change_asks_and_publishes_nothing(stack, transcribe, recorded, context):
+    transcribe.add_response(
+        "get_transcription_job", load("get_transcription_job_completed.json"), {"TranscriptionJobName": JOB_NAME}
+    )
+    transcription_completed.handler(load("eventbridge_transcribe_completed.json"), context)
+    # The same event again: no GetTranscriptionJob (none queued), no event
+    assert transcription_completed.handler(load("eventbridge_transcribe_completed.json"), context) == {
+        "outcome": "duplicate"
+    }
+    assert len(stack.events.drain()) == 1
