@@ -8,15 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import ANY
 from pydantic import ValidationError
 
 from nlp.domain.errors import SentimentServiceError, TranscriptUnavailable
 from tests.fixtures.nlp.generate import items_for, job_name
+from vidsense_shared import aws
+from vidsense_shared.bus import PublishError
 from vidsense_shared.consume import UnexpectedEventError
 from vidsense_shared.events import derived_event_id, parse_detail
 
-from .conftest import FIXTURES, Stack, load_delivery
+from .conftest import FIXTURES, Logs, Stack, load_delivery
 
 MAX_BYTES = 5000
 # 99 characters and a space: 50 of them make a 4,999-byte document, so N sentences make N / 50 documents.
@@ -214,7 +217,11 @@ def test_swedish_answer_fails_as_unsupported_language(stack: Stack):
     assert event["detail"]["data"]["error_code"] == "UnsupportedLanguage"
     assert event["detail"]["data"]["language_code"] == "sv-SE"
     assert event["detail"]["metadata"]["causation_id"] == delivery["detail"]["metadata"]["event_id"]
-    assert stack.item(delivery["detail"]["metadata"]["correlation_id"]) is None
+    # And the item records the failure (no sentiment), marked as announced
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None and item["Sentiment"] is None and item["SentimentScore"] is None
+    assert (item["outcome"], item["error_code"]) == ("SentimentFailed", "UnsupportedLanguage")
+    assert item["published_event_id"] == event["detail"]["metadata"]["event_id"]
     assert result["outcome"] == "SentimentFailed"
 
 
@@ -265,28 +272,108 @@ def test_older_attempt_never_overwrites_a_newer_one(stack: Stack):
     # When attempt 1 of the same answer arrives late
     older = load_delivery("en-US")
     stack.put_fixture_transcript(older, "en-US")
-    stack.comprehend.add_response("detect_sentiment", _single("NEGATIVE"), {"Text": ANY, "LanguageCode": "en"})
     result = stack.invoke(older)
-    # Then the stored result stays attempt 4 and nothing stale is announced
+    # Then Comprehend is not asked for the stale attempt (the Stubber has nothing queued)
+    assert [request["LanguageCode"] for _, request in stack.comprehend_requests] == ["es"]
+    # And the stored result stays attempt 4 and nothing stale is announced
     item = stack.item(newer["detail"]["metadata"]["correlation_id"])
     assert item is not None and item["attempt"] == 4 and item["Sentiment"] == "POSITIVE"
     assert stack.published() == []
     assert result == {"outcome": "Superseded", "event_id": None}
 
 
-def test_redelivery_and_replay_rewrite_the_same_attempt_and_repeat_the_event_id(stack: Stack):
-    # Given a delivery, then the same event again as an archive replay delivers it
+def test_duplicate_delivery_calls_nothing_and_emits_nothing(stack: Stack):
+    # Given an answer analyzed and announced
     delivery = load_delivery("en-US")
-    replayed = {**load_delivery("en-US"), "id": "7d2c9b1e-0f3a-4c5d-8e6f-a1b2c3d4e5f6", "replay-name": "redrive-1"}
     stack.put_fixture_transcript(delivery, "en-US")
-    for labels, incoming in ((["POSITIVE"], delivery), (["NEGATIVE"], replayed)):
-        stack.comprehend.add_response("detect_sentiment", _single(labels[0]), {"Text": ANY, "LanguageCode": "en"})
-        stack.invoke(incoming)
-    # Then both outcomes carry the same event id (consumers deduplicate) and the item holds the latest run
-    ids = [event["detail"]["metadata"]["event_id"] for event in stack.published()]
-    assert len(ids) == 2 and ids[0] == ids[1]
-    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
-    assert item is not None and item["Sentiment"] == "NEGATIVE" and item["attempt"] == 1
+    stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "en"})
+    stack.invoke(delivery)
+    announced = _only(stack.published())
+    answer_id = delivery["detail"]["metadata"]["correlation_id"]
+    before = stack.item(answer_id)
+    assert before is not None and before["published_event_id"] == announced["detail"]["metadata"]["event_id"]
+    # When EventBridge delivers the same event again (new delivery id, no replay-name)
+    again = {**load_delivery("en-US"), "id": "3a9f0c7e-6b1d-4e2a-9c8b-5d4e3f2a1b0c"}
+    result = stack.invoke(again)
+    # Then Comprehend is not called (the Stubber has nothing queued), nothing is emitted, the item is as it was
+    assert result == {"outcome": "Duplicate", "event_id": None}
+    assert [name for name, _ in stack.comprehend_requests] == ["DetectSentiment"]
+    assert stack.published() == []
+    assert stack.item(answer_id) == before
+
+
+def test_publish_failure_after_store_is_published_once_on_retry(stack: Stack):
+    # Given the bus failing the first PutEvents after the result was stored
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    stack.comprehend.add_response("detect_sentiment", _single("NEGATIVE"), {"Text": ANY, "LanguageCode": "en"})
+    events_client = aws.client("events")
+    failures = [1]
+
+    def fail_once(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not failures:
+            return None
+        failures.pop()
+        error = {"Error": {"Code": "InternalException", "Message": "try again"}, "ResponseMetadata": {}}
+        return AWSResponse("https://events", 500, HTTPHeaders(), None), error
+
+    events_client.meta.events.register_first("before-call.events.PutEvents", fail_once)
+    try:
+        with pytest.raises(PublishError, match="InternalException"):
+            stack.invoke(delivery)
+        answer_id = delivery["detail"]["metadata"]["correlation_id"]
+        stored = stack.item(answer_id)
+        assert stored is not None and stored["Sentiment"] == "NEGATIVE" and "published_event_id" not in stored
+        assert stack.published() == []
+        # When Lambda retries the delivery
+        result = stack.invoke(delivery)
+    finally:
+        events_client.meta.events.unregister("before-call.events.PutEvents", fail_once)
+    # Then the stored result is announced once, under the derived id, without a second Comprehend call
+    event = _only(stack.published())
+    expected_id = derived_event_id(delivery["detail"]["metadata"]["event_id"], "SentimentDetected")
+    assert result == {"outcome": "SentimentDetected", "event_id": expected_id}
+    assert event["detail"]["metadata"]["event_id"] == expected_id
+    assert event["detail"]["data"]["sentiment"] == "NEGATIVE"
+    assert event["detail"]["data"]["analyzed_at"].replace("Z", "+00:00") == stored["analyzed_at"]
+    assert len(stack.comprehend_requests) == 1
+    marked = stack.item(answer_id)
+    assert marked is not None and marked["published_event_id"] == expected_id
+    # And a further delivery is a duplicate
+    assert stack.invoke(delivery)["outcome"] == "Duplicate" and stack.published() == []
+
+
+def test_replay_recomputes_overwrites_and_repeats_the_event_id(stack: Stack, logs: Logs):
+    # Given an answer analyzed as POSITIVE
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    answer_id = delivery["detail"]["metadata"]["correlation_id"]
+    stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "en"})
+    stack.invoke(delivery)
+    original = _only(stack.published())
+    first = stack.item(answer_id)
+    assert first is not None
+    # When the archive replays that TranscriptReady twice (new delivery ids, replay-name set)
+    analyzed_at = [first["analyzed_at"]]
+    for n, label in enumerate(("NEGATIVE", "MIXED"), start=1):
+        stack.comprehend.add_response("detect_sentiment", _single(label), {"Text": ANY, "LanguageCode": "en"})
+        replayed = {**load_delivery("en-US"), "id": f"7d2c9b1e-0f3a-4c5d-8e6f-a1b2c3d4e5f{n}", "replay-name": "fix-1"}
+        assert stack.invoke(replayed)["outcome"] == "SentimentDetected"
+        item = stack.item(answer_id)
+        # Then each replay recomputed and overwrote the stored result with a newer analysis time
+        assert item is not None and item["Sentiment"] == label and item["attempt"] == 1
+        assert item["analyzed_at"] > analyzed_at[-1]
+        analyzed_at.append(item["analyzed_at"])
+        # And announced it under the original's id, carrying the new analysis
+        event = _only(stack.published())
+        assert event["detail"]["metadata"]["event_id"] == original["detail"]["metadata"]["event_id"]
+        assert event["detail"]["data"]["sentiment"] == label
+        assert event["detail"]["data"]["analyzed_at"].replace("Z", "+00:00") == item["analyzed_at"]
+    assert len(stack.comprehend_requests) == 3
+    # And each replay was logged as one, with its name
+    replays = [line for line in logs.lines() if line["message"] == "transcript reanalyzed for a replay"]
+    assert [line["replay_name"] for line in replays] == ["fix-1", "fix-1"]
+    assert {line["outcome"] for line in replays} == {"SentimentDetected"}
 
 
 def test_transcript_beyond_dynamodb_item_limit_is_truncated_and_flagged(stack: Stack):

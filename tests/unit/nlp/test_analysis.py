@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.domain.analysis import Analyzer, Outcome
+from nlp.domain.analysis import Analyzer
 from nlp.domain.chunking import MAX_CHUNK_BYTES
 from nlp.domain.errors import (
     AnalysisRejected,
@@ -18,7 +18,7 @@ from nlp.domain.errors import (
     TranscriptUnavailable,
     UnsupportedLanguage,
 )
-from nlp.domain.record import AnalysisRecord
+from nlp.domain.record import AnalysisRecord, Outcome, StoredAnalysis
 from nlp.domain.scoring import Scores, Sentiment
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import (
@@ -85,14 +85,34 @@ class FakeDetector:
 
 @dataclass
 class FakeStore:
+    """One answer's item: the last saved record and its publish marker, with the table's conditions."""
+
     newest_attempt: int = 0
     saved: list[AnalysisRecord] = field(default_factory=list)
+    published_event_id: str | None = None
+    marks: list[str] = field(default_factory=list)
+
+    def load(self, answer_id: str) -> StoredAnalysis | None:
+        if not self.saved:
+            return StoredAnalysis(self.newest_attempt, None, None, None) if self.newest_attempt else None
+        last = self.saved[-1]
+        assert last.answer.answer_id == answer_id
+        return StoredAnalysis(last.answer.attempt, last.source_event_id, last.verdict, self.published_event_id)
 
     def save(self, record: AnalysisRecord) -> bool:
         if record.answer.attempt < self.newest_attempt:
             return False
         self.newest_attempt = record.answer.attempt
         self.saved.append(record)
+        self.published_event_id = None  # a put replaces the whole item, marker included
+        return True
+
+    def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
+        last = self.saved[-1] if self.saved else None
+        if last is None or (last.source_event_id, last.analyzed_at) != (source_event_id, analyzed_at):
+            return False
+        self.published_event_id = event_id
+        self.marks.append(event_id)
         return True
 
 
@@ -111,9 +131,11 @@ class World:
     store: FakeStore = field(default_factory=FakeStore)
     publisher: FakePublisher = field(default_factory=FakePublisher)
 
-    def analyze(self, cause: TranscriptReady):
-        analyzer = Analyzer(self.transcripts, self.detector, self.store, self.publisher, clock=lambda: NOW)
-        return analyzer(cause)
+    clock: list[datetime] = field(default_factory=lambda: [NOW])
+
+    def analyze(self, cause: TranscriptReady, *, replay: bool = False):
+        analyzer = Analyzer(self.transcripts, self.detector, self.store, self.publisher, clock=lambda: self.clock[0])
+        return analyzer(cause, replay=replay)
 
 
 def test_english_answer_is_detected_with_one_call_stored_and_announced():
@@ -206,7 +228,12 @@ def test_language_comprehend_lacks_fails_the_answer_without_a_call():
     cause = _delivery("sv-SE")
     result = world.analyze(cause)
     assert result.outcome is Outcome.FAILED
-    assert world.detector.single_calls == [] and world.store.saved == []
+    assert world.detector.single_calls == []
+    # And the failure is stored with the transcript (so a duplicate delivery finds it handled)
+    [record] = world.store.saved
+    assert record.sentiment is None and record.failure is not None
+    assert record.failure.code == "UnsupportedLanguage" and record.transcript_text.startswith("Jag")
+    assert world.store.marks == [derived_event_id(cause.metadata.event_id, "SentimentFailed")]
     [event] = world.publisher.events
     assert isinstance(event, SentimentFailed)
     assert event.data.error_code == "UnsupportedLanguage"
@@ -225,7 +252,8 @@ def test_comprehend_rejection_fails_the_answer():
     [event] = world.publisher.events
     assert isinstance(event, SentimentFailed)
     assert event.data.error_code == "UnsupportedLanguage"
-    assert world.store.saved == []
+    [record] = world.store.saved
+    assert record.failure is not None and record.failure.message == "Unsupported language: en"
 
 
 def test_malformed_transcript_fails_the_answer():
@@ -266,14 +294,6 @@ def test_older_attempt_is_not_announced_once_a_newer_one_is_stored():
     assert world.publisher.events == [] and world.store.saved == []
 
 
-def test_redelivery_yields_the_same_event_id():
-    world = World(FakeTranscripts(_transcript("en-US")))
-    first = world.analyze(_delivery("en-US"))
-    second = world.analyze(_delivery("en-US"))
-    assert first.event is not None and second.event is not None
-    assert first.event.metadata.event_id == second.event.metadata.event_id
-
-
 def test_rejections_carry_code_and_message():
     rejected = AnalysisRejected("InvalidRequestException", "bad document")
     assert (rejected.code, rejected.message, str(rejected)) == (
@@ -281,3 +301,151 @@ def test_rejections_carry_code_and_message():
         "bad document",
         "InvalidRequestException: bad document",
     )
+
+
+# --- duplicates, interrupted runs and replays (issue 6) ------------------------------------------------------
+
+LATER = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class FlakyPublisher(FakePublisher):
+    """The bus fails the first ``failures`` publishes, as a crash or time-out between store and publish would."""
+
+    failures: int = 1
+
+    def publish(self, *events: DomainEvent) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError("put_events timed out")
+        super().publish(*events)
+
+
+@dataclass
+class MarkFailsOnce(FakeStore):
+    """The run stops after the publish, before the item is marked published."""
+
+    failed: bool = False
+
+    def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise TimeoutError("update_item timed out")
+        return super().mark_published(answer_id, source_event_id, analyzed_at, event_id)
+
+
+OUTCOME_CASES = [
+    # (transcript fixture, delivery fixture, detector error, expected outcome)
+    ("en-US", "en-US", None, Outcome.SENTIMENT_DETECTED),
+    ("empty", "empty", None, Outcome.NO_SPEECH),
+    ("sv-SE", "sv-SE", None, Outcome.FAILED),
+    ("en-US", "en-US", AnalysisRejected("InvalidRequestException", "bad document"), Outcome.FAILED),
+]
+
+
+@pytest.mark.parametrize(("transcript", "delivery", "error", "outcome"), OUTCOME_CASES)
+def test_duplicate_delivery_changes_nothing_and_emits_nothing(transcript, delivery, error, outcome):
+    # Given an event analyzed and announced
+    world = World(FakeTranscripts(_transcript(transcript)))
+    world.detector.error = error
+    cause = _delivery(delivery)
+    assert world.analyze(cause).outcome is outcome
+    calls = (list(world.detector.single_calls), list(world.detector.batch_calls))
+    # When the same event is delivered again (no replay-name), even a day later
+    world.clock[0] = LATER
+    result = world.analyze(cause)
+    # Then Comprehend is not asked, nothing is stored and nothing is emitted
+    assert result.outcome is Outcome.DUPLICATE and result.event is None
+    assert (world.detector.single_calls, world.detector.batch_calls) == calls
+    assert len(world.store.saved) == 1 and len(world.publisher.events) == 1
+
+
+@pytest.mark.parametrize(("transcript", "delivery", "error", "outcome"), OUTCOME_CASES)
+def test_run_stopped_between_store_and_publish_announces_the_stored_result_on_retry(
+    transcript, delivery, error, outcome
+):
+    # Given a run that stored its result and then failed to publish
+    world = World(FakeTranscripts(_transcript(transcript)), publisher=FlakyPublisher())
+    world.detector.error = error
+    cause = _delivery(delivery)
+    with pytest.raises(TimeoutError):
+        world.analyze(cause)
+    assert len(world.store.saved) == 1 and world.publisher.events == [] and world.store.marks == []
+    calls = len(world.detector.single_calls) + len(world.detector.batch_calls)
+    # When Lambda retries the same delivery
+    world.clock[0] = LATER
+    retried = world.analyze(cause)
+    # Then the stored verdict is announced once, under the derived id, without asking Comprehend again
+    assert retried.outcome is outcome and retried.republished
+    [event] = world.publisher.events
+    assert str(outcome) == type(event).DETAIL_TYPE
+    assert event.metadata.event_id == derived_event_id(cause.metadata.event_id, outcome.value)
+    assert event.metadata.occurred_at == NOW  # the stored analysis' time, not the retry's
+    assert len(world.detector.single_calls) + len(world.detector.batch_calls) == calls
+    assert len(world.store.saved) == 1 and world.store.marks == [event.metadata.event_id]
+    # And a further delivery is a duplicate
+    assert world.analyze(cause).outcome is Outcome.DUPLICATE and len(world.publisher.events) == 1
+
+
+def test_run_stopped_after_publish_repeats_the_same_event_on_retry():
+    # Given a run that published but stopped before marking the item
+    world = World(FakeTranscripts(_transcript("en-US")), store=MarkFailsOnce())
+    cause = _delivery("en-US")
+    with pytest.raises(TimeoutError):
+        world.analyze(cause)
+    # When retried, Then the very same event goes out again (at least once; consumers deduplicate on its id)
+    world.analyze(cause)
+    first, second = world.publisher.events
+    assert first == second
+    assert len(world.detector.single_calls) == 1
+    assert world.store.marks == [first.metadata.event_id]
+
+
+def test_replay_recomputes_overwrites_and_repeats_the_event_id():
+    # Given an answer analyzed as POSITIVE
+    world = World(FakeTranscripts(_transcript("en-US")))
+    cause = _delivery("en-US")
+    original = world.analyze(cause).event
+    assert isinstance(original, SentimentDetected)
+    # When the archive replays the same TranscriptReady twice, after Comprehend's model changed
+    world.detector.answer = NEGATIVE
+    replays = []
+    for when in (LATER, LATER.replace(hour=10)):
+        world.clock[0] = when
+        replays.append(world.analyze(cause, replay=True))
+    # Then each replay asked Comprehend again and overwrote the stored result
+    assert len(world.detector.single_calls) == 3
+    assert [r.sentiment for r in world.store.saved] == [POSITIVE, NEGATIVE, NEGATIVE]
+    assert world.store.saved[-1].analyzed_at == LATER.replace(hour=10)
+    # And announced it under the original's id, with the new analysis time
+    events = [r.event for r in replays]
+    assert all(isinstance(e, SentimentDetected) for e in events)
+    assert {e.metadata.event_id for e in events if e} == {original.metadata.event_id}
+    assert [e.data.analyzed_at for e in events if isinstance(e, SentimentDetected)] == [
+        LATER,
+        LATER.replace(hour=10),
+    ]
+    assert [e.data.sentiment for e in events if isinstance(e, SentimentDetected)] == ["NEGATIVE", "NEGATIVE"]
+    # And a plain duplicate afterwards still changes nothing
+    assert world.analyze(cause).outcome is Outcome.DUPLICATE
+
+
+def test_replay_of_a_failure_recomputes_it():
+    world = World(FakeTranscripts(_transcript("en-US")))
+    world.detector.error = AnalysisRejected("InvalidRequestException", "bad document")
+    cause = _delivery("en-US")
+    world.analyze(cause)
+    # When replayed after the cause was fixed, Then the answer gets its sentiment
+    world.detector.error = None
+    replayed = world.analyze(cause, replay=True)
+    assert replayed.outcome is Outcome.SENTIMENT_DETECTED
+    assert world.store.saved[-1].failure is None and world.store.saved[-1].sentiment == POSITIVE
+
+
+def test_replay_of_an_older_attempt_neither_calls_comprehend_nor_announces():
+    # Given attempt 2 stored, When attempt 1's TranscriptReady is replayed
+    world = World(FakeTranscripts(_transcript("en-US")), store=FakeStore(newest_attempt=2))
+    result = world.analyze(_delivery("en-US"), replay=True)
+    # Then the newer attempt stays, at no Comprehend cost
+    assert result.outcome is Outcome.SUPERSEDED
+    assert world.detector.single_calls == [] and world.store.saved == [] and world.publisher.events == []

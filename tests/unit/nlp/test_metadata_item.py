@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from nlp.adapters.metadata import MAX_ITEM_BYTES, attribute_size, to_item
-from nlp.domain.record import AnalysisRecord, truncate_utf8
+from nlp.adapters.metadata import MAX_ITEM_BYTES, attribute_size, from_item, to_item
+from nlp.domain.record import AnalysisRecord, Failure, Outcome, truncate_utf8
 from nlp.domain.scoring import Scores, Sentiment
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import TranscriptReady
@@ -81,3 +82,47 @@ def test_truncation_never_cuts_a_character():
     assert truncate_utf8("añb", 3) == ("añ", True)
     assert truncate_utf8("añb", 4) == ("añb", False)
     assert truncate_utf8("😊", 3) == ("", True)
+
+
+def _stored(item: dict) -> dict:
+    """The item as DynamoDB returns it to boto3 (Decimal numbers), with the publish marker set."""
+    return {
+        **json.loads(json.dumps(item, default=str), parse_float=Decimal, parse_int=Decimal),
+        "published_event_id": "e-1",
+    }
+
+
+def test_stored_item_gives_back_the_verdict_it_announced():
+    sentiment = Sentiment("MIXED", Scores(0.3, 0.2, 0.1, 0.4))
+    record = _record("So-so.", sentiment)
+    item = to_item(record)
+    assert item["outcome"] == "SentimentDetected" and "error_code" not in item
+    stored = from_item(_stored(item))
+    assert stored is not None
+    assert (stored.attempt, stored.source_event_id, stored.published_event_id) == (1, record.source_event_id, "e-1")
+    assert stored.verdict == record.verdict
+    assert stored.is_result_of(record.source_event_id, 1) and not stored.is_result_of(record.source_event_id, 2)
+
+
+def test_failure_is_stored_with_its_code_and_message():
+    record = replace(_record("Hej.", None), failure=Failure("UnsupportedLanguage", "no model for sv-SE"))
+    item = to_item(record)
+    assert (item["outcome"], item["error_code"], item["error_message"]) == (
+        "SentimentFailed",
+        "UnsupportedLanguage",
+        "no model for sv-SE",
+    )
+    assert item["Sentiment"] is None and item["transcript"] == "Hej."
+    stored = from_item(_stored(item))
+    assert stored is not None and stored.verdict == record.verdict
+    assert stored.verdict.outcome is Outcome.FAILED
+
+
+def test_item_without_an_outcome_is_recomputed_not_trusted():
+    # An item written before outcomes were stored (or by hand) cannot be re-announced: verdict None
+    item = to_item(_record("", None))
+    del item["outcome"]
+    stored = from_item(_stored(item))
+    assert stored is not None and stored.verdict is None
+    assert from_item({"answer_id": "x"}) is None
+    assert from_item({**_stored(to_item(_record("", None))), "analyzed_at": "yesterday"}).verdict is None  # type: ignore[union-attr]

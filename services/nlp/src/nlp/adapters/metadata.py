@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from nlp.domain.record import AnalysisRecord, truncate_utf8
+from nlp.domain.record import AnalysisRecord, Failure, Outcome, StoredAnalysis, Verdict, truncate_utf8
+from nlp.domain.scoring import LABELS, Scores, Sentiment
 
 # DynamoDB's item limit is "400 KB" of attribute names plus values; 400,000 (not 409,600) stays under every
 # reading of it, moto's (405,000) included.
@@ -21,7 +23,24 @@ _TRANSCRIPT = "transcript"
 # (a retry or replay of the same event yields the same result).
 _NOT_OLDER = "attribute_not_exists(answer_id) OR attempt <= :attempt"
 
+# The publish marker belongs to one write: a replay or newer attempt stored meanwhile must not inherit it.
+_SAME_WRITE = "source_event_id = :source AND analyzed_at = :analyzed_at"
+
+# What deduplication reads back: never the transcript (up to 400 KB) itself.
+_STATE_ATTRIBUTES = (
+    "attempt",
+    "source_event_id",
+    "analyzed_at",
+    "outcome",
+    "Sentiment",
+    "SentimentScore",
+    "error_code",
+    "error_message",
+    "published_event_id",
+)
+
 _serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
 class DynamoMetadataStore:
@@ -37,6 +56,39 @@ class DynamoMetadataStore:
                 Item={name: _serializer.serialize(value) for name, value in item.items()},
                 ConditionExpression=_NOT_OLDER,
                 ExpressionAttributeValues={":attempt": {"N": str(record.answer.attempt)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def load(self, answer_id: str) -> StoredAnalysis | None:
+        names = {f"#a{i}": name for i, name in enumerate(_STATE_ATTRIBUTES)}
+        response = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"answer_id": {"S": answer_id}},
+            ConsistentRead=True,  # a retry right after the store must see it
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+        )
+        raw = response.get("Item")
+        if not raw:
+            return None
+        return from_item({name: _deserializer.deserialize(value) for name, value in raw.items()})
+
+    def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"answer_id": {"S": answer_id}},
+                UpdateExpression="SET published_event_id = :event_id",
+                ConditionExpression=_SAME_WRITE,
+                ExpressionAttributeValues={
+                    ":event_id": {"S": event_id},
+                    ":source": {"S": source_event_id},
+                    ":analyzed_at": {"S": analyzed_at.isoformat()},
+                },
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -67,14 +119,61 @@ def to_item(record: AnalysisRecord) -> dict[str, Any]:
         "word_count": record.word_count,
         "chunk_count": record.chunk_count,
         "source_event_id": record.source_event_id,
+        "outcome": record.verdict.outcome.value,
         "transcript_bytes": len(record.transcript_text.encode("utf-8")),
     }
+    if record.failure is not None:
+        item["error_code"] = record.failure.code
+        item["error_message"] = record.failure.message
     if answer.transcript.version_id:
         item["transcript_version_id"] = answer.transcript.version_id
     item["transcript_truncated"] = False  # counted in the budget below, set for real after
     budget = MAX_ITEM_BYTES - _SAFETY_BYTES - attribute_size(item) - len(_TRANSCRIPT)
     item[_TRANSCRIPT], item["transcript_truncated"] = truncate_utf8(record.transcript_text, budget)
     return item
+
+
+def from_item(item: dict[str, Any]) -> StoredAnalysis | None:
+    """The dedup state of an item; None without an attempt. An item that cannot tell its verdict (written
+    by hand, or before outcomes were stored) gets ``verdict=None``, so the next delivery recomputes it."""
+    attempt = item.get("attempt")
+    if not isinstance(attempt, Decimal):
+        return None
+    source = item.get("source_event_id")
+    published = item.get("published_event_id")
+    return StoredAnalysis(
+        attempt=int(attempt),
+        source_event_id=source if isinstance(source, str) else None,
+        verdict=_verdict(item),
+        published_event_id=published if isinstance(published, str) else None,
+    )
+
+
+def _verdict(item: dict[str, Any]) -> Verdict | None:
+    try:
+        analyzed_at = datetime.fromisoformat(item["analyzed_at"])
+        outcome = Outcome(item["outcome"])
+        if analyzed_at.tzinfo is None:
+            return None
+        if outcome is Outcome.FAILED:
+            failure = Failure(code=str(item["error_code"]), message=str(item["error_message"]))
+            return Verdict(sentiment=None, failure=failure, analyzed_at=analyzed_at)
+        if outcome is Outcome.NO_SPEECH:
+            return Verdict(sentiment=None, failure=None, analyzed_at=analyzed_at)
+        if outcome is Outcome.SENTIMENT_DETECTED and item["Sentiment"] in LABELS:
+            score = item["SentimentScore"]
+            scores = Scores(
+                positive=float(score["Positive"]),
+                negative=float(score["Negative"]),
+                neutral=float(score["Neutral"]),
+                mixed=float(score["Mixed"]),
+            )
+            return Verdict(
+                sentiment=Sentiment(label=item["Sentiment"], scores=scores), failure=None, analyzed_at=analyzed_at
+            )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
 
 
 def _score_map(record: AnalysisRecord) -> dict[str, Decimal]:

@@ -1,4 +1,4 @@
-"""The analyzeSentiment use case: transcript in, sentiment record and one outcome event out.
+"""The analyzeSentiment use case: transcript in, sentiment record and at most one outcome event out.
 
 Pure orchestration over small ports (transcript store, sentiment detector, metadata store, event publisher);
 the adapters behind them live in ``nlp.adapters``.
@@ -6,7 +6,6 @@ the adapters behind them live in ``nlp.adapters``.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any, Protocol
 from nlp.domain.chunking import batches, split_text
 from nlp.domain.errors import AnalysisRejected, UnsupportedLanguage
 from nlp.domain.language import comprehend_language
-from nlp.domain.record import AnalysisRecord
+from nlp.domain.record import AnalysisRecord, Failure, Outcome, StoredAnalysis, Verdict
 from nlp.domain.scoring import ChunkSentiment, Sentiment, combine
 from nlp.domain.transcript import parse_transcript
 from vidsense_shared.events import (
@@ -53,16 +52,17 @@ class EventPublisher(Protocol):
 
 
 class MetadataStore(Protocol):
+    def load(self, answer_id: str) -> StoredAnalysis | None:
+        """The answer's stored analysis (a strongly consistent read), or None when there is none."""
+        ...
+
     def save(self, record: AnalysisRecord) -> bool:
         """Store the record unless a newer attempt is already stored; False when it was superseded."""
         ...
 
-
-class Outcome(enum.StrEnum):
-    SENTIMENT_DETECTED = "SentimentDetected"
-    NO_SPEECH = "NoSpeechDetected"
-    FAILED = "SentimentFailed"
-    SUPERSEDED = "Superseded"
+    def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
+        """Note that this very analysis was announced; False when another write has replaced it meanwhile."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -70,22 +70,45 @@ class Result:
     outcome: Outcome
     event: DomainEvent | None
     chunk_count: int = 0
+    republished: bool = False  # the stored verdict was announced again (the last run stopped before it)
 
 
 @dataclass(frozen=True)
 class Analyzer:
+    """One TranscriptReady in, at most one outcome event out.
+
+    Order: store the result, publish, then mark the item published. A run that stops after the store is
+    retried with the same event and announces the stored verdict under the same id; a delivery of an event
+    whose outcome is marked published is a duplicate and does nothing. A replay (``replay=True``) recomputes
+    and overwrites, and announces under the same derived id as the original run.
+    """
+
     transcripts: TranscriptStore
     detector: SentimentDetector
     store: MetadataStore
     publisher: EventPublisher
     clock: Callable[[], datetime]
 
-    def __call__(self, cause: TranscriptReady) -> Result:
+    def __call__(self, cause: TranscriptReady, *, replay: bool = False) -> Result:
+        data = cause.data
+        prior = self.store.load(data.answer_id)
+        if prior is not None and prior.attempt > data.attempt:
+            # A newer attempt is stored: analyzing this one would cost a Comprehend call for stale news.
+            return Result(Outcome.SUPERSEDED, None)
+        if not replay and prior is not None and prior.is_result_of(cause.metadata.event_id, data.attempt):
+            if prior.published_event_id is not None:
+                return Result(Outcome.DUPLICATE, None)
+            if prior.verdict is not None:
+                event = self._announce(cause, prior.verdict)
+                return Result(prior.verdict.outcome, event, republished=True)
+        return self._analyze(cause)
+
+    def _analyze(self, cause: TranscriptReady) -> Result:
         data = cause.data
         try:
             transcript = parse_transcript(self.transcripts.read(data.transcript))
         except AnalysisRejected as rejected:
-            return self._fail(cause, rejected)
+            return self._fail(cause, rejected, text="", word_count=0, language=None)
         text = transcript.text.strip()
         if not text:
             # Silence is a valid answer: store it without sentiment and never call Comprehend.
@@ -93,14 +116,14 @@ class Analyzer:
                 cause, text="", word_count=transcript.word_count, language=None, sentiment=None, chunk_count=0
             )
             return self._finish(cause, no_speech)
+        language = comprehend_language(data.language_code)
         try:
-            language = comprehend_language(data.language_code)
             if language is None:
                 raise UnsupportedLanguage(f"Comprehend has no sentiment model for {data.language_code}")
             chunks = split_text(text)
             sentiment = self._sentiment(chunks, language)
         except AnalysisRejected as rejected:
-            return self._fail(cause, rejected)
+            return self._fail(cause, rejected, text=text, word_count=transcript.word_count, language=language)
         record = self._record(
             cause,
             text=text,
@@ -129,6 +152,7 @@ class Analyzer:
         language: str | None,
         sentiment: Sentiment | None,
         chunk_count: int,
+        failure: Failure | None = None,
     ) -> AnalysisRecord:
         return AnalysisRecord(
             answer=cause.data,
@@ -140,52 +164,80 @@ class Analyzer:
             chunk_count=chunk_count,
             analyzed_at=self.clock(),
             source_event_id=cause.metadata.event_id,
+            failure=failure,
         )
+
+    def _fail(
+        self, cause: TranscriptReady, rejected: AnalysisRejected, *, text: str, word_count: int, language: str | None
+    ) -> Result:
+        # Failures are stored too: a duplicate delivery must find that this event was handled.
+        record = self._record(
+            cause,
+            text=text,
+            word_count=word_count,
+            language=language,
+            sentiment=None,
+            chunk_count=0,
+            failure=Failure(code=rejected.code, message=rejected.message),
+        )
+        return self._finish(cause, record)
 
     def _finish(self, cause: TranscriptReady, record: AnalysisRecord) -> Result:
         if not self.store.save(record):
             # A newer attempt's result is stored already; announcing this older one would be stale news.
             return Result(Outcome.SUPERSEDED, None, record.chunk_count)
-        answer = cause.data
-        ref = _answer_ref(answer)
-        if record.sentiment is None:
-            data: object = NoSpeechDetectedData(**ref, transcript=answer.transcript, language_code=answer.language_code)
-            return Result(Outcome.NO_SPEECH, self._emit(cause, NoSpeechDetected, data))
-        scores = record.sentiment.scores
-        data = SentimentDetectedData(
-            **ref,
-            transcript=answer.transcript,
-            language_code=answer.language_code,
-            sentiment=record.sentiment.label,
-            sentiment_score=SentimentScore(
-                Positive=scores.positive, Negative=scores.negative, Neutral=scores.neutral, Mixed=scores.mixed
-            ),
-            analyzed_at=record.analyzed_at,
-        )
-        return Result(Outcome.SENTIMENT_DETECTED, self._emit(cause, SentimentDetected, data), record.chunk_count)
+        return Result(record.verdict.outcome, self._announce(cause, record.verdict), record.chunk_count)
 
-    def _fail(self, cause: TranscriptReady, rejected: AnalysisRejected) -> Result:
-        answer = cause.data
+    def _announce(self, cause: TranscriptReady, verdict: Verdict) -> DomainEvent:
+        event = outcome_event(cause, verdict)
+        self.publisher.publish(event)
+        # Marked only after the bus accepted it: a stop before this line re-announces the same id, never loses it.
+        self.store.mark_published(
+            cause.data.answer_id, cause.metadata.event_id, verdict.analyzed_at, event.metadata.event_id
+        )
+        return event
+
+
+def outcome_event(cause: TranscriptReady, verdict: Verdict) -> DomainEvent:
+    """The event announcing ``verdict``: fully determined by cause and verdict, so a re-announcement is identical."""
+    answer = cause.data
+    ref = _answer_ref(answer)
+    data: object
+    kind: type[DomainEvent]
+    if verdict.failure is not None:
+        kind = SentimentFailed
         data = SentimentFailedData(
-            **_answer_ref(answer),
-            error_code=rejected.code,
-            error_message=rejected.message,
+            **ref,
+            error_code=verdict.failure.code,
+            error_message=verdict.failure.message,
             retryable=False,
             transcript=answer.transcript,
             language_code=answer.language_code,
         )
-        return Result(Outcome.FAILED, self._emit(cause, SentimentFailed, data))
-
-    def _emit(self, cause: TranscriptReady, kind: type[DomainEvent], data: object) -> DomainEvent:
-        event = kind.create(
-            data,
-            correlation_id=cause.data.answer_id,
-            causation_id=cause.metadata.event_id,
-            event_id=derived_event_id(cause.metadata.event_id, kind.DETAIL_TYPE),
-            occurred_at=self.clock(),
+    elif verdict.sentiment is None:
+        kind = NoSpeechDetected
+        data = NoSpeechDetectedData(**ref, transcript=answer.transcript, language_code=answer.language_code)
+    else:
+        kind = SentimentDetected
+        scores = verdict.sentiment.scores
+        data = SentimentDetectedData(
+            **ref,
+            transcript=answer.transcript,
+            language_code=answer.language_code,
+            sentiment=verdict.sentiment.label,
+            sentiment_score=SentimentScore(
+                Positive=scores.positive, Negative=scores.negative, Neutral=scores.neutral, Mixed=scores.mixed
+            ),
+            analyzed_at=verdict.analyzed_at,
         )
-        self.publisher.publish(event)
-        return event
+    return kind.create(
+        data,
+        correlation_id=answer.answer_id,
+        causation_id=cause.metadata.event_id,
+        # Derived from the cause: a retry, a re-announcement and every replay of it carry the same id.
+        event_id=derived_event_id(cause.metadata.event_id, kind.DETAIL_TYPE),
+        occurred_at=verdict.analyzed_at,
+    )
 
 
 def _answer_ref(answer: AnswerRef) -> dict[str, Any]:

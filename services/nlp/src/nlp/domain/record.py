@@ -1,12 +1,47 @@
-"""What the metadata table keeps per answer: the latest attempt's transcript and sentiment."""
+"""What the metadata table keeps per answer: the latest analysis of the latest attempt, and whether it was
+announced."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from nlp.domain.scoring import Sentiment
 from vidsense_shared.events import S3Pointer, TranscriptReadyData
+
+
+class Outcome(enum.StrEnum):
+    """What one delivery came to (also the metric name the handler counts)."""
+
+    SENTIMENT_DETECTED = "SentimentDetected"
+    NO_SPEECH = "NoSpeechDetected"
+    FAILED = "SentimentFailed"
+    SUPERSEDED = "Superseded"  # a newer attempt is stored: nothing stored, nothing announced
+    DUPLICATE = "Duplicate"  # this very event was analyzed and announced already: nothing to do
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A permanent failure of the answer's analysis (an AnalysisRejected, as stored and announced)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of one analysis: everything its outcome event says beyond the cause's own data."""
+
+    sentiment: Sentiment | None
+    failure: Failure | None
+    analyzed_at: datetime
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.failure is not None:
+            return Outcome.FAILED
+        return Outcome.NO_SPEECH if self.sentiment is None else Outcome.SENTIMENT_DETECTED
 
 
 @dataclass(frozen=True)
@@ -16,14 +51,36 @@ class AnalysisRecord:
     word_count: int
     language_code: str
     comprehend_language: str | None
-    sentiment: Sentiment | None  # None when no speech was detected
+    sentiment: Sentiment | None  # None when no speech was detected or the analysis failed
     chunk_count: int
     analyzed_at: datetime
     source_event_id: str
+    failure: Failure | None = None
 
     @property
     def transcript(self) -> S3Pointer:
         return self.answer.transcript
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(sentiment=self.sentiment, failure=self.failure, analyzed_at=self.analyzed_at)
+
+
+@dataclass(frozen=True)
+class StoredAnalysis:
+    """The stored item as far as deduplication needs it (read back without the transcript text).
+
+    ``verdict`` is None when the item cannot tell its outcome (written by hand or by an older version);
+    ``published_event_id`` is set only after the outcome event was accepted by the bus.
+    """
+
+    attempt: int
+    source_event_id: str | None
+    verdict: Verdict | None
+    published_event_id: str | None
+
+    def is_result_of(self, cause_event_id: str, attempt: int) -> bool:
+        return self.attempt == attempt and self.source_event_id == cause_event_id
 
 
 def truncate_utf8(text: str, max_bytes: int) -> tuple[str, bool]:

@@ -12,6 +12,7 @@ from nlp.adapters.comprehend import ComprehendSentimentDetector
 from nlp.adapters.metadata import DynamoMetadataStore
 from nlp.adapters.transcripts import S3TranscriptStore
 from nlp.domain.analysis import Analyzer
+from nlp.domain.record import Outcome
 from nlp.settings import AnalyzeSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
@@ -43,17 +44,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cause = delivery.event
     logger.set_correlation_id(cause.metadata.correlation_id)
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
-    result = analyzer()(cause)
+    result = analyzer()(cause, replay=delivery.is_replay)
     metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
-    logger.info(
-        "transcript analyzed",
-        extra={
-            "outcome": result.outcome.value,
-            "chunk_count": result.chunk_count,
-            "event_id": result.event.metadata.event_id if result.event else None,
-        },
-    )
-    return {
-        "outcome": result.outcome.value,
-        "event_id": result.event.metadata.event_id if result.event else None,
-    }
+    event_id = result.event.metadata.event_id if result.event else None
+    # Ids, counts and outcomes only: transcript text never goes to the logs.
+    details = {"outcome": result.outcome.value, "chunk_count": result.chunk_count, "event_id": event_id}
+    if result.outcome is Outcome.DUPLICATE:
+        logger.info("duplicate delivery, outcome already published", extra=details)
+    elif result.republished:
+        logger.info("stored outcome published again after an interrupted run", extra=details)
+    elif delivery.is_replay:
+        logger.info("transcript reanalyzed for a replay", extra={**details, "replay_name": delivery.replay_name})
+    else:
+        logger.info("transcript analyzed", extra=details)
+    return {"outcome": result.outcome.value, "event_id": event_id}
