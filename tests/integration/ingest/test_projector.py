@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ingest.domain.answers import UnknownEventError
 from ingest.domain.errors import AnswerNotFoundError, AttemptAheadError, MalformedEventError
 from ingest.domain.keys import AnswerKey
-from ingest.handlers import projector, upload_landed
+from ingest.handlers import api, projector, upload_landed
 from tests.unit.ingest.builders import (
     at,
     delivery,
+    fixture,
     no_speech,
+    reanalysed,
     sentiment_detected,
     sentiment_failed,
     transcode_failed,
     transcoder_completed,
+    transcript_pointer,
     transcript_ready,
     transcription_failed,
 )
 from vidsense_shared.consume import UnexpectedEventError
+from vidsense_shared.events import SentimentScore
 
-from .conftest import ADA_KEY, s3_event
+from .conftest import ADA_KEY, WORK_BUCKET, http_event, s3_event
 
 ADA = AnswerKey("onboarding-2026", "3", ADA_KEY)
 
@@ -95,8 +101,80 @@ def test_outcomes(uploaded, context, event, status, error):
 
 def test_replayed_delivery_is_applied_once(uploaded, context):
     event = transcoder_completed(ADA)
-    assert projector.handler(delivery(event), context) == {"changed": True}
-    assert projector.handler(delivery(event, replay_name="replay-2026-11-29"), context) == {"changed": False}
+    assert projector.handler(delivery(event), context) == {"changed": True, "projection": "applied"}
+    assert projector.handler(delivery(event, replay_name="replay-2026-11-29"), context) == {
+        "changed": False,
+        "projection": "duplicate",
+    }
+
+
+def revision(cloud) -> str:
+    return str(item(cloud)["revision"]["N"])
+
+
+def test_redelivered_events_write_nothing_and_emit_nothing(uploaded, context):
+    # Given an analysed answer, and the bus capture drained of the upload's VideoUploaded
+    events = [transcoder_completed(ADA), transcript_ready(ADA), sentiment_detected(ADA)]
+    deliver(context, *events)
+    uploaded.published()
+    before, rev = item(uploaded), revision(uploaded)
+
+    # When EventBridge delivers every event once more (at least once, no replay-name)
+    assert deliver(context, *events) == [False, False, False]
+
+    # Then not a single write happened (same revision, same item) and nothing was published
+    assert revision(uploaded) == rev and item(uploaded) == before
+    assert uploaded.published() == []
+
+
+@pytest.mark.parametrize("replay_name", ["recompute-sentiment-2026-11-29", None])
+def test_a_recomputed_analysis_replaces_the_sentiment_the_api_shows(uploaded, context, caplog, replay_name):
+    # Given an answer analysed as MIXED, with its transcript in the work bucket
+    pointer = transcript_pointer(ADA)
+    uploaded.s3.put_object(Bucket=WORK_BUCKET, Key=pointer.key, Body=json.dumps(fixture("transcribe_output.json")))
+    original = sentiment_detected(ADA, analyzed_at=at(70), sentiment="MIXED")
+    deliver(context, transcoder_completed(ADA), transcript_ready(ADA), original)
+    trail_size = len(item(uploaded)["trail"]["M"])
+
+    # When nlp re-announces it after a replay: same event id, later analysis, another label. Delivered from the
+    # archive it carries replay-name; published afresh by nlp's reanalysis it does not: both must count.
+    score = SentimentScore(Positive=0.02, Negative=0.9, Neutral=0.05, Mixed=0.03)
+    again = reanalysed(original, at(4000), "NEGATIVE", score)
+    result = projector.handler(delivery(again, replay_name=replay_name), context)
+
+    # Then the read model holds the recomputed sentiment, one trail entry per event id, status still ANALYZED
+    assert result == {"changed": True, "projection": "recomputed"}
+    stored = item(uploaded)
+    assert (stored["status"], stored["sentiment"]) == ({"S": "ANALYZED"}, {"S": "NEGATIVE"})
+    assert len(stored["trail"]["M"]) == trail_size
+    # And the caller's answer shows it
+    response = api.handler(http_event(f"/answers/{ADA.project}/{ADA.step}", "GET /answers/{project}/{step}"), context)
+    body = json.loads(response["body"])
+    assert (body["status"], body["sentiment"], body["sentiment_score"]) == ("ANALYZED", "NEGATIVE", score.model_dump())
+    # And a replay is logged with its name
+    replays = [r for r in caplog.records if r.getMessage().startswith("replayed event")]
+    assert [getattr(r, "replay_name", None) for r in replays] == ([replay_name] if replay_name else [])
+
+    # And the original, redelivered late, changes nothing
+    rev = revision(uploaded)
+    assert deliver(context, original) == [False]
+    assert revision(uploaded) == rev
+
+
+def test_a_replayed_older_milestone_changes_nothing(uploaded, context, caplog):
+    # Given an analysed answer
+    transcoded = transcoder_completed(ADA)
+    deliver(context, transcoded, transcript_ready(ADA), sentiment_detected(ADA))
+    before, rev = item(uploaded), revision(uploaded)
+
+    # When the archive replays TranscoderCompleted
+    result = projector.handler(delivery(transcoded, replay_name="replay-transcode"), context)
+
+    # Then nothing is written, the status stays ANALYZED, and the replay is logged by name
+    assert result == {"changed": False, "projection": "duplicate"}
+    assert revision(uploaded) == rev and item(uploaded) == before
+    logged = [(r.getMessage(), getattr(r, "replay_name", None)) for r in caplog.records]
+    assert ("replayed event changed nothing", "replay-transcode") in logged
 
 
 def test_events_of_an_older_attempt_are_ignored(uploaded, context):

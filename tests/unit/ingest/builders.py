@@ -91,16 +91,18 @@ def sentiment_detected(
     analyzed_at: datetime | None = None,
     sentiment: str = "MIXED",
     event_id: str | None = None,
+    score: SentimentScore | None = None,
 ) -> SentimentDetected:
     data = SentimentDetectedData(
         **_ref(answer, attempt),
         transcript=transcript_pointer(answer, attempt),
         language_code="en",
         sentiment=sentiment,  # type: ignore[arg-type]
-        sentiment_score=SentimentScore(Positive=0.41, Negative=0.32, Neutral=0.07, Mixed=0.2),
+        sentiment_score=score or SentimentScore(Positive=0.41, Negative=0.32, Neutral=0.07, Mixed=0.2),
         analyzed_at=analyzed_at or when or at(70),
     )
-    return _create(SentimentDetected, data, answer, when or at(70), event_id)  # type: ignore[no-any-return]
+    # nlp stamps the event with the analysis time (outcome_event: occurred_at=analyzed_at)
+    return _create(SentimentDetected, data, answer, when or analyzed_at or at(70), event_id)  # type: ignore[no-any-return]
 
 
 def no_speech(answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None) -> NoSpeechDetected:
@@ -133,6 +135,16 @@ def sentiment_failed(answer: AnswerKey = ANSWER, attempt: int = 1, when: datetim
         language_code="sv",
     )
     return _create(SentimentFailed, data, answer, when or at(70), None)  # type: ignore[no-any-return]
+
+
+def reanalysed(
+    original: SentimentDetected, analyzed_at: datetime, sentiment: str, score: SentimentScore
+) -> SentimentDetected:
+    """nlp's answer to a replayed TranscriptReady: the original's derived event id, a fresh analysis."""
+    update = {"sentiment": sentiment, "sentiment_score": score, "analyzed_at": analyzed_at}
+    data = original.data.model_copy(update=update)
+    metadata = original.metadata.model_copy(update={"occurred_at": analyzed_at})
+    return SentimentDetected(metadata=metadata, data=data)
 
 
 def delivery(event: DomainEvent, *, replay_name: str | None = None) -> dict[str, Any]:

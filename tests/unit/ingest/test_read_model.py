@@ -15,21 +15,25 @@ from ingest.domain.answers import (
     LandedObject,
     LosingVersion,
     NewAttempt,
+    Projection,
     Status,
     UnknownEventError,
     decide_upload,
     mark_published,
     project,
+    project_event,
     video_event_id,
     video_uploaded_event,
 )
 from ingest.domain.errors import AttemptAheadError
+from vidsense_shared.events import SentimentScore
 
 from .builders import (
     ANSWER,
     T0,
     at,
     no_speech,
+    reanalysed,
     sentiment_detected,
     sentiment_failed,
     transcode_failed,
@@ -237,3 +241,71 @@ def test_final_state_does_not_depend_on_order_or_repeats(order, repeats):
     assert set(actual.trail) == set(expected.trail)
     assert actual.sentiment == "POSITIVE" and actual.analyzed_at == at(71)
     assert actual.updated_at - T0 < timedelta(hours=1)
+
+
+# --- redelivery, archive replay and recomputed results ----------------------------------------------------
+
+RECOMPUTED_SCORE = SentimentScore(Positive=0.05, Negative=0.81, Neutral=0.1, Mixed=0.04)
+
+
+def test_a_redelivered_event_is_a_duplicate_and_writes_nothing():
+    events = [transcoder_completed(), transcript_ready(), sentiment_detected()]
+    analysed = apply_all(new_record(), events)
+    for event in events:
+        assert project_event(analysed, event, now=at(900)) == (Projection.DUPLICATE, None)
+
+
+def test_a_recomputed_analysis_under_the_same_event_id_replaces_the_sentiment():
+    # Given an answer analysed as MIXED
+    original = sentiment_detected(analyzed_at=at(70), sentiment="MIXED")
+    analysed = apply_all(new_record(), [transcoder_completed(), transcript_ready(), original])
+
+    # When nlp re-announces the same event id with a later analysis (a replayed TranscriptReady)
+    again = reanalysed(original, at(900), "NEGATIVE", RECOMPUTED_SCORE)
+    outcome, record = project_event(analysed, again, now=at(901))
+
+    # Then the recomputed sentiment stands, the trail keeps one entry for the id, and the status stays ANALYZED
+    assert outcome is Projection.RECOMPUTED and record is not None
+    assert (record.status, record.sentiment, record.sentiment_score, record.analyzed_at) == (
+        Status.ANALYZED,
+        "NEGATIVE",
+        RECOMPUTED_SCORE,
+        at(900),
+    )
+    assert len(record.trail) == len(analysed.trail)
+    assert record.trail[original.metadata.event_id].occurred_at == at(900)
+    # And the original, delivered late once more, changes nothing
+    assert project_event(record, original, now=at(902)) == (Projection.DUPLICATE, None)
+
+
+def test_a_replayed_milestone_never_moves_the_status_back():
+    transcoded = transcoder_completed()
+    analysed = apply_all(new_record(), [transcoded, transcript_ready(), sentiment_detected()])
+    assert project_event(analysed, transcoded, now=at(900)) == (Projection.DUPLICATE, None)
+    # an unseen milestone of the same attempt enters the trail but the status stays
+    late = project(analysed, transcoder_completed(event_id="late-milestone"), now=at(900))
+    assert late is not None and late.status is Status.ANALYZED and "late-milestone" in late.trail
+
+
+ORIGINAL = sentiment_detected(analyzed_at=at(70), sentiment="NEGATIVE")
+VERSIONS = [
+    ORIGINAL,
+    reanalysed(ORIGINAL, at(200), "POSITIVE", RECOMPUTED_SCORE),
+    reanalysed(ORIGINAL, at(300), "NEUTRAL", RECOMPUTED_SCORE),
+]
+
+
+@given(st.lists(st.sampled_from([*VERSIONS, transcoder_completed(), transcript_ready()]), min_size=1, max_size=8))
+def test_the_latest_version_of_a_reannounced_analysis_stands_whatever_the_order(deliveries):
+    record = apply_all(new_record(), deliveries)
+    latest = max((e for e in deliveries if e in VERSIONS), key=lambda e: e.data.analyzed_at, default=None)
+    if latest is None:
+        assert record.sentiment is None
+        return
+    assert (record.status, record.sentiment, record.analyzed_at) == (
+        Status.ANALYZED,
+        latest.data.sentiment,
+        latest.data.analyzed_at,
+    )
+    assert record.trail[ORIGINAL.metadata.event_id].occurred_at == latest.metadata.occurred_at
+    assert len(record.trail) == len({e.metadata.event_id for e in deliveries})

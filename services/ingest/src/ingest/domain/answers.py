@@ -310,8 +310,20 @@ def _outcome_fields(status: Status, event: DomainEvent) -> dict[str, object]:
     return fields
 
 
-def project(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> AnswerRecord | None:
-    """The record after ``event``, or None when the event changes nothing (older attempt, already applied).
+class Projection(StrEnum):
+    """What one delivery did to the read model."""
+
+    APPLIED = "applied"  # a new event: trail entry, pointers, and the status if its claim ranks higher
+    # A known event id with a later occurred_at: the producer re-announced it with a recomputed result (nlp
+    # reanalysing a replayed TranscriptReady keeps the derived id). The newer version takes the event's trail
+    # entry (still one per id) and its claim competes for the status like any other.
+    RECOMPUTED = "recomputed"
+    DUPLICATE = "duplicate"  # this version of the event was applied already: no write
+    OLDER_ATTEMPT = "older_attempt"  # the answer has moved on to a later attempt: no write
+
+
+def project_event(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> tuple[Projection, AnswerRecord | None]:
+    """What ``event`` does to ``record`` and the record after it (None when nothing is to be written).
 
     Raises UnknownEventError for events this projection does not handle, and AttemptAheadError for an
     attempt the record has not seen (uploadLanded records an attempt before announcing it: a retryable gap).
@@ -319,12 +331,14 @@ def project(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> Answe
     status, status_at = _claim(event)
     attempt = answer_of(event).attempt
     if attempt < record.attempt:
-        return None
+        return Projection.OLDER_ATTEMPT, None
     if attempt > record.attempt:
         raise AttemptAheadError(f"{event.DETAIL_TYPE} for attempt {attempt}, record holds {record.attempt}")
     event_id = event.metadata.event_id
-    if event_id in record.trail:
-        return None
+    known = record.trail.get(event_id)
+    # Redelivery and archive replay carry the very same event: never newer than its trail entry.
+    if known is not None and event.metadata.occurred_at <= known.occurred_at:
+        return Projection.DUPLICATE, None
     update: dict[str, object] = {
         "trail": {**record.trail, event_id: _trail_entry(event, attempt)},
         "updated_at": now,
@@ -335,4 +349,9 @@ def project(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> Answe
         update |= {"status": status, "status_at": status_at, "status_event_id": event_id}
         if RANK[status] == RANK[Status.FAILED]:
             update |= _outcome_fields(status, event)
-    return record.model_copy(update=update)
+    return (Projection.APPLIED if known is None else Projection.RECOMPUTED), record.model_copy(update=update)
+
+
+def project(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> AnswerRecord | None:
+    """The record after ``event``, or None when the event changes nothing (see project_event)."""
+    return project_event(record, event, now=now)[1]

@@ -14,11 +14,12 @@ from ingest.domain.answers import (
     LandedObject,
     LosingVersion,
     NewAttempt,
+    Projection,
     Status,
     answer_of,
     decide_upload,
     mark_published,
-    project,
+    project_event,
     video_uploaded_event,
 )
 from ingest.domain.errors import (
@@ -215,13 +216,17 @@ class AnswerProjector:
     repo: AnswerRepository
     clock: Clock
 
-    def apply(self, event: DomainEvent) -> bool:
-        """Project one pipeline event; True when the read model changed."""
+    def apply(self, event: DomainEvent) -> Projection:
+        """Project one pipeline event; the outcome of the round that wrote (or decided not to write)."""
         answer_id = answer_of(event).answer_id
+        outcome = Projection.DUPLICATE
 
         def change(current: AnswerRecord | None) -> AnswerRecord | None:
+            nonlocal outcome
             if current is None:
                 raise AnswerNotFoundError(f"no answer {answer_id} for {event.DETAIL_TYPE}")
-            return project(current, event, now=self.clock())
+            outcome, new = project_event(current, event, now=self.clock())
+            return new
 
-        return _write(self.repo, answer_id, change) is not None
+        _write(self.repo, answer_id, change)
+        return outcome

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.domain.answers import PROJECTED_DETAIL_TYPES, UnknownEventError
+from ingest.domain.answers import PROJECTED_DETAIL_TYPES, Projection, UnknownEventError
 from ingest.domain.errors import MalformedEventError
 from ingest.domain.services import AnswerProjector
 from ingest.settings import ProjectorSettings
@@ -21,6 +21,14 @@ from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
 from vidsense_shared.observability import logger, metrics, tracer
 
+CHANGED = frozenset({Projection.APPLIED, Projection.RECOMPUTED})
+OUTCOME_METRICS: dict[Projection, str] = {
+    Projection.APPLIED: "AnswerProjected",
+    Projection.RECOMPUTED: "AnswerRecomputed",
+    Projection.DUPLICATE: "AnswerProjectionNoop",
+    Projection.OLDER_ATTEMPT: "AnswerProjectionNoop",
+}
+
 
 @cache
 def answer_projector() -> AnswerProjector:
@@ -28,7 +36,8 @@ def answer_projector() -> AnswerProjector:
     return AnswerProjector(repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")), clock=utc_now)
 
 
-@logger.inject_lambda_context
+# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: deliveries are not for the logs.
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -42,14 +51,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise MalformedEventError(f"malformed {detail_type} delivery: {exc}") from exc
     domain_event = delivery.event
     logger.set_correlation_id(domain_event.metadata.correlation_id)
-    changed = answer_projector().apply(domain_event)
-    logger.info(
-        "event projected" if changed else "event changed nothing",
-        extra={
-            "detail_type": detail_type,
-            "event_id": domain_event.metadata.event_id,
-            "replay_name": delivery.replay_name,
-        },
-    )
-    metrics.add_metric(name="AnswerProjected" if changed else "AnswerProjectionNoop", unit=MetricUnit.Count, value=1)
-    return {"changed": changed}
+    outcome = answer_projector().apply(domain_event)
+    changed = outcome in CHANGED
+    details = {"detail_type": detail_type, "event_id": domain_event.metadata.event_id, "projection": outcome.value}
+    if delivery.is_replay:
+        # Operators replay the archive on purpose: say so, with the replay's name, whatever it did.
+        message = "replayed event projected" if changed else "replayed event changed nothing"
+        logger.info(message, extra={**details, "replay_name": delivery.replay_name})
+    else:
+        logger.info("event projected" if changed else "event changed nothing", extra=details)
+    metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
+    return {"changed": changed, "projection": outcome.value}
