@@ -1,0 +1,152 @@
+"""`serverless deploy` of all three services into a local moto server: stacks and their key resources exist."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.integration.deploy.conftest import make_workspace, run_sls, sls_env
+
+STAGE = "itest"  # not dev/prod/local: the `default` stage parameters apply
+ACCOUNT = "123456789012"  # moto's default account
+P = f"vidsense-{STAGE}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        root = make_workspace(tmp_path_factory.mktemp("deploy-moto"))
+        # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode and nlp.
+        output = run_sls(["deploy", "--stage", STAGE], cwd=root, env=sls_env(AWS_ENDPOINT_URL=endpoint))
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        yield {
+            "output": output,
+            "client": lambda name: session.client(name, endpoint_url=endpoint),  # type: ignore[no-any-return]
+        }
+    finally:
+        server.stop()
+
+
+def test_three_stacks_complete(deployed: dict[str, Any]) -> None:
+    cfn = deployed["client"]("cloudformation")
+    for service in ("ingest", "transcode", "nlp"):
+        [stack] = cfn.describe_stacks(StackName=f"vidsense-{service}-{STAGE}")["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_bus_archive_and_rules_with_their_patterns(deployed: dict[str, Any]) -> None:
+    events = deployed["client"]("events")
+    bus = events.describe_event_bus(Name=f"{P}-bus")
+    assert bus["Name"] == f"{P}-bus"
+    archive = events.describe_archive(ArchiveName=f"{P}-archive")
+    assert archive["EventSourceArn"] == bus["Arn"]
+    assert archive["RetentionDays"] == 3  # the `default` stage parameter
+    assert json.loads(archive["EventPattern"]) == {"source": [{"prefix": "vidsense."}]}
+
+    on_bus = {r["Name"]: r for r in events.list_rules(EventBusName=f"{P}-bus")["Rules"]}
+    assert set(on_bus) == {
+        f"{P}-ingest-project-answers",
+        f"{P}-transcode-start-transcode",
+        f"{P}-transcode-start-transcription",
+        f"{P}-nlp-analyze-sentiment",
+    }
+    assert json.loads(on_bus[f"{P}-nlp-analyze-sentiment"]["EventPattern"]) == {
+        "source": ["vidsense.transcode"],
+        "detail-type": ["TranscriptReady"],
+    }
+    on_default = {r["Name"]: r for r in events.list_rules(NamePrefix=P)["Rules"]}
+    assert set(on_default) == {f"{P}-transcode-mediaconvert-events", f"{P}-transcode-transcription-completed"}
+    transcribe = json.loads(on_default[f"{P}-transcode-transcription-completed"]["EventPattern"])
+    assert transcribe["detail"]["TranscriptionJobName"] == [{"prefix": f"vidsense.{STAGE}."}]
+    mediaconvert = json.loads(on_default[f"{P}-transcode-mediaconvert-events"]["EventPattern"])
+    assert mediaconvert["detail"]["userMetadata"] == {"app": ["vidsense"], "stage": [STAGE]}
+
+    lambda_names = {}
+    for name in on_bus:
+        [target] = events.list_targets_by_rule(Rule=name, EventBusName=f"{P}-bus")["Targets"]
+        assert target["DeadLetterConfig"]["Arn"].startswith(f"arn:aws:sqs:us-east-1:{ACCOUNT}:{P}-")
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        lambda_names[name] = target["Arn"].rsplit(":", 1)[1]
+    assert lambda_names[f"{P}-nlp-analyze-sentiment"] == f"vidsense-nlp-{STAGE}-analyzeSentiment"
+    [topic_target] = events.list_targets_by_rule(Rule=f"{P}-transcode-mediaconvert-events")["Targets"]
+    assert topic_target["Arn"] == f"arn:aws:sns:us-east-1:{ACCOUNT}:{P}-on-complete"
+
+
+def test_tables_buckets_queues_and_topics(deployed: dict[str, Any]) -> None:
+    dynamodb = deployed["client"]("dynamodb")
+    answers = dynamodb.describe_table(TableName=f"{P}-answers")["Table"]
+    assert [i["IndexName"] for i in answers["GlobalSecondaryIndexes"]] == ["by_step"]
+    for name in ("transcode-jobs", "metadata"):
+        assert dynamodb.describe_table(TableName=f"{P}-{name}")["Table"]["TableStatus"] == "ACTIVE"
+    s3 = deployed["client"]("s3")
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert {f"{P}-media-{ACCOUNT}", f"{P}-work-{ACCOUNT}"} <= buckets
+    encryption = s3.get_bucket_encryption(Bucket=f"{P}-media-{ACCOUNT}")
+    assert encryption["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    queues = deployed["client"]("sqs").list_queues(QueueNamePrefix=P)["QueueUrls"]
+    assert len(queues) == 15  # 7 consumers x (delivery DLQ + on-failure queue) + the MediaConvert rule's DLQ
+    topics = {t["TopicArn"].rsplit(":", 1)[1] for t in deployed["client"]("sns").list_topics()["Topics"]}
+    assert {f"{P}-on-complete", f"{P}-alerts-ingest", f"{P}-alerts-transcode", f"{P}-alerts-nlp"} <= topics
+
+
+def test_functions_with_their_environment(deployed: dict[str, Any]) -> None:
+    lam = deployed["client"]("lambda")
+    configs = {
+        f["FunctionName"]: f
+        for f in lam.list_functions()["Functions"]
+        if f["FunctionName"].endswith(
+            tuple(
+                f"-{STAGE}-{n}"
+                for n in (
+                    "api",
+                    "uploadLanded",
+                    "projectAnswers",
+                    "startTranscode",
+                    "relayTranscoderEvents",
+                    "startTranscription",
+                    "transcriptionCompleted",
+                    "analyzeSentiment",
+                )
+            )
+        )
+    }
+    assert len(configs) == 8
+    for config in configs.values():
+        assert config["Runtime"] == "python3.12" and config["Architectures"] == ["arm64"]
+        assert config["Environment"]["Variables"]["STAGE"] == STAGE
+    api = configs[f"vidsense-ingest-{STAGE}-api"]
+    assert api["Handler"] == "ingest.handlers.api.handler"
+    env = {name.rsplit("-", 1)[1]: c["Environment"]["Variables"] for name, c in configs.items()}
+    assert env["api"]["MEDIA_BUCKET"] == f"{P}-media-{ACCOUNT}"
+    assert env["api"]["ANSWERS_TABLE"] == f"{P}-answers"
+    assert env["api"]["USER_KEY_PARAMETER"] == f"/vidsense/{STAGE}/user-key-secret"
+    assert env["uploadLanded"]["EVENT_BUS_NAME"] == f"{P}-bus"
+    assert env["startTranscode"]["WORK_BUCKET"] == f"{P}-work-{ACCOUNT}"
+    assert env["startTranscode"]["JOBS_TABLE"] == f"{P}-transcode-jobs"
+    assert env["startTranscode"]["MEDIACONVERT_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNT}:role/{P}-mediaconvert"
+    assert env["analyzeSentiment"] == {
+        "STAGE": STAGE,
+        "POWERTOOLS_SERVICE_NAME": "nlp",
+        "POWERTOOLS_METRICS_NAMESPACE": "vidsense",
+        "LOG_LEVEL": "INFO",
+        "METADATA_TABLE": f"{P}-metadata",
+        "EVENT_BUS_NAME": f"{P}-bus",
+    }
