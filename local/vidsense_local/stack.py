@@ -8,6 +8,7 @@ until SIGINT/SIGTERM (a terminal and make may both deliver one) and then stops e
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -257,9 +258,39 @@ class LocalStack:
         # As under npx: compose runs `serverless` for each service from PATH.
         env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
         command = list(self.config.deploy_command)
-        LOG.info("deploying: %s", " ".join(command))
         log_path = state_dir() / "deploy.log"
-        with open(log_path, "wb") as log, self._lock:
+        lock_path = REPO_ROOT / ".serverless" / "local-deploy.lock"
+        lock_path.parent.mkdir(exist_ok=True)
+        with open(log_path, "wb") as log, open(lock_path, "w") as lock:
+            # Packaging writes services/*/.serverless/ in the work tree: two stacks deploying at once (a `make
+            # up` and the e2e suite) would corrupt each other's zips, so deploys take turns.
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self._stop_requested.wait(0.5):
+                        raise Interrupted("deploy") from None
+            for attempt in (1, 2):
+                code = self._run_deploy(command, env, log)
+                if code == 0:
+                    return
+                # A package corrupted by a deploy outside this lock (e.g. `make deploy-local` at the same
+                # time) fails before touching the stacks: one more try is safe.
+                text = log_path.read_text(errors="replace")
+                if attempt == 1 and "Corrupted zip" in text:
+                    log.write(b"\n--- retrying after a corrupted package ---\n")
+                    continue
+                # Compose prefixes each line with the service; stack frames ("<service> >     at ...") say little.
+                lines = [
+                    line for line in text.splitlines() if not line.split("\u203a", 1)[-1].strip().startswith("at ")
+                ]
+                tail = "\n".join(lines[-25:])
+                raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
+
+    def _run_deploy(self, command: list[str], env: dict[str, str], log: Any) -> int:
+        LOG.info("deploying: %s", " ".join(command))
+        with self._lock:
             if self._stop_requested.is_set():
                 raise Interrupted("deploy")
             # Own session: a Ctrl-C in the terminal must not kill the deploy behind our back; stop() ends it.
@@ -269,9 +300,7 @@ class LocalStack:
         code = self._deploy_proc.wait()
         if self._stop_requested.is_set():
             raise Interrupted("deploy")
-        if code != 0:
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
+        return code
 
     def _write_state(self, folder: Path) -> None:
         authorizer = next((r.authorizer for r in self.routes.routes if r.authorizer), None)
