@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def _query_service(environ: Mapping[str, Any]) -> str | None:
+    if query.is_sigv2(environ):
+        return "s3"  # SigV2 query auth has no scope; botocore presigns only S3 that way
     for name, value in parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True):
         if name.lower() == "x-amz-credential":
             try:
