@@ -75,6 +75,48 @@ def assume_role(service_principal: str) -> Json:
     )
 
 
+# IAM limits (non-whitespace characters of the resolved document): 6,144 per managed policy.
+MANAGED_POLICY_LIMIT = 6144
+MANAGED_POLICY_BUDGET = 5600
+# The longest values the pseudo parameters can take, to size documents before CloudFormation resolves them.
+WORST_CASE_PSEUDO = {
+    "${AWS::Partition}": "aws-iso-b",
+    "${AWS::Region}": "ap-southeast-5",
+    "${AWS::AccountId}": "123456789012",
+}
+
+
+def resolved_size(document: Any) -> int:
+    """Non-whitespace length of ``document`` once CloudFormation has resolved its Fn::Sub pseudo parameters
+    (worst case), as IAM counts it."""
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+                text = node["Fn::Sub"]
+                for name, value in WORST_CASE_PSEUDO.items():
+                    text = text.replace(name, value)
+                return text
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return len(json.dumps(resolve(document), separators=(",", ":")))
+
+
+def pack_statements(statements: list[Json], budget: int = MANAGED_POLICY_BUDGET) -> list[list[Json]]:
+    """``statements`` in order, in as few documents of at most ``budget`` resolved characters as fit."""
+    chunks: list[list[Json]] = [[]]
+    for statement in statements:
+        if resolved_size(policy_document([*chunks[-1], statement])) > budget and chunks[-1]:
+            chunks.append([])
+        chunks[-1].append(statement)
+        if resolved_size(policy_document(chunks[-1])) > budget:
+            raise ValueError(f"statement {statement.get('Sid')} alone exceeds {budget} characters")
+    return chunks
+
+
 def inline_function_source() -> str:
     """``matching.py`` and ``handler.py`` as one module (the import of ``matching`` dropped)."""
     parts = []
@@ -415,13 +457,20 @@ def _build_resources(service: str) -> Json:
                         "PolicyName": "pipeline-artifacts",
                         "PolicyDocument": policy_document([_log_access(group), *_artifact_access(write=False)]),
                     },
-                    {
-                        "PolicyName": f"serverless-deploy-{stage}",
-                        "PolicyDocument": policy_document(deploy_statements(service, stage)),
-                    },
                 ],
             },
         }
+        # The deploy permissions exceed IAM's inline size limit (10,240 characters per role): they go into
+        # customer-managed policies of at most MANAGED_POLICY_BUDGET characters each, attached to this role only.
+        for index, chunk in enumerate(pack_statements(deploy_statements(service, stage)), start=1):
+            resources[f"Deploy{title}Policy{index}"] = {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "Description": f"serverless deploy of {service} to {stage}, part {index}",
+                    "Roles": [ref(f"Deploy{title}Role")],
+                    "PolicyDocument": policy_document(chunk),
+                },
+            }
         resources[f"Deploy{title}Project"] = _project(
             f"{base}-deploy-{stage}",
             role=f"Deploy{title}Role",

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines import deploy_policy, lint
 from pipelines.definition import SERVICE_RESOURCE_TYPES, SERVICES, STAGE_NAMES, path_filters
-from pipelines.generate import load_template, yaml
+from pipelines.generate import MANAGED_POLICY_LIMIT, load_template, resolved_size, yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -258,12 +258,27 @@ def test_no_wildcard_actions_and_star_resources_only_where_iam_allows_nothing_el
                 assert set(actions) <= deploy_policy.NO_RESOURCE_LEVEL, (where, actions)
 
 
+def deploy_statements_of(resources: dict[str, Any], stage: str) -> list[dict[str, Any]]:
+    """Every statement the deploy role of ``stage`` holds: its inline policies and the managed policies attached
+    to it."""
+    role_name = f"Deploy{stage.capitalize()}Role"
+    inline = [s for p in resources[role_name]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    managed = [
+        s
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role_name} in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert managed, f"no managed policy attached to {role_name}"
+    return inline + managed
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_deploy_roles_are_scoped_to_their_service_and_stage(service: str) -> None:
     resources = effective(service, "connections")["Resources"]
     for stage, other_stage in (("dev", "prod"), ("prod", "dev")):
-        role = resources[f"Deploy{stage.capitalize()}Role"]["Properties"]
-        text = json.dumps(role["Policies"])
+        statements = deploy_statements_of(resources, stage)
+        text = json.dumps(statements)
         assert f"stack/vidsense-{service}-{stage}/*" in text
         assert f"-{other_stage}" not in text and f"/{other_stage}/" not in text
         for other in SERVICES:
@@ -276,23 +291,37 @@ def test_deploy_roles_are_scoped_to_their_service_and_stage(service: str) -> Non
             ("-metadata", "nlp"),
         ):
             assert (name in text) == (service == owner), name
-        stack_statement = next(
-            s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "ServiceStack"
-        )
+        stack_statement = next(s for s in statements if s.get("Sid") == "ServiceStack")
         assert stack_statement["Resource"] == [
             {
                 "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
                 f"stack/vidsense-{service}-{stage}/*"
             }
         ]
-        pass_role = next(
-            s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if s["Action"] == ["iam:PassRole"]
-        )
+        pass_role = next(s for s in statements if s["Action"] == ["iam:PassRole"])
         assert "iam:PassedToService" in pass_role["Condition"]["StringEquals"]
     # Only ingest (the API and bus owner) may touch API Gateway and the bus.
-    text = json.dumps(resources["DeployDevRole"]["Properties"]["Policies"])
+    text = json.dumps(deploy_statements_of(resources, "dev"))
     assert ("apigateway:" in text) == (service == "ingest")
     assert ("events:CreateEventBus" in text) == (service == "ingest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_policies_fit_iam_size_limits(service: str) -> None:
+    resources = load_template(service)["Resources"]
+    for name, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            assert resolved_size(props["PolicyDocument"]) <= MANAGED_POLICY_LIMIT, name
+        if resource["Type"] == "AWS::IAM::Role":
+            inline = sum(resolved_size(p["PolicyDocument"]) + len(p["PolicyName"]) for p in props["Policies"])
+            assert inline <= 10240, name  # IAM: aggregate inline policy size per role
+            attached = [
+                r
+                for r in resources.values()
+                if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": name} in r["Properties"]["Roles"]
+            ]
+            assert len(attached) <= 10, name  # IAM: managed policies per role (default quota)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -326,9 +355,15 @@ def test_artifact_bucket_is_encrypted_private_versioned_and_tls_only(service: st
 
 
 def deploy_actions(resources: dict[str, Any], stage: str) -> list[str]:
-    role = resources[f"Deploy{stage.capitalize()}Role"]["Properties"]
-    policy = next(p for p in role["Policies"] if p["PolicyName"] == f"serverless-deploy-{stage}")
-    return [a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]]
+    """The actions of the managed policies attached to the deploy role (the serverless deploy permissions)."""
+    role = {"Ref": f"Deploy{stage.capitalize()}Role"}
+    return [
+        a
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and role in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        for a in s["Action"]
+    ]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -41,3 +41,34 @@ def test_inline_source_is_one_module_without_package_imports() -> None:
     assert "def handler(" in source
     assert "def first_match(" in source
     compile(source, "index.py", "exec")
+
+
+def _statement(sid: str, n_resources: int) -> dict:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": [
+            {"Fn::Sub": "arn:${AWS::Partition}:s3:::bucket-" + str(i) + "-${AWS::AccountId}"}
+            for i in range(n_resources)
+        ],
+    }
+
+
+def test_resolved_size_counts_pseudo_parameters_at_their_longest() -> None:
+    doc = {"Resource": {"Fn::Sub": "${AWS::AccountId}"}}
+    assert generate.resolved_size(doc) == len('{"Resource":"123456789012"}')
+
+
+def test_pack_statements_keeps_order_and_budget() -> None:
+    statements = [_statement(f"S{i}", 20) for i in range(12)]
+    chunks = generate.pack_statements(statements, budget=3000)
+    assert len(chunks) > 1
+    assert [s for chunk in chunks for s in chunk] == statements
+    assert all(generate.resolved_size(generate.policy_document(c)) <= 3000 for c in chunks)
+    assert generate.pack_statements(statements[:1], budget=3000) == [statements[:1]]
+
+
+def test_pack_statements_rejects_a_statement_larger_than_the_budget() -> None:
+    with pytest.raises(ValueError, match="S0 alone exceeds"):
+        generate.pack_statements([_statement("S0", 200)], budget=3000)
