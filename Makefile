@@ -71,8 +71,8 @@ node_modules/.installed: package.json package-lock.json
 
 node_modules: node_modules/.installed ## npm packages of the deployment (osls, compose, plugins)
 
-$(VENV_TOOLS)/.installed: requirements/tools.lock
-	@test -x $(VENV_TOOLS)/bin/python || $(PYTHON) -m venv $(VENV_TOOLS)
+$(VENV_TOOLS)/.installed: requirements/tools.lock $(VENV)/.installed
+	@test -x $(VENV_TOOLS)/bin/python || $(PY) -m venv $(VENV_TOOLS)
 	$(VENV_TOOLS)/bin/pip install -q --disable-pip-version-check --no-deps -r requirements/tools.lock
 	@touch $@
 
