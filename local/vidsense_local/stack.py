@@ -8,16 +8,17 @@ until SIGINT/SIGTERM (a terminal and make may both deliver one) and then stops e
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -109,6 +110,27 @@ def user_key_secret(directory: Path) -> str:
     return path.read_text().strip()
 
 
+DEPLOY_FILES = ("serverless-compose.yml", "package.json", "package-lock.json")
+DEPLOY_TREES = ("deploy", "shared", "services")
+# Shared, not copied: the npm packages, the venv (its Python runs pip for the Lambda wheels) and the wheel cache.
+DEPLOY_LINKS = ("node_modules", ".venv", ".requirements-cache")
+
+
+def stage_deploy_tree() -> Path:
+    """A private copy of what ``serverless deploy`` reads (compose file, services, shared code, plugins)."""
+    dest = Path(tempfile.mkdtemp(prefix="vidsense-deploy-"))
+    ignore = shutil.ignore_patterns(".serverless", "__pycache__", "*.pyc", "tests")
+    for name in DEPLOY_FILES:
+        if (REPO_ROOT / name).exists():
+            shutil.copy2(REPO_ROOT / name, dest / name)
+    for name in DEPLOY_TREES:
+        shutil.copytree(REPO_ROOT / name, dest / name, ignore=ignore, symlinks=True)
+    (REPO_ROOT / ".requirements-cache").mkdir(exist_ok=True)
+    for name in DEPLOY_LINKS:
+        (dest / name).symlink_to(REPO_ROOT / name)
+    return dest
+
+
 def apply_bucket_versioning(aws_url: str, region: str) -> None:
     """Turn on the versioning the deployed templates ask for: moto's CloudFormation ignores
     ``VersioningConfiguration`` and the media bucket's first-version-wins rule needs version ids."""
@@ -172,6 +194,7 @@ class LocalStack:
         self.api_url = f"http://127.0.0.1:{config.api_port}"
         self.routes = RouteTable()
         self._function_log: FunctionLog | None = None
+        self._deploy_tree: Path | None = None
 
     # -- start -------------------------------------------------------------------------------------------
     def _phase(self, name: str, started: float) -> None:
@@ -259,24 +282,15 @@ class LocalStack:
         env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
         command = list(self.config.deploy_command)
         log_path = state_dir() / "deploy.log"
-        lock_path = REPO_ROOT / ".serverless" / "local-deploy.lock"
-        lock_path.parent.mkdir(exist_ok=True)
-        with open(log_path, "wb") as log, open(lock_path, "w") as lock:
-            # Packaging writes services/*/.serverless/ in the work tree: two stacks deploying at once (a `make
-            # up` and the e2e suite) would corrupt each other's zips, so deploys take turns.
-            while True:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if self._stop_requested.wait(0.5):
-                        raise Interrupted("deploy") from None
+        # Packaging writes services/*/.serverless/: deploying from a private copy keeps a `make test` or
+        # `make package` running in the work tree at the same time from corrupting this deploy's zips.
+        self._deploy_tree = stage_deploy_tree()
+        with open(log_path, "wb") as log:
             for attempt in (1, 2):
-                code = self._run_deploy(command, env, log)
+                code = self._run_deploy(command, env, log, self._deploy_tree)
                 if code == 0:
                     return
-                # A package corrupted by a deploy outside this lock (e.g. `make deploy-local` at the same
-                # time) fails before touching the stacks: one more try is safe.
+                # A package that broke before any stack was touched can be tried once more.
                 text = log_path.read_text(errors="replace")
                 if attempt == 1 and "Corrupted zip" in text:
                     log.write(b"\n--- retrying after a corrupted package ---\n")
@@ -288,14 +302,14 @@ class LocalStack:
                 tail = "\n".join(lines[-25:])
                 raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
 
-    def _run_deploy(self, command: list[str], env: dict[str, str], log: Any) -> int:
+    def _run_deploy(self, command: list[str], env: dict[str, str], log: Any, cwd: Path) -> int:
         LOG.info("deploying: %s", " ".join(command))
         with self._lock:
             if self._stop_requested.is_set():
                 raise Interrupted("deploy")
             # Own session: a Ctrl-C in the terminal must not kill the deploy behind our back; stop() ends it.
             self._deploy_proc = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         code = self._deploy_proc.wait()
         if self._stop_requested.is_set():
@@ -347,6 +361,9 @@ class LocalStack:
             except Exception:
                 LOG.exception("stopping the %s failed", part)
         self.api = self.edge = self.runtime = None
+        if self._deploy_tree is not None:
+            shutil.rmtree(self._deploy_tree, ignore_errors=True)
+            self._deploy_tree = None
         if self._function_log is not None:
             self._function_log.close()
         with contextlib.suppress(FileNotFoundError):
