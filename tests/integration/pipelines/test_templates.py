@@ -398,3 +398,22 @@ def test_resource_types_cover_the_services_serverless_yml(service: str) -> None:
     assert declared, "no resources found in serverless.yml"
     missing = declared - set(SERVICE_RESOURCE_TYPES[service])
     assert not missing, f"add to SERVICE_RESOURCE_TYPES[{service!r}] and regenerate: {sorted(missing)}"
+
+
+def test_docs_cover_every_template_parameter_and_deploy_command() -> None:
+    docs = (ROOT / "docs" / "cicd.md").read_text()
+    for service in SERVICES:
+        template = load_template(service)
+        for parameter in template["Parameters"]:
+            assert f"`{parameter}`" in docs, parameter
+        for output in template["Outputs"]:
+            assert f"`{output}`" in docs or output in docs, output
+    assert "pipelines/templates/pipeline-$svc.yml" in docs
+    # A command runs on while its lines end with a backslash.
+    commands = [
+        c for c in re.findall(r"aws cloudformation deploy(?:[^\n]*\\\n)*[^\n]*", docs) if "--template-file" in c
+    ]
+    assert len(commands) >= 3
+    oversized = [s for s in SERVICES if len(lint.templates()[SERVICES.index(s)].read_bytes()) > 51200]
+    if oversized:  # CloudFormation takes at most 51,200 bytes inline: the commands must upload through S3
+        assert all("--s3-bucket" in c for c in commands), commands
