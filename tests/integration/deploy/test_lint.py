@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
 from tests.integration.deploy.cfn import functions
 from tests.integration.deploy.conftest import PACKAGED_STAGES, REPO, SERVICES, Packaged
