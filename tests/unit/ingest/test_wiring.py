@@ -62,3 +62,47 @@ def test_presign_expiry_above_900_is_refused(monkeypatch):
             api.api_service()
     finally:
         api.api_service.cache_clear()
+
+
+SCRIPT = """
+import copy, json, sys
+sys.path.insert(0, ".")
+from tests.integration.ingest.conftest import FakeLambdaContext, http_event, s3_event
+from tests.unit.ingest.builders import delivery, transcoder_completed
+from ingest.handlers import api, projector, upload_landed
+context = FakeLambdaContext()
+print(api.handler(http_event("/answers/bad.project/3", "GET /answers/{project}/{step}"), context)["statusCode"])
+notification = s3_event("p/3/key.webm", "v1")
+notification["Records"][0]["s3"]["bucket"]["name"] = "someone-elses-bucket"
+print(upload_landed.handler(notification, context))
+try:
+    projector.handler({**delivery(transcoder_completed()), "detail-type": "Unknown"}, context)
+except Exception as exc:
+    print(type(exc).__name__)
+"""
+
+
+def test_handlers_never_log_whole_events_even_when_powertools_is_told_to():
+    # Given POWERTOOLS_LOGGER_LOG_EVENT=true when the handlers are decorated (import time, so a subprocess)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "POWERTOOLS_LOGGER_LOG_EVENT": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "STAGE": "test",
+        "MEDIA_BUCKET": "media-bucket",
+        "ANSWERS_TABLE": "answers-table",
+        "USER_KEY_PARAMETER": "/vidsense/test/user-key-secret",
+        "EVENT_BUS_NAME": "bus",
+    }
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], check=False, env=env, capture_output=True, text=True, timeout=180, cwd=root
+    )
+    # When each handler runs, Then it answers, and neither the token, the email nor the uploader's IP is printed
+    assert result.returncode == 0, result.stderr
+    assert "400" in result.stdout and "foreign_bucket" in result.stdout and "UnknownEventError" in result.stdout
+    output = (result.stdout + result.stderr).lower()
+    for secret in ("eyjhbgcioijsuzi1niisimtpzci6imxvy2fslteifq", "ada.lovelace@example.org", "198.51.100"):
+        assert secret not in output

@@ -42,13 +42,22 @@ def parse_groups(value: Any) -> frozenset[str]:
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
     if not claims:
         raise UnauthorizedError("no identity in the request")
-    email = claims.get("email")
-    usable = email.strip() if isinstance(email, str) and _EMAIL.fullmatch(email.strip()) else None
     return Caller(
-        email=usable,
+        email=_usable_email(claims.get("email")),
         email_verified=_is_true(claims.get("email_verified")),
         groups=parse_groups(claims.get(GROUPS_CLAIM)),
     )
+
+
+def _usable_email(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    email = value.strip()
+    # Control and format characters (NUL, bidi overrides) and lone surrogates are not printable and belong in
+    # no real address; a surrogate would not even encode for the user key's HMAC.
+    if not _EMAIL.fullmatch(email) or not email.isprintable():
+        return None
+    return email
 
 
 def verified_email(caller: Caller) -> str:

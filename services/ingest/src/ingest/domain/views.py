@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -13,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.domain.answers import AnswerRecord, Status
 from ingest.domain.errors import InvalidParameterError, TranscriptUnavailableError
+from ingest.domain.keys import USER_KEY_PATTERN
 from vidsense_shared.events import SentimentLabel, SentimentScore
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 25
 # The by_step GSI's LastEvaluatedKey: table key plus index key, all strings.
 _CURSOR_FIELDS = frozenset({"answer_id", "project_step", "user_key"})
+_USER_KEY = re.compile(USER_KEY_PATTERN)
 
 
 class _View(BaseModel):
@@ -124,6 +127,8 @@ def decode_cursor(cursor: str, project_step: str) -> dict[str, str]:
         or set(value) != _CURSOR_FIELDS
         or not all(isinstance(v, str) for v in value.values())
         or value["project_step"] != project_step
+        # a crafted cursor must not reach DynamoDB as a start key it refuses (an empty or odd user key)
+        or not _USER_KEY.fullmatch(value["user_key"])
         or value["answer_id"] != f"{project_step}/{value['user_key']}"
     ):
         raise InvalidParameterError("cursor", "is not a cursor this API returned for this step")

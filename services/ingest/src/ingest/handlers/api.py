@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -27,7 +28,7 @@ from ingest.domain.errors import (
     UnauthorizedError,
 )
 from ingest.domain.identity import Caller, caller_from_claims
-from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN
+from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN, validate_step_ref
 from ingest.domain.services import AnswerApi
 from ingest.domain.views import MAX_PAGE, AnswerPage, AnswerView, ErrorBody, PresignedUpload
 from ingest.settings import ApiSettings
@@ -43,6 +44,15 @@ PARAMETER_RULES = {
     "limit": f"must be an integer from 1 to {MAX_PAGE}",
     "cursor": "is not a cursor this API returned",
 }
+
+# The routes as API Gateway names them in routeKey (serverless.yml declares the same three).
+ROUTE_KEYS = frozenset(
+    {
+        "GET /presignedurl/{project}/{step}",
+        "GET /answers/{project}/{step}",
+        "GET /projects/{project}/steps/{step}/answers",
+    }
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -160,6 +170,25 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
     return _message(HTTPStatus.BAD_REQUEST, f"invalid {name}: {reason}")
 
 
+@_on_error(NotFoundError)
+def _no_route_matched(exc: NotFoundError) -> Response[Any]:
+    # HTTP API hands Lambda the path URL-decoded: a parameter holding "/", "?", NUL, an emoji or a combining
+    # mark makes the resolver's URI pattern miss a route API Gateway did match. Judge such a request by the
+    # route and parameters API Gateway matched, so it gets the same 400 naming the parameter.
+    event = app.current_event
+    if event.route_key in ROUTE_KEYS:
+        parameters = event.path_parameters or {}
+        try:
+            validate_step_ref(str(parameters.get("project", "")), str(parameters.get("step", "")))
+        except InvalidParameterError as invalid:
+            return _message(HTTPStatus.BAD_REQUEST, str(invalid))
+    return Response(
+        status_code=HTTPStatus.NOT_FOUND,
+        content_type=content_types.APPLICATION_JSON,
+        body={"statusCode": HTTPStatus.NOT_FOUND.value, "message": "Not found"},
+    )
+
+
 @_on_error(InvalidParameterError)
 def _invalid_parameter(exc: InvalidParameterError) -> Response[Any]:
     return _message(HTTPStatus.BAD_REQUEST, str(exc))
@@ -191,7 +220,8 @@ def _transcript_unavailable(exc: TranscriptUnavailableError) -> Response[Any]:
     return _message(HTTPStatus.BAD_GATEWAY, "the transcript is not available right now")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: requests carry the token and its email claim.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def upload_recorder() -> UploadRecorder:
     )
 
 
-@logger.inject_lambda_context
+# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: notifications carry uploaders' IP addresses.
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""Property tests: parameter, identity, cursor and object-key parsing only ever raise the domain's typed errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from ingest.domain.errors import ForbiddenError, InvalidParameterError, UnauthorizedError
+from ingest.domain.identity import caller_from_claims, require_group, verified_email
+from ingest.domain.keys import AnswerKey, parse_video_key, validate_step_ref
+from ingest.domain.views import decode_cursor, encode_cursor
+
+# Every code point, lone surrogates included: JSON "\ud800" escapes decode to them.
+ANY_TEXT = st.text(st.characters(codec=None, categories=None, exclude_categories=()), max_size=80)
+ODD = ["..", "%2e%2e", "a/b", "a\x00b", "a\u202eb", "\uff11", "e\u0301", "p" * 5000, "\U0001f600", "abc\n", "\ud800"]
+CLAIM_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+CLAIM_NAMES = st.sampled_from(["email", "email_verified", "cognito:groups", "sub"]) | ANY_TEXT
+CLAIMS = st.dictionaries(CLAIM_NAMES, CLAIM_VALUES, max_size=6)
+
+
+@pytest.mark.parametrize("value", ODD)
+def test_odd_values_are_refused_naming_the_parameter(value):
+    for project, step, parameter in ((value, "3", "project"), ("p1", value, "step")):
+        with pytest.raises(InvalidParameterError) as raised:
+            validate_step_ref(project, step)
+        assert raised.value.parameter == parameter
+
+
+@given(ANY_TEXT | st.sampled_from(ODD), ANY_TEXT | st.sampled_from(["0", "3", "999"]))
+@example("p1", "3")
+def test_step_references_either_pass_as_ascii_or_raise_invalid_parameter(project, step):
+    try:
+        validate_step_ref(project, step)
+    except InvalidParameterError as exc:
+        assert exc.parameter in {"project", "step"}
+        return
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", project, re.ASCII)
+    assert re.fullmatch(r"0|[1-9][0-9]{0,2}", step, re.ASCII)
+
+
+@given(CLAIMS, st.sampled_from(["reviewers", "admins"]))
+@example({"email": "ada@example.org", "email_verified": "true", "cognito:groups": "[reviewers]"}, "reviewers")
+def test_claims_yield_a_caller_or_a_typed_refusal(claims, group):
+    try:
+        caller = caller_from_claims(claims)
+    except UnauthorizedError:
+        assert not claims
+        return
+    try:
+        email = verified_email(caller)
+    except UnauthorizedError:
+        pass
+    else:
+        # a usable email is a printable address (no NUL, bidi override or surrogate) the HMAC can encode
+        assert email.isprintable() and "@" in email and email.encode()
+    try:
+        require_group(caller, group)
+    except ForbiddenError:
+        assert group not in caller.groups
+
+
+@pytest.mark.parametrize("email", ["ada\x00@example.org", "ada@exam\u202eple.org", "ada\ud800@example.org"])
+def test_emails_with_control_format_or_surrogate_characters_are_not_usable(email):
+    with pytest.raises(UnauthorizedError, match="no usable email claim"):
+        verified_email(caller_from_claims({"email": email, "email_verified": "true"}))
+
+
+@given(ANY_TEXT)
+@example("onboarding-2026/3/" + "ab" * 32 + ".webm")
+def test_object_keys_parse_to_an_answer_or_none(key):
+    answer = parse_video_key(key)
+    assert answer is None or (isinstance(answer, AnswerKey) and answer.video_key == key)
+
+
+USER_KEY = "ab" * 32
+
+
+@given(ANY_TEXT)
+def test_arbitrary_cursors_raise_only_invalid_parameter(cursor):
+    try:
+        start = decode_cursor(cursor, "p1/3")
+    except InvalidParameterError as exc:
+        assert exc.parameter == "cursor"
+        return
+    assert start["project_step"] == "p1/3"
+
+
+@given(ANY_TEXT)
+@example("")
+def test_crafted_cursors_with_a_bad_user_key_are_refused(user_key):
+    cursor = encode_cursor({"answer_id": f"p1/3/{user_key}", "project_step": "p1/3", "user_key": user_key})
+    if re.fullmatch(r"[0-9a-f]{64}", user_key, re.ASCII):
+        assert decode_cursor(cursor, "p1/3")["user_key"] == user_key
+    else:
+        with pytest.raises(InvalidParameterError):
+            decode_cursor(cursor, "p1/3")
+
+
+def test_a_cursor_this_api_returned_round_trips():
+    start = {"answer_id": f"p1/3/{USER_KEY}", "project_step": "p1/3", "user_key": USER_KEY}
+    assert decode_cursor(encode_cursor(start), "p1/3") == start
