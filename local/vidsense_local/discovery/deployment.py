@@ -321,7 +321,18 @@ def _rule_targets(endpoint_url: str, region: str) -> list[RuleTarget]:
                 targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus["Name"])["Targets"]
                 for target in targets:
                     if ":lambda:" in target["Arn"]:
-                        out.append(RuleTarget(bus["Name"], rule["Name"], rule.get("EventPattern"), target["Arn"]))
+                        out.append(
+                            RuleTarget(
+                                bus=bus["Name"],
+                                rule=rule["Name"],
+                                event_pattern=rule.get("EventPattern"),
+                                function_arn=target["Arn"],
+                                schedule_expression=rule.get("ScheduleExpression"),
+                                state=rule.get("State", "ENABLED"),
+                                rule_arn=rule.get("Arn", ""),
+                                target_input=target.get("Input"),
+                            )
+                        )
     return out
 
 

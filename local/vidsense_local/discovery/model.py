@@ -88,6 +88,10 @@ class RuleTarget:
     rule: str
     event_pattern: str | None
     function_arn: str
+    schedule_expression: str | None = None
+    state: str = "ENABLED"
+    rule_arn: str = ""
+    target_input: str | None = None
 
 
 @dataclass
@@ -106,7 +110,11 @@ class Deployment:
             return []
         arn = spec.arn
         out = [f"http {r.route_key}" for r in self.routes if r.function_name == function_name]
-        out += [f"rule {t.bus}/{t.rule}" for t in self.rule_targets if _same_function(t.function_arn, arn)]
+        out += [
+            f"schedule {t.schedule_expression} ({t.rule})" if t.schedule_expression else f"rule {t.bus}/{t.rule}"
+            for t in self.rule_targets
+            if _same_function(t.function_arn, arn)
+        ]
         out += [
             f"sns {s.topic_arn}"
             for s in self.subscriptions

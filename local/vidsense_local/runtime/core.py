@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,10 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from vidsense_local.discovery import apply_skipped, discover
 from vidsense_local.discovery.deployment import aws_client
-from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, function_name_from_arn
+from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, RuleTarget, function_name_from_arn
 from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
+from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
 from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -52,6 +56,7 @@ class FunctionRuntime:
         retry_delays: Sequence[float] = (1.0, 2.0),
         log_sink: LogSink | None = None,
         apply_skipped_resources: bool = True,
+        ship_logs: bool = True,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
@@ -71,6 +76,11 @@ class FunctionRuntime:
         self._pending_cond = threading.Condition()
         self._timers: set[threading.Timer] = set()
         self._stopped = False
+        self.ship_logs = ship_logs
+        self._log_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-logs")
+        self._log_streams: set[tuple[str, str]] = set()
+        self._logs: Any = None
+        self._scheduler = Scheduler(self._fire_schedule)
 
     # -- discovery -------------------------------------------------------------------------------------
     def refresh(self) -> Deployment:
@@ -78,6 +88,7 @@ class FunctionRuntime:
         deployment = discover(self.endpoint_url, self.region, self.account_id)
         if self._apply_skipped:
             apply_skipped(deployment, self.endpoint_url, self.region)
+        self._scheduler.set_rules(deployment.rule_targets)
         with self._lock:
             self._deployment = deployment
             retired = [
@@ -96,6 +107,16 @@ class FunctionRuntime:
 
     def functions(self) -> list[FunctionSpec]:
         return sorted(self._deployment.functions.values(), key=lambda f: f.name)
+
+    def fire_schedule(self, rule_name: str) -> list[str]:
+        """Fire a scheduled rule now (as EventBridge would at its next period); returns the request ids."""
+        targets = [t for t in self._deployment.rule_targets if t.rule == rule_name and t.schedule_expression]
+        if not targets:
+            raise LookupError(f"no scheduled rule {rule_name} with a Lambda target")
+        return [self.invoke_async(t.function_arn, scheduled_event(t, self.account_id, self.region)) for t in targets]
+
+    def _fire_schedule(self, target: RuleTarget) -> None:
+        self.invoke_async(target.function_arn, scheduled_event(target, self.account_id, self.region))
 
     def http_routes(self) -> list[HttpRoute]:
         return list(self._deployment.routes)
@@ -147,10 +168,41 @@ class FunctionRuntime:
             raise WorkerDied(f"{spec.name}: no execution environment")
         try:
             if worker.init_error is not None:
-                return worker.init_failure(request_id)
-            return worker.invoke(request_id, payload, spec.arn)
+                result = worker.init_failure(request_id)
+            else:
+                result = worker.invoke(request_id, payload, spec.arn)
         finally:
             pool.release(worker)
+        if self.ship_logs and result.logs:
+            with contextlib.suppress(RuntimeError):  # log executor already shut down
+                self._log_executor.submit(self._ship_logs, spec.name, worker.log_stream, result.logs)
+        return result
+
+    def _ship_logs(self, function_name: str, stream: str, logs: str) -> None:
+        """Copy an invocation's logs to CloudWatch Logs (``/aws/lambda/<name>``), where operators look."""
+        group = f"/aws/lambda/{function_name}"
+        try:
+            client = self._logs_client()
+            if (group, stream) not in self._log_streams:
+                with contextlib.suppress(ClientError):
+                    client.create_log_group(logGroupName=group)
+                with contextlib.suppress(ClientError):
+                    client.create_log_stream(logGroupName=group, logStreamName=stream)
+                self._log_streams.add((group, stream))
+            now = int(time.time() * 1000)
+            lines = [line for line in logs.splitlines() if line]
+            client.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": now, "message": line} for line in lines],
+            )
+        except Exception:
+            log.debug("could not ship logs of %s", function_name, exc_info=True)
+
+    def _logs_client(self) -> Any:
+        if self._logs is None:
+            self._logs = aws_client("logs", self.endpoint_url, self.region)
+        return self._logs
 
     def _pool(self, spec: FunctionSpec) -> FunctionPool:
         with self._lock:
@@ -358,9 +410,11 @@ class FunctionRuntime:
             self._stopped = True
             timers, self._timers = self._timers, set()
             pools, self._pools = list(self._pools.values()), {}
+        self._scheduler.stop()
         for timer in timers:
             timer.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._log_executor.shutdown(wait=False, cancel_futures=True)
         # All pools at once so stopping takes one grace period, not one per worker.
         idle = [worker for pool in pools for worker in pool.close()]
         _reap(idle, time.monotonic() + 2.0)

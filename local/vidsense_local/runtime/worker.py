@@ -34,6 +34,7 @@ class Worker:
     def __init__(self, spec: FunctionSpec, env: dict[str, str], python: str, cwd: str, log_sink: LogSink) -> None:
         self.spec = spec
         self._log_sink = log_sink
+        self.log_stream = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         try:

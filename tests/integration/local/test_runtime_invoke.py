@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from typing import Any
 
 import pytest
@@ -99,3 +100,20 @@ def test_event_invocation_is_accepted_and_runs(stack: Stack) -> None:
     msgs = stack.received(queue_url, 1)
     assert len(msgs) == 1
     assert json.loads(msgs[0]["Body"])["event"] == {"async": True}
+
+
+def test_invocation_logs_are_copied_to_cloudwatch_logs(stack: Stack) -> None:
+    name, _ = stack.function("boom")
+    result = stack.runtime.invoke(name, {"why": "logged"})
+    logs = stack.client("logs")
+    messages: list[str] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any("about to fail" in m for m in messages):
+        time.sleep(0.2)
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            continue
+        messages = [e["message"] for e in events]
+    assert "about to fail" in messages
+    assert f"END RequestId: {result.request_id}" in messages
