@@ -12,12 +12,13 @@ from nlp.adapters.comprehend import ComprehendSentimentDetector
 from nlp.adapters.metadata import DynamoMetadataStore
 from nlp.adapters.transcripts import S3TranscriptStore
 from nlp.domain.analysis import Analyzer
+from nlp.domain.errors import MalformedDelivery
 from nlp.domain.record import Outcome
 from nlp.settings import AnalyzeSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import cached_settings
-from vidsense_shared.consume import parse_delivery
+from vidsense_shared.consume import Delivery, parse_delivery
 from vidsense_shared.events import TranscriptReady, utc_now
 from vidsense_shared.observability import logger, metrics, tracer
 
@@ -35,12 +36,21 @@ def analyzer() -> Analyzer:
     )
 
 
+def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
+    """The delivery, or a ValueError: pydantic's ValidationError, UnexpectedEventError or MalformedDelivery."""
+    try:
+        return parse_delivery(event, TranscriptReady)
+    except OverflowError as exc:
+        # events.EventMetadata converts occurred_at to UTC after validation; 0001-01-01T00:00+01:00 overflows.
+        raise MalformedDelivery(f"not a readable {TranscriptReady.DETAIL_TYPE} delivery: {exc}") from exc
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A delivery that does not parse raises: it cannot succeed on retry, but the DLQ keeps it for a human.
-    delivery = parse_delivery(event, TranscriptReady)
+    delivery = parse_transcript_ready(event)
     cause = delivery.event
     logger.set_correlation_id(cause.metadata.correlation_id)
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
