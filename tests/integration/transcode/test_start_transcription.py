@@ -117,7 +117,7 @@ def test_throttling_raises_for_a_retry(stack, transcribe, context, code):
 
 
 @pytest.mark.parametrize("replay_name", [None, "after-fix-1"])
-def test_a_started_job_is_never_started_again(stack, transcribe, context, replay_name):
+def test_a_started_job_is_never_started_again(stack, transcribe, context, replay_name, monkeypatch):
     # Given the job was started for this attempt (the Stubber holds one response only)
     transcribe.add_response("start_transcription_job", start_response(), expected_start())
     start_transcription.handler(load("eventbridge_transcoder_completed.json"), context)
@@ -126,6 +126,11 @@ def test_a_started_job_is_never_started_again(stack, transcribe, context, replay
     if replay_name:
         again = {**again, "id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "replay-name": replay_name}
     # Then Transcribe is not called (an unexpected call would fail the Stubber) and nothing is published
+    logged: list[tuple[str, dict]] = []
+    monkeypatch.setattr(start_transcription.logger, "info", lambda msg, **kw: logged.append((msg, kw.get("extra", {}))))
     assert start_transcription.handler(again, context) == {"outcome": "already_started"}
     assert "transcription_started_at" in job_item(stack.dynamodb, JOB_KEY)
     assert stack.events.drain() == []
+    # A replay is logged as such, with its name
+    replays = [extra["replay_name"] for msg, extra in logged if msg == "replay"]
+    assert replays == ([replay_name] if replay_name else [])

@@ -49,3 +49,12 @@ def test_transcribe_language_defaults_to_en_us_and_is_validated(env, monkeypatch
     monkeypatch.setenv("TRANSCRIBE_LANGUAGE", "english")
     with pytest.raises(ConfigurationError, match="TRANSCRIBE_LANGUAGE"):
         wiring.start_transcription_settings()
+
+
+def test_reconcile_settings_default_and_refuse_a_give_up_before_stuck(env, monkeypatch):
+    settings = wiring.reconcile_settings()
+    assert (settings.stuck_after_seconds, settings.give_up_after_seconds) == (900, 3600)
+    wiring.reconcile_settings.cache_clear()
+    monkeypatch.setenv("GIVE_UP_AFTER_SECONDS", "600")
+    with pytest.raises(ConfigurationError, match="GIVE_UP_AFTER_SECONDS"):
+        wiring.reconcile_settings()
