@@ -140,6 +140,13 @@ class EventSink(Protocol):
     ) -> None: ...
 
 
+class FaultHook(Protocol):
+    """Optional test hook (``set_fault_hook``, installed by ``vidsense_local.faults``): asked once per job run,
+    it returns ``(code, message)`` when the job must end with ``effect`` instead of its real outcome."""
+
+    def __call__(self, service: str, effect: str) -> tuple[str, str] | None: ...
+
+
 class EventPublisher:
     """Publishes AWS service events on the default bus: ``put_events`` through the endpoint unless the edge
     installed a sink (``set_event_sink``) that writes to moto's backend directly."""

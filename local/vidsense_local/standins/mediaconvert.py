@@ -26,6 +26,7 @@ from vidsense_local.standins._common import (
     AwsTarget,
     EventPublisher,
     EventSink,
+    FaultHook,
     Request,
     WorkerPool,
     log,
@@ -144,10 +145,14 @@ class MediaConvertStandIn:
         self.queue_arn = f"arn:aws:mediaconvert:{target.region}:{target.account_id}:queues/Default"
         #: engine seconds per job id (transcode only), for the benchmark.
         self.compute_seconds: dict[str, float] = {}
+        self._fault_hook: FaultHook | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def set_event_sink(self, sink: EventSink | None) -> None:
         self._events.set_sink(sink)
+
+    def set_fault_hook(self, hook: FaultHook | None) -> None:
+        self._fault_hook = hook
 
     def start(self) -> None:
         self._pool.start()
@@ -300,6 +305,11 @@ class MediaConvertStandIn:
             timing={**self._jobs[job_id]["timing"], "startTime": int(started.timestamp())},
         )
         self._event(job, "PROGRESSING")
+        injected = self._fault_hook("mediaconvert", "job-error") if self._fault_hook is not None else None
+        if injected is not None:  # an injected fault (vidsense_local.faults): the job ends ERROR as told
+            fault_code, fault_message = injected
+            self._fail(job_id, int(fault_code) if fault_code.isdigit() else 1999, fault_message)
+            return
         input_uri = job["settings"]["inputs"][0]["fileInput"]
         s3 = self._s3_client()
         try:

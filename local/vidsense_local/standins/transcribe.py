@@ -31,6 +31,7 @@ from vidsense_local.standins._common import (
     AwsTarget,
     EventPublisher,
     EventSink,
+    FaultHook,
     Request,
     WorkerPool,
     log,
@@ -87,10 +88,17 @@ class TranscribeStandIn:
         self._s3: Any = None
         #: engine seconds per job name (decode + model), for the benchmark.
         self.compute_seconds: dict[str, float] = {}
+        self._fault_hook: FaultHook | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def set_event_sink(self, sink: EventSink | None) -> None:
         self._events.set_sink(sink)
+
+    def set_fault_hook(self, hook: FaultHook | None) -> None:
+        self._fault_hook = hook
+
+    def _injected(self, effect: str) -> tuple[str, str] | None:
+        return self._fault_hook("transcribe", effect) if self._fault_hook is not None else None
 
     def start(self) -> None:
         self._pool.start()
@@ -256,6 +264,9 @@ class TranscribeStandIn:
         with self._lock:
             job = dict(self._jobs[name])
         try:
+            injected = self._injected("job-failed")
+            if injected is not None:  # an injected fault (vidsense_local.faults)
+                raise _JobFailed(injected[1])
             transcript = self._transcribe(name, job)
             bucket, key = output
             try:
@@ -269,6 +280,9 @@ class TranscribeStandIn:
                 raise _JobFailed(
                     f"The specified S3 bucket can't be written to: {bucket} ({exc.response['Error']['Code']})."
                 ) from exc
+            if self._injected("transcript-missing") is not None:
+                # An injected fault: the job completes but its output is gone (deleted after it was written).
+                self._s3_client().delete_object(Bucket=bucket, Key=key)
         except _JobFailed as failure:
             self._finish(name, "FAILED", FailureReason=str(failure))
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import boto3
 import pytest
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from vidsense_local.faults import FaultRule, RuleError
 
-TEXT = {"Text": "I like this product.", "LanguageCode": "en"}
+TEXT: dict[str, Any] = {"Text": "I like this product.", "LanguageCode": "en"}
 
 
 def code(exc: ClientError) -> tuple[str, int]:

@@ -1,0 +1,187 @@
+"""Semantic faults the stand-ins act on: MediaConvert ERROR, Transcribe FAILED, a transcript object that is gone."""
+
+from __future__ import annotations
+
+import functools
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from vidsense_local import faults
+from vidsense_local.engines.speech import SpeechResult
+from vidsense_local.standins import MediaConvertStandIn, TranscribeStandIn
+from vidsense_local.standins._common import AwsTarget
+
+MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "media"
+REGION, ACCOUNT = "us-east-1", "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/mediaconvert"
+
+
+class SilentEngine:
+    """Stands in for Whisper: these tests are about the job's outcome, not its words."""
+
+    def transcribe_file(self, source: Path) -> SpeechResult:
+        return SpeechResult(words=(), audio_seconds=1.0, decode_seconds=0.0, compute_seconds=0.0)
+
+
+class Edge:
+    def __init__(self, standins: list[Any]) -> None:
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.by_name = {name: s for s in standins for name in s.signing_names}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        for name, standin in self.by_name.items():
+            if f"/{name}/aws4_request" in auth:
+                return standin(environ, start_response)
+        return self.moto(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[tuple[str, faults.FaultRegistry]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    target = AwsTarget(url, REGION, ACCOUNT)
+    standins: list[Any] = [MediaConvertStandIn(target), TranscribeStandIn(target, engine=SilentEngine())]  # type: ignore[arg-type]
+    registry = faults.FaultRegistry()
+    app = faults.wrap(Edge(standins), registry, standins=standins)
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    for standin in standins:
+        standin.set_event_sink(lambda *args, **kwargs: None)  # events are not what these tests look at
+        standin.start()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url, registry
+    finally:
+        for standin in standins:
+            standin.stop()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def aws(stack: tuple[str, faults.FaultRegistry]) -> Iterator[tuple[Callable[[str], Any], faults.FaultRegistry, str]]:
+    url, registry = stack
+    registry.clear()
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+        )
+
+    bucket = f"jobs-{uuid.uuid4().hex[:10]}"
+    client("s3").create_bucket(Bucket=bucket)
+    client("s3").upload_file(str(MEDIA / "positive.webm"), bucket, "in/answer.webm")
+    yield client, registry, bucket
+    registry.clear()
+
+
+def wait(read: Callable[[], dict[str, Any]], field: str, finals: set[str], timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = read()
+        if state[field] in finals:
+            return state
+        assert time.monotonic() < deadline, f"still {state[field]}"
+        time.sleep(0.1)
+
+
+def job(mediaconvert: Any, job_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = mediaconvert.get_job(Id=job_id)["Job"]
+    return answer
+
+
+def test_mediaconvert_jobs_end_error_for_the_next_n_jobs(aws):
+    client, registry, bucket = aws
+    rule = registry.add(service="mediaconvert", effect="job-error", code="1010", message="injected outage", count=1)
+    mediaconvert = client("mediaconvert")
+    settings = {
+        "Inputs": [{"FileInput": f"s3://{bucket}/in/answer.webm"}],
+        "OutputGroups": [
+            {
+                "OutputGroupSettings": {
+                    "Type": "FILE_GROUP_SETTINGS",
+                    "FileGroupSettings": {"Destination": f"s3://{bucket}/out/answer"},
+                },
+                "Outputs": [
+                    {
+                        "ContainerSettings": {"Container": "RAW"},
+                        "AudioDescriptions": [{"CodecSettings": {"Codec": "MP3", "Mp3Settings": {"Bitrate": 64000}}}],
+                        "Extension": "mp3",
+                    }
+                ],
+            }
+        ],
+    }
+    jobs = [mediaconvert.create_job(Role=ROLE, Settings=settings)["Job"]["Id"] for _ in range(2)]
+    finals = [wait(functools.partial(job, mediaconvert, j), "Status", {"COMPLETE", "ERROR", "CANCELED"}) for j in jobs]
+    assert (finals[0]["Status"], finals[0]["ErrorCode"], finals[0]["ErrorMessage"]) == (
+        "ERROR",
+        1010,
+        "injected outage",
+    )
+    assert finals[1]["Status"] == "COMPLETE"  # the count was one job
+    assert rule.fired == 1
+
+
+def start(client: Callable[[str], Any], bucket: str, name: str) -> dict[str, Any]:
+    transcribe = client("transcribe")
+    transcribe.start_transcription_job(
+        TranscriptionJobName=name,
+        LanguageCode="en-US",
+        Media={"MediaFileUri": f"s3://{bucket}/in/answer.webm"},
+        OutputBucketName=bucket,
+        OutputKey=f"transcripts/{name}.json",
+    )
+    return wait(
+        lambda: transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"],
+        "TranscriptionJobStatus",
+        {"COMPLETED", "FAILED"},
+    )
+
+
+def test_transcribe_jobs_end_failed_with_the_reason(aws):
+    client, registry, bucket = aws
+    registry.add(service="transcribe", effect="job-failed", message="Internal failure (injected)", count=1)
+    failed = start(client, bucket, "job-failed-1")
+    assert (failed["TranscriptionJobStatus"], failed["FailureReason"]) == ("FAILED", "Internal failure (injected)")
+    assert start(client, bucket, "job-failed-2")["TranscriptionJobStatus"] == "COMPLETED"
+
+
+def test_transcript_object_missing_after_completion(aws):
+    client, registry, bucket = aws
+    registry.add(service="transcribe", effect="transcript-missing", count=1)
+    done = start(client, bucket, "missing-1")
+    assert done["TranscriptionJobStatus"] == "COMPLETED"
+    assert done["Transcript"]["TranscriptFileUri"].endswith(f"/{bucket}/transcripts/missing-1.json")
+    with pytest.raises(ClientError) as raised:
+        client("s3").get_object(Bucket=bucket, Key="transcripts/missing-1.json")
+    assert raised.value.response["Error"]["Code"] == "NoSuchKey"
+    start(client, bucket, "missing-2")
+    assert client("s3").get_object(Bucket=bucket, Key="transcripts/missing-2.json")["Body"].read()
+
+
+def test_job_faults_are_listed_like_the_others(aws):
+    _, registry, _ = aws
+    registry.add(service="transcribe", effect="job-failed", count=3)
+    [rule] = registry.rules()
+    assert (rule.effect, rule.operation, rule.remaining) == ("job-failed", "*", 3)
