@@ -95,6 +95,12 @@ def test_an_unknown_route_is_still_404(cloud, context):
     assert call(event, context)[0] == 404
 
 
+@pytest.mark.parametrize("claims", [None, {}])
+def test_the_listing_without_identity_is_401(cloud, context, claims):
+    event = routed(ROUTES[2], PROJECT, STEP, claims, encoded=False)
+    assert call(event, context) == (401, "application/json", {"message": "no identity in the request"})
+
+
 # --- owners only ---------------------------------------------------------------------------------------------
 
 
