@@ -91,16 +91,16 @@ def load_delivery(name: str) -> dict[str, Any]:
 
 @dataclass
 class _Aws:
-    """What one moto world for the whole module holds: resources are created once, emptied between tests."""
+    """One moto world for the nlp integration tests: resources are created once, emptied between tests."""
 
     queue_url: str
     comprehend_client: Any
     comprehend_requests: list[tuple[str, dict[str, Any]]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def _aws() -> Iterator[_Aws]:
-    # Creating moto's resources and boto3's clients takes seconds on a loaded machine: once per module.
+    # Creating moto's resources and boto3's clients takes seconds on a loaded machine: once for the package.
     with pytest.MonkeyPatch.context() as monkeypatch:
         for key, value in {
             "AWS_ACCESS_KEY_ID": "testing",
