@@ -16,6 +16,7 @@ from tests.unit.transcode.fixtures import (
     load,
 )
 from transcode.handlers import start_transcription
+from vidsense_shared import observability
 from vidsense_shared.events import derived_event_id
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -127,7 +128,7 @@ def test_a_started_job_is_never_started_again(stack, transcribe, context, replay
         again = {**again, "id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "replay-name": replay_name}
     # Then Transcribe is not called (an unexpected call would fail the Stubber) and nothing is published
     logged: list[tuple[str, dict]] = []
-    monkeypatch.setattr(start_transcription.logger, "info", lambda msg, **kw: logged.append((msg, kw.get("extra", {}))))
+    monkeypatch.setattr(observability.logger, "info", lambda msg, **kw: logged.append((msg, kw.get("extra", {}))))
     assert start_transcription.handler(again, context) == {"outcome": "already_started"}
     assert "transcription_started_at" in job_item(stack.dynamodb, JOB_KEY)
     assert stack.events.drain() == []
