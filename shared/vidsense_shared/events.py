@@ -53,7 +53,10 @@ class EventMetadata(_Frozen):
     @field_validator("occurred_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 has no UTC equivalent
+            raise ValueError("occurred_at is out of range once converted to UTC") from exc
 
 
 class AnswerRef(_Frozen):

@@ -131,3 +131,10 @@ def test_catalogue_documents_every_event_with_an_example(event):
     text = catalogue.DOC_PATH.read_text()
     assert f"## {event.DETAIL_TYPE} (v{event.VERSION})" in text
     assert f'"detail-type": "{event.DETAIL_TYPE}"' in text
+
+
+def test_occurred_at_that_overflows_utc_is_a_validation_error():
+    detail = json.loads(_uploaded().detail_json())
+    detail["metadata"]["occurred_at"] = "0001-01-01T00:00:00+01:00"
+    with pytest.raises(ValidationError):
+        parse_detail("VideoUploaded", detail)
