@@ -25,7 +25,15 @@ import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
-from vidsense_local.stack import STATE_FILE, LocalStack, StackConfig, aws_environment, exit_now, port_in_use
+from vidsense_local.stack import (
+    STATE_FILE,
+    LocalStack,
+    StackConfig,
+    aws_environment,
+    configure_logging,
+    exit_now,
+    port_in_use,
+)
 
 SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
 FINAL_STATUSES = frozenset({"ANALYZED", "NO_SPEECH", "FAILED"})
@@ -225,6 +233,7 @@ def main() -> int:
         print(text, end=end, flush=True)
 
     signal.signal(signal.SIGTERM, _interrupt)
+    configure_logging()
 
     try:
         with running_stack(say) as endpoints:

@@ -437,7 +437,7 @@ def _reap_children(timeout: float = 2.0) -> None:
             os.waitpid(child, 0)
 
 
-def main() -> int:
+def configure_logging() -> None:
     logging.basicConfig(level=os.environ.get("VIDSENSE_LOG_LEVEL", "WARNING"), format="%(name)s: %(message)s")
     # Werkzeug logs every request at INFO unless its logger has a level of its own; moto warns about every
     # CloudFormation resource type it skips (the runtime applies those from the templates).
@@ -445,6 +445,10 @@ def main() -> int:
     if "VIDSENSE_LOG_LEVEL" not in os.environ:
         logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module="moto")
+
+
+def main() -> int:
+    configure_logging()
     stack = LocalStack(StackConfig.from_env())
     signals_seen = 0
 
