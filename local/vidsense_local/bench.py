@@ -65,7 +65,7 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}), {memory}, {system}, Python {platform.python_version()}"
 
 
-def start_make_up(env: dict[str, str], timeout: float = 300.0) -> tuple[subprocess.Popen[str], float]:
+def start_make_up(env: dict[str, str], timeout: float = 900.0) -> tuple[subprocess.Popen[str], float]:
     started = time.monotonic()
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "up"],

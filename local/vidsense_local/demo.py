@@ -118,7 +118,7 @@ class ApiClient:
         )
 
     def get(self, path: str) -> requests.Response:
-        return self.session.get(self.endpoints.api_url + path, headers=self._headers(), timeout=30)
+        return self.session.get(self.endpoints.api_url + path, headers=self._headers(), timeout=120)
 
     def presign(self, project: str, step: str) -> requests.Response:
         return self.get(f"/presignedurl/{project}/{step}")

@@ -17,7 +17,7 @@ UNAUTHORIZED = {"message": "Unauthorized"}
 
 def _get(stack, path: str, token: str | None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return requests.get(stack.api_url + path, headers=headers, timeout=30)
+    return requests.get(stack.api_url + path, headers=headers, timeout=120)
 
 
 def test_bad_tokens_get_401(stack, tmp_path):
