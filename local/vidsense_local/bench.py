@@ -90,7 +90,8 @@ def start_make_up(env: dict[str, str], timeout: float = 900.0) -> tuple[subproce
     threading.Thread(target=read, daemon=True).start()
     while not ready.wait(0.2):
         if proc.poll() is not None or time.monotonic() - started > timeout:
-            proc.kill()
+            # The whole group: make, the stack and its workers.
+            os.killpg(proc.pid, signal.SIGTERM)
             raise RuntimeError("make up did not get ready:\n" + "".join(lines[-40:]))
     return proc, time.monotonic() - started
 
