@@ -18,6 +18,7 @@ from tests.integration.deploy.conftest import PACKAGED_STAGES, REPO, SERVICES, P
 CFN_LINT_WARNINGS = REPO / "deploy" / "cfn-lint-warnings.yml"
 CHECKOV_SKIPS = REPO / "deploy" / "checkov-skips.yml"
 CHECKOV = REPO / ".venv-tools" / "bin" / "checkov"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"  # from requirements/dev.lock, beside pytest
 
 
 def _entries(path: Path) -> list[dict[str, Any]]:
@@ -37,7 +38,7 @@ def _template_files(packaged: dict[str, Packaged]) -> dict[Path, tuple[str, str]
 def test_cfn_lint_reports_no_error_and_only_listed_warnings(packaged: dict[str, Packaged]) -> None:
     files = _template_files(packaged)
     proc = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "json", *map(str, files)],
+        [str(CFN_LINT), "--format", "json", *map(str, files)],
         capture_output=True,
         text=True,
         timeout=600,

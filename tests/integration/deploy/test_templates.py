@@ -311,7 +311,7 @@ def test_buckets_tables_and_topics_meet_the_baseline(templates: Templates, stage
             )
             assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
             deny = [s for s in policies[logical_id]["Statement"] if s["Effect"] == "Deny"]
-            assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny), logical_id
+            assert any(str(s["Condition"]["Bool"]["aws:SecureTransport"]).lower() == "false" for s in deny), logical_id
             if logical_id != "ServerlessDeploymentBucket":
                 assert props["LifecycleConfiguration"]["Rules"]
                 buckets[render(props["BucketName"])] = props
