@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from vidsense_local import faults, s3guard
 from vidsense_local.edge import delivery
 from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
 from vidsense_local.runtime import FunctionRuntime
@@ -121,7 +122,10 @@ def start_edge(
     region: str = "us-east-1",
 ) -> EdgeHandle:
     """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts."""
-    app = EdgeApp(runtime, standins)
+    # S3's presigned-request checks (vidsense_local.s3guard) and fault injection with its control API at
+    # /_vidsense/faults (vidsense_local.faults) in front of the dispatch.
+    guarded = s3guard.wrap(EdgeApp(runtime, standins), s3guard.LOCAL_CREDENTIALS)
+    app = faults.wrap(guarded, faults.FaultRegistry(), standins)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     hooks = False
