@@ -32,6 +32,8 @@ from moto.events.utils import EventTemplateParser
 from moto.s3 import notifications as s3_notifications
 from moto.sns import models as sns_models
 
+from vidsense_local.patches import replay as replay_patch
+
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,8 @@ def install(invoker: AsyncInvoker, edge_url: str) -> None:
         sns_models.Subscription.publish = _sns_publish  # type: ignore[method-assign]
         s3_notifications._invoke_awslambda = _s3_invoke_lambda
         s3_notifications._get_s3_event = _s3_event
+        # Replays honour their time window and rule filter as in AWS (moto ignores both); idempotent, kept.
+        replay_patch.install()
 
 
 def uninstall() -> None:
