@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import math
 import os
 import platform
 import signal
@@ -184,9 +185,15 @@ def run(runs: int, burst: int) -> Results:
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(burst) as pool:
             futures = [pool.submit(one_answer, endpoints, f"burst-{run_id}", str(i), video) for i in range(burst)]
-            outcomes = [f.result() for f in futures]
+            outcomes: list[tuple[float, dict[str, Any]]] = []
+            for future in futures:
+                # A refused request (e.g. the API function timing out) is counted, not allowed to end the run.
+                try:
+                    outcomes.append(future.result())
+                except Exception as exc:
+                    outcomes.append((float("nan"), {"status": f"error: {type(exc).__name__}"}))
         results.burst_total_s = time.monotonic() - started
-        results.burst_latencies_s = [seconds for seconds, _ in outcomes]
+        results.burst_latencies_s = [seconds for seconds, _ in outcomes if not math.isnan(seconds)] or [float("nan")]
         for _, answer in outcomes:
             results.burst_statuses[answer["status"]] = results.burst_statuses.get(answer["status"], 0) + 1
         results.burst_stored = results.burst_statuses.get("ANALYZED", 0)
