@@ -28,9 +28,7 @@ def load_settings[SettingsT: BaseServiceSettings](model: type[SettingsT]) -> Set
     try:
         return model()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors())
         raise ConfigurationError(f"invalid configuration for {model.__name__}: {problems}") from exc
 
 

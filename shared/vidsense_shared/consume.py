@@ -41,7 +41,5 @@ def parse_delivery[EventT: DomainEvent](raw: dict[str, Any], model: type[EventT]
         raise UnexpectedEventError(f"expected {model.DETAIL_TYPE}, got {envelope.detail_type!r}")
     event = model.model_validate(envelope.detail)
     if event.metadata.version != model.VERSION:
-        raise UnexpectedEventError(
-            f"{model.DETAIL_TYPE} version {event.metadata.version!r} is not {model.VERSION}"
-        )
+        raise UnexpectedEventError(f"{model.DETAIL_TYPE} version {event.metadata.version!r} is not {model.VERSION}")
     return Delivery(event=event, eventbridge_id=envelope.id, replay_name=envelope.replay_name)

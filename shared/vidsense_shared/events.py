@@ -44,9 +44,7 @@ class EventMetadata(_Frozen):
     correlation_id: str = Field(
         description="The answer's id ({project}/{step}/{user_key}); the same on every event of the chain"
     )
-    causation_id: str | None = Field(
-        description="event_id of the event that caused this one; null for a root"
-    )
+    causation_id: str | None = Field(description="event_id of the event that caused this one; null for a root")
     version: str = Field(description="Version of the event's data contract")
     occurred_at: AwareDatetime = Field(description="When the fact happened, UTC")
 

@@ -106,9 +106,7 @@ def test_parse_delivery_reads_replay_name():
     detail = json.loads(_uploaded().detail_json())
     plain = parse_delivery(_eventbridge("VideoUploaded", detail), VideoUploaded)
     assert not plain.is_replay
-    replayed = parse_delivery(
-        _eventbridge("VideoUploaded", detail, **{"replay-name": "fix-1"}), VideoUploaded
-    )
+    replayed = parse_delivery(_eventbridge("VideoUploaded", detail, **{"replay-name": "fix-1"}), VideoUploaded)
     assert replayed.is_replay and replayed.replay_name == "fix-1"
 
 
