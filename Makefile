@@ -32,7 +32,7 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv ## mypy (strict)
-	$(VENV)/bin/mypy shared services local tests
+	$(VENV)/bin/mypy shared services local tests pipelines
 
 schemas: venv ## re-export the event JSON Schemas (shared/schemas) and the catalogue (docs/events.md)
 	$(PY) -m vidsense_shared.schemas
