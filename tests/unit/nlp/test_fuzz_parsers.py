@@ -167,9 +167,10 @@ def test_date_overflowing_utc_is_a_typed_error():
     # Found by the fuzzer: the shared model's UTC conversion overflows before year 1
     raw = _fixture("eventbridge-transcript-ready-en-US.json")
     raw["detail"]["metadata"]["occurred_at"] = "0001-01-01T00:00:00+01:00"
+    # (fixed in the shared model: the overflow is now a validation error naming the field)
     try:
         parse_transcript_ready(raw)
-    except MalformedDelivery as error:
-        assert "not a readable TranscriptReady delivery" in str(error)
+    except ValidationError as error:
+        assert "occurred_at is out of range once converted to UTC" in str(error)
     else:
         raise AssertionError("a date before year 1 in UTC was accepted")

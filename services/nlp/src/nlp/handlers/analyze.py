@@ -12,7 +12,6 @@ from nlp.adapters.comprehend import ComprehendSentimentDetector
 from nlp.adapters.metadata import DynamoMetadataStore
 from nlp.adapters.transcripts import S3TranscriptStore
 from nlp.domain.analysis import Analyzer
-from nlp.domain.errors import MalformedDelivery
 from nlp.domain.record import Outcome
 from nlp.settings import AnalyzeSettings
 from vidsense_shared.aws import client
@@ -37,12 +36,8 @@ def analyzer() -> Analyzer:
 
 
 def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
-    """The delivery, or a ValueError: pydantic's ValidationError, UnexpectedEventError or MalformedDelivery."""
-    try:
-        return parse_delivery(event, TranscriptReady)
-    except OverflowError as exc:
-        # events.EventMetadata converts occurred_at to UTC after validation; 0001-01-01T00:00+01:00 overflows.
-        raise MalformedDelivery(f"not a readable {TranscriptReady.DETAIL_TYPE} delivery: {exc}") from exc
+    """The delivery, or a ValueError: pydantic's ValidationError or UnexpectedEventError."""
+    return parse_delivery(event, TranscriptReady)
 
 
 @logger.inject_lambda_context(clear_state=True)
