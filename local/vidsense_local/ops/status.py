@@ -45,6 +45,13 @@ def _plain(value: Any) -> Any:
     return int(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, float) else value
 
 
+def _trail_entries(trail: Any) -> list[Any]:
+    """The projector stores the trail as a map keyed by event id; a list is accepted too."""
+    if isinstance(trail, dict):
+        return list(trail.values())
+    return list(trail or [])
+
+
 def read_status(
     ssm: Any, dynamodb: Any, *, stage: str, project: str, step: str, email: str, parameter: str | None = None
 ) -> AnswerStatus:
@@ -62,7 +69,7 @@ def read_status(
                 attempt=int(_plain(entry.get("attempt", 0))),
                 event_id=str(entry.get("event_id")),
             )
-            for entry in item.get("trail", [])
+            for entry in _trail_entries(item.get("trail"))
         ),
         key=lambda e: e.occurred_at,
     )

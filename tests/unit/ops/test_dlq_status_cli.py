@@ -136,7 +136,15 @@ def test_dlq_unknown_queue_is_a_usage_error(aws):
     assert commands.run_dlq(args, out=io.StringIO(), client=_client_factory(FakeLambda())) == 2
 
 
-def test_status_prints_state_and_ordered_trail(aws):
+TRAIL = [
+    {"detail_type": "SentimentDetected", "event_id": "e3", "occurred_at": "2026-11-29T10:00:09Z", "attempt": 1},
+    {"detail_type": "VideoUploaded", "event_id": "e1", "occurred_at": "2026-11-29T10:00:01Z", "attempt": 1},
+]
+
+
+# The projector stores the trail as a map keyed by event id (see ingest's answers_table); a list works too.
+@pytest.mark.parametrize("trail", [{e["event_id"]: e for e in TRAIL}, TRAIL], ids=["map", "list"])
+def test_status_prints_state_and_ordered_trail(aws, trail):
     ssm = boto3.client("ssm", REGION)
     ssm.put_parameter(Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString")
     ddb = boto3.resource("dynamodb", REGION)
@@ -154,15 +162,7 @@ def test_status_prints_state_and_ordered_trail(aws):
             "attempt": 1,
             "sentiment": "POSITIVE",
             "updated_at": "2026-11-29T10:00:09Z",
-            "trail": [
-                {
-                    "detail_type": "SentimentDetected",
-                    "event_id": "e3",
-                    "occurred_at": "2026-11-29T10:00:09Z",
-                    "attempt": 1,
-                },
-                {"detail_type": "VideoUploaded", "event_id": "e1", "occurred_at": "2026-11-29T10:00:01Z", "attempt": 1},
-            ],
+            "trail": trail,
         }
     )
     args = argparse.Namespace(stage=STAGE, project="demo", step="1", email="ada@example.com", user_key_parameter=None)
@@ -172,6 +172,7 @@ def test_status_prints_state_and_ordered_trail(aws):
     text = out.getvalue()
     assert "ANALYZED" in text and "POSITIVE" in text
     assert text.index("VideoUploaded") < text.index("SentimentDetected")
+    assert "e1" in text and "e3" in text
 
     missing = argparse.Namespace(
         stage=STAGE, project="demo", step="2", email="ada@example.com", user_key_parameter=None
