@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.stub import ANY
 from pydantic import ValidationError
 
-from nlp.domain.errors import SentimentServiceError, TranscriptUnavailable
+from nlp.domain.errors import SentimentServiceError
 from tests.fixtures.nlp.generate import items_for, job_name
 from vidsense_shared import aws
 from vidsense_shared.bus import PublishError
@@ -255,11 +255,17 @@ def test_throttling_raises_so_lambda_retries(stack: Stack):
     assert stack.item(delivery["detail"]["metadata"]["correlation_id"]) is None
 
 
-def test_missing_transcript_object_raises_so_lambda_retries(stack: Stack):
+def test_missing_transcript_object_fails_the_answer(stack: Stack):
+    # No retry can bring back an object S3 says does not exist: the answer fails with the reason.
     delivery = load_delivery("en-US")
-    with pytest.raises(TranscriptUnavailable, match="NoSuchKey"):
-        stack.invoke(delivery)
-    assert stack.published() == []
+    result = stack.invoke(delivery)
+    data = _only(stack.published())["detail"]["data"]
+    assert (data["error_code"], data["retryable"]) == ("TranscriptMissing", False)
+    assert "NoSuchKey" in data["error_message"] and data["transcript"]["key"] in data["error_message"]
+    assert stack.comprehend_requests == []
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None and (item["outcome"], item["error_code"]) == ("SentimentFailed", "TranscriptMissing")
+    assert result["outcome"] == "SentimentFailed"
 
 
 def test_older_attempt_never_overwrites_a_newer_one(stack: Stack):

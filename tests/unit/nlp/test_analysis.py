@@ -58,7 +58,7 @@ class FakeTranscripts:
 
     def read(self, pointer: S3Pointer) -> bytes:
         if self.body is None:
-            raise TranscriptUnavailable(f"cannot read {pointer.uri}: NoSuchKey")
+            raise TranscriptUnavailable(f"cannot read {pointer.uri}: AccessDenied")
         return self.body
 
 
@@ -278,9 +278,9 @@ def test_transient_comprehend_errors_propagate_for_a_retry(error):
     assert world.publisher.events == [] and world.store.saved == []
 
 
-def test_missing_transcript_object_propagates_for_a_retry():
+def test_unreadable_transcript_object_propagates_for_a_retry():
     world = World(FakeTranscripts(None))
-    with pytest.raises(TranscriptUnavailable, match="NoSuchKey"):
+    with pytest.raises(TranscriptUnavailable, match="AccessDenied"):
         world.analyze(_delivery("en-US"))
     assert world.publisher.events == []
 

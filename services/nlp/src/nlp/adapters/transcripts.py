@@ -6,8 +6,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from nlp.domain.errors import TranscriptUnavailable
+from nlp.domain.errors import TranscriptMissing, TranscriptUnavailable
 from vidsense_shared.events import S3Pointer
+
+# S3's answers for an object (or version) that does not exist. S3 answers them only to a caller allowed to list
+# the bucket (otherwise 403 AccessDenied): the function's role may list the transcripts prefix for that reason.
+_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 
 
 class S3TranscriptStore:
@@ -22,8 +26,10 @@ class S3TranscriptStore:
             response = self._s3.get_object(**request)
             body: bytes = response["Body"].read()
         except ClientError as exc:
-            # A missing object is not the answer's fault (eventual consistency, wrong bucket policy, early
-            # delivery): raise so Lambda retries and the dead-letter queue keeps the event.
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+            if code in _MISSING:
+                # Permanent: S3 is strongly consistent and TranscriptReady follows Transcribe's write.
+                raise TranscriptMissing(f"no transcript at {pointer.uri}: {code}") from exc
+            # Access problems, throttling, outages: raise so Lambda retries and the dead-letter queue keeps it.
             raise TranscriptUnavailable(f"cannot read {pointer.uri}: {code}") from exc
         return body
