@@ -10,6 +10,8 @@ Public API::
     registry.add(service="mediaconvert", effect="job-error", count=1)       # next job ends ERROR
     registry.add(service="transcribe", effect="job-failed", message="...")  # next job ends FAILED
     registry.add(service="transcribe", effect="transcript-missing")         # COMPLETED, output object deleted
+    registry.add(service="transcribe", effect="drop-event")                 # finishes, no state-change event
+    registry.add(service="mediaconvert", effect="job-stuck")                # stays PROGRESSING, never finishes
     registry.rules(); registry.remove(rule_id); registry.clear()
 
 A rule (``FaultRule``): ``service`` (SigV4 signing name), ``operation`` (X-Amz-Target suffix for JSON protocols,

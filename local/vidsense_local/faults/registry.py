@@ -12,9 +12,15 @@ from typing import Any
 #: What a rule does. ``error``: the edge answers the matched request with an AWS error. The others are acted on
 #: by the stand-ins when a job runs: ``job-error`` (MediaConvert: the job ends ERROR), ``job-failed``
 #: (Transcribe: the job ends FAILED), ``transcript-missing`` (Transcribe: COMPLETED, but the output is deleted).
-EFFECTS = ("error", "job-error", "job-failed", "transcript-missing")
+EFFECTS: tuple[str, ...] = ("error", "job-error", "job-failed", "transcript-missing")
 _JOB_EFFECTS = {"job-error": "mediaconvert", "job-failed": "transcribe", "transcript-missing": "transcribe"}
 _DEFAULT_CODES = {"job-error": "1999", "job-failed": "", "transcript-missing": ""}
+#: Job effects of either stand-in: ``drop-event`` (the job finishes, but its final "Job State Change" event is
+#: not published: events are best effort) and ``job-stuck`` (the job stays PROGRESSING / IN_PROGRESS and never
+#: finishes). Both exercise the reconciler.
+_EITHER_SERVICE_EFFECTS = {"drop-event": ("mediaconvert", "transcribe"), "job-stuck": ("mediaconvert", "transcribe")}
+EFFECTS += tuple(_EITHER_SERVICE_EFFECTS)
+_JOB_EFFECTS_ANY = {**{effect: (service,) for effect, service in _JOB_EFFECTS.items()}, **_EITHER_SERVICE_EFFECTS}
 
 
 class RuleError(ValueError):
@@ -47,11 +53,11 @@ class FaultRule:
         self.service = self.service.lower()
         if self.effect not in EFFECTS:
             raise RuleError(f"effect must be one of {', '.join(EFFECTS)}, not {self.effect!r}")
-        if self.effect in _JOB_EFFECTS:
-            if self.service != _JOB_EFFECTS[self.effect]:
-                raise RuleError(f"effect {self.effect} applies to service {_JOB_EFFECTS[self.effect]}")
+        if self.effect in _JOB_EFFECTS_ANY:
+            if self.service not in _JOB_EFFECTS_ANY[self.effect]:
+                raise RuleError(f"effect {self.effect} applies to service {' or '.join(_JOB_EFFECTS_ANY[self.effect])}")
             if self.code == "ThrottlingException":
-                self.code = _DEFAULT_CODES[self.effect]
+                self.code = _DEFAULT_CODES.get(self.effect, "")
             self.operation = "*"  # a job fault is about the next job, whichever call started it
         if not 100 <= self.status <= 599:
             raise RuleError("status must be an HTTP status code")

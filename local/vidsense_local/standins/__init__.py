@@ -15,7 +15,9 @@ Interface agreed with the edge:
     *default* bus with ``put_events`` through ``aws_endpoint_url`` (moto accepts ``aws.*`` sources there); an
     edge may install ``sink(source, detail_type, detail, resources=[...])`` to put them on the bus itself.
 
-``build_standins(aws_endpoint_url, region, account_id, *, transcribe_concurrency=2) -> list[StandIn]``
+``build_standins(aws_endpoint_url, region, account_id, *, transcribe_concurrency=None) -> list[StandIn]``
+    ``transcribe_concurrency``: the local Transcribe's concurrent-job quota; None reads
+    ``VIDSENSE_TRANSCRIBE_MAX_CONCURRENT`` (default 2).
     The stand-ins use plain boto3 clients pointed at ``aws_endpoint_url`` (the local endpoint, moto behind it)
     to read inputs from S3 and write outputs to S3. Engines: ``vidsense_local.engines``.
 """
@@ -29,7 +31,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from vidsense_local.standins._common import AwsTarget, EventSink
 from vidsense_local.standins.comprehend import ComprehendStandIn
 from vidsense_local.standins.mediaconvert import MediaConvertStandIn
-from vidsense_local.standins.transcribe import TranscribeStandIn
+from vidsense_local.standins.transcribe import TranscribeStandIn, max_concurrent_from_env
 
 __all__ = [
     "ComprehendStandIn",
@@ -52,11 +54,12 @@ class StandIn(Protocol):
 
 
 def build_standins(
-    aws_endpoint_url: str, region: str, account_id: str, *, transcribe_concurrency: int = 2, **_: Any
+    aws_endpoint_url: str, region: str, account_id: str, *, transcribe_concurrency: int | None = None, **_: Any
 ) -> list[StandIn]:
     target = AwsTarget(aws_endpoint_url.rstrip("/"), region, account_id)
+    concurrency = max_concurrent_from_env() if transcribe_concurrency is None else transcribe_concurrency
     return [
         MediaConvertStandIn(target),
-        TranscribeStandIn(target, concurrency=transcribe_concurrency),
+        TranscribeStandIn(target, concurrency=concurrency),
         ComprehendStandIn(),
     ]

@@ -1,6 +1,7 @@
 """AWS Elemental MediaConvert stand-in: rest-json under ``/2017-08-29/``, audio-only FILE_GROUP jobs transcoded
 for real with PyAV, and "MediaConvert Job State Change" events (PROGRESSING, then COMPLETE or ERROR) on the
-default bus with the detail fields AWS documents.
+default bus with the detail fields AWS documents. Fault rules (``vidsense_local.faults``) can end the next job
+ERROR, leave it PROGRESSING for good (``job-stuck``) or drop its final event (``drop-event``).
 
 Supported: CreateJob (audio-only outputs: MP3 in a RAW container), GetJob, ListJobs, DescribeEndpoints.
 Anything else in a job that would make AWS produce video (VideoDescription) is refused with
@@ -278,7 +279,14 @@ class MediaConvertStandIn:
                     job[name] = value
             return dict(job)
 
+    def _injected(self, effect: str) -> tuple[str, str] | None:
+        return self._fault_hook("mediaconvert", effect) if self._fault_hook is not None else None
+
     def _event(self, job: dict[str, Any], status: str, **extra: Any) -> None:
+        if status != "PROGRESSING" and self._injected("drop-event") is not None:
+            # An injected fault: the job is finished, but its state-change event is lost (events are best effort).
+            log.warning("mediaconvert job %s: %s event dropped (injected fault)", job["id"], status)
+            return
         detail = {
             "timestamp": int(time.time() * 1000),
             "accountId": self._target.account_id,
@@ -305,7 +313,11 @@ class MediaConvertStandIn:
             timing={**self._jobs[job_id]["timing"], "startTime": int(started.timestamp())},
         )
         self._event(job, "PROGRESSING")
-        injected = self._fault_hook("mediaconvert", "job-error") if self._fault_hook is not None else None
+        if self._injected("job-stuck") is not None:
+            # An injected fault: the job stays PROGRESSING for good (its worker moves on to the next job).
+            log.warning("mediaconvert job %s is stuck (injected fault)", job_id)
+            return
+        injected = self._injected("job-error")
         if injected is not None:  # an injected fault (vidsense_local.faults): the job ends ERROR as told
             fault_code, fault_message = injected
             self._fail(job_id, int(fault_code) if fault_code.isdigit() else 1999, fault_message)

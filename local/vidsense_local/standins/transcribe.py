@@ -4,6 +4,10 @@ for real with faster-whisper tiny.en; the transcript is written in Transcribe's 
 bus.
 
 Supported: StartTranscriptionJob, GetTranscriptionJob, ListTranscriptionJobs, DeleteTranscriptionJob.
+Concurrent jobs are limited as by Transcribe's account quota (``VIDSENSE_TRANSCRIBE_MAX_CONCURRENT``, default 2):
+a start beyond the limit is refused with LimitExceededException, unless it asks for deferred execution
+(``JobExecutionSettings.AllowDeferredExecution`` with a ``DataAccessRoleArn``), which puts the job QUEUED until a
+slot is free, first come first served.
 Only English is transcribed (tiny.en is the only model shipped): a job with another LanguageCode FAILS with a
 FailureReason, as AWS fails jobs it cannot process. Language identification is refused (BadRequestException).
 ``TranscriptFileUri`` has AWS's form ``https://s3.<region>.amazonaws.com/<bucket>/<key>`` so code that parses
@@ -12,9 +16,11 @@ it is exercised as in AWS; the object itself is in the local S3 under that bucke
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -46,6 +52,23 @@ DETAIL_TYPE = "Transcribe Job State Change"
 TARGET_PREFIX = "Transcribe."
 _NAME = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
 _OUTPUT_KEY = re.compile(r"^[a-zA-Z0-9\-_.!*'()/]{1,1024}$")
+# DataAccessRoleArn as the StartTranscriptionJob model constrains it.
+_ROLE = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso-?[a-z]?):iam::[0-9]{0,63}:role/[A-Za-z0-9:_/+=,@.-]{0,1024}$")
+#: The concurrent-job quota of the local Transcribe (AWS's is per account and region, in the hundreds).
+MAX_CONCURRENT_ENV = "VIDSENSE_TRANSCRIBE_MAX_CONCURRENT"
+DEFAULT_MAX_CONCURRENT = 2
+
+
+def max_concurrent_from_env() -> int:
+    """``VIDSENSE_TRANSCRIBE_MAX_CONCURRENT`` (a positive integer), else the default."""
+    raw = os.environ.get(MAX_CONCURRENT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_CONCURRENT
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_CONCURRENT_ENV} must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
 # FFmpeg demuxer names that count as each Transcribe MediaFormat.
 _FORMATS = {
     "mp3": {"mp3"},
@@ -74,15 +97,20 @@ class TranscribeStandIn:
         self,
         target: AwsTarget,
         *,
-        concurrency: int = 2,
-        max_queued: int = 100,
+        concurrency: int = DEFAULT_MAX_CONCURRENT,
+        max_queued: int = 1000,
         engine: SpeechToText | None = None,
     ) -> None:
         self._target = target
         self._events = EventPublisher(target)
-        self._pool = WorkerPool("transcribe", concurrency)
+        #: Jobs IN_PROGRESS at once (the quota); one worker per slot, so an admitted job starts at once.
+        self.max_concurrent = max(1, concurrency)
+        self._pool = WorkerPool("transcribe", self.max_concurrent)
         self._engine = engine
         self._max_queued = max_queued
+        self._running = 0
+        self._waiting: deque[str] = deque()  # QUEUED (deferred) jobs, oldest first
+        self._outputs: dict[str, tuple[str, str]] = {}
         self._jobs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._s3: Any = None
@@ -130,6 +158,21 @@ class TranscribeStandIn:
 
     # -- operations ------------------------------------------------------------------------------------------
     @staticmethod
+    def _deferred(body: dict[str, Any]) -> bool:
+        """Whether the start may wait in the queue: AWS requires both members of JobExecutionSettings."""
+        settings = body.get("JobExecutionSettings")
+        if settings is None:
+            return False
+        if not isinstance(settings, dict):
+            raise _bad("JobExecutionSettings must be an object")
+        allow, role = settings.get("AllowDeferredExecution"), settings.get("DataAccessRoleArn")
+        if allow is None or role is None:
+            raise _bad("JobExecutionSettings needs both AllowDeferredExecution and DataAccessRoleArn")
+        if not isinstance(role, str) or not 20 <= len(role) <= 2048 or not _ROLE.match(role):
+            raise _bad("JobExecutionSettings.DataAccessRoleArn must be an IAM role ARN")
+        return allow is True
+
+    @staticmethod
     def _validate_start(body: dict[str, Any]) -> tuple[str, str, str, Any, Any, str, str]:
         """(name, media uri, language, media format, sample rate, output bucket, output key) or BadRequest."""
         name = body.get("TranscriptionJobName")
@@ -167,12 +210,21 @@ class TranscribeStandIn:
 
     def start_transcription_job(self, body: dict[str, Any]) -> dict[str, Any]:
         name, media_uri, language, media_format, rate, bucket, key = self._validate_start(body)
+        deferred = self._deferred(body)
         with self._lock:
             if name in self._jobs:
                 raise AwsError(
                     "ConflictException", "The requested job name already exists. Use a different job name.", 409
                 )
-            if self._pool.pending() >= self._max_queued:
+            admitted = self._running < self.max_concurrent
+            if not admitted and not deferred:
+                raise AwsError(
+                    "LimitExceededException",
+                    f"You have reached the limit of {self.max_concurrent} concurrent transcription jobs. Try again "
+                    "later, or allow deferred execution (JobExecutionSettings) to queue the job.",
+                    429,
+                )
+            if not admitted and len(self._waiting) >= self._max_queued:
                 raise AwsError(
                     "LimitExceededException",
                     f"You have reached the limit of {self._max_queued} queued jobs. Try again later.",
@@ -181,22 +233,47 @@ class TranscribeStandIn:
             created = now()
             job: dict[str, Any] = {
                 "TranscriptionJobName": name,
-                "TranscriptionJobStatus": "IN_PROGRESS",
+                "TranscriptionJobStatus": "QUEUED",
                 "LanguageCode": language,
                 "Media": {"MediaFileUri": media_uri},
                 "CreationTime": created,
-                "StartTime": created,
                 "Settings": body.get("Settings") or {"ChannelIdentification": False, "ShowAlternatives": False},
             }
             if media_format is not None:
                 job["MediaFormat"] = media_format
             if rate is not None:
                 job["MediaSampleRateHertz"] = rate
+            if body.get("JobExecutionSettings"):
+                job["JobExecutionSettings"] = dict(body["JobExecutionSettings"])
             self._jobs[name] = job
+            self._outputs[name] = (bucket, key)
+            if admitted:
+                self._admit(name)
+            else:
+                self._waiting.append(name)
             answer = dict(job)
-        output = (bucket, key)
-        self._pool.submit(lambda: self._run(name, output))
+        if admitted:
+            self._submit(name)
         return {"TranscriptionJob": answer}
+
+    def _admit(self, name: str) -> None:
+        """Called with the lock held: the job takes a slot and is IN_PROGRESS from now on."""
+        self._running += 1
+        self._jobs[name].update(TranscriptionJobStatus="IN_PROGRESS", StartTime=now())
+
+    def _submit(self, name: str) -> None:
+        output = self._outputs[name]
+        self._pool.submit(lambda: self._run(name, output))
+
+    def _release(self) -> None:
+        """A job left its slot: the oldest QUEUED job (if any) takes it."""
+        with self._lock:
+            self._running = max(0, self._running - 1)
+            if not self._waiting or self._pool.stopping.is_set():
+                return
+            name = self._waiting.popleft()
+            self._admit(name)
+        self._submit(name)
 
     def get_transcription_job(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("TranscriptionJobName")
@@ -215,8 +292,8 @@ class TranscribeStandIn:
         with self._lock:
             if not isinstance(name, str) or name not in self._jobs:
                 raise _bad("The requested job couldn't be found. Check the job name and try your request again.")
-            if self._jobs[name]["TranscriptionJobStatus"] == "IN_PROGRESS":
-                raise _bad("The job is in progress; it can be deleted once it has finished.")
+            if self._jobs[name]["TranscriptionJobStatus"] in ("IN_PROGRESS", "QUEUED"):
+                raise _bad("The job is queued or in progress; it can be deleted once it has finished.")
             del self._jobs[name]
         return {}
 
@@ -261,6 +338,19 @@ class TranscribeStandIn:
             return self._s3
 
     def _run(self, name: str, output: tuple[str, str]) -> None:
+        try:
+            if self._injected("job-stuck") is not None:
+                # An injected fault: the job stays IN_PROGRESS for good. Its slot is given back, so stuck jobs
+                # cannot starve the stand-in (a real stuck job would hold it).
+                log.warning("transcribe job %s is stuck (injected fault)", name)
+                return
+            self._work(name, output)
+        finally:
+            with self._lock:
+                self._outputs.pop(name, None)
+            self._release()
+
+    def _work(self, name: str, output: tuple[str, str]) -> None:
         with self._lock:
             job = dict(self._jobs[name])
         try:
@@ -357,4 +447,8 @@ class TranscribeStandIn:
         detail: dict[str, Any] = {"TranscriptionJobName": name, "TranscriptionJobStatus": status}
         if status == "FAILED":
             detail["FailureReason"] = fields["FailureReason"]
+        if self._injected("drop-event") is not None:
+            # An injected fault: the job is finished, but its state-change event is lost (events are best effort).
+            log.warning("transcribe job %s: %s event dropped (injected fault)", name, status)
+            return
         self._events.publish(SOURCE, DETAIL_TYPE, detail, [])

@@ -1,4 +1,5 @@
-"""Semantic faults the stand-ins act on: MediaConvert ERROR, Transcribe FAILED, a transcript object that is gone."""
+"""Semantic faults the stand-ins act on: MediaConvert ERROR, Transcribe FAILED, a transcript object that is gone,
+a lost state-change event and a job that never finishes."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ class Edge:
         return self.moto(environ, start_response)
 
 
+#: Every state-change event the stand-ins published, as (source, detail).
+PUBLISHED: list[tuple[str, dict[str, Any]]] = []
+
+
+def _record(source: str, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None) -> None:
+    PUBLISHED.append((source, detail))
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[str, faults.FaultRegistry]]:
     with socket.socket() as probe:
@@ -60,7 +69,7 @@ def stack() -> Iterator[tuple[str, faults.FaultRegistry]]:
     app = faults.wrap(Edge(standins), registry, standins=standins)
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     for standin in standins:
-        standin.set_event_sink(lambda *args, **kwargs: None)  # events are not what these tests look at
+        standin.set_event_sink(_record)
         standin.start()
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -110,11 +119,8 @@ def job(mediaconvert: Any, job_id: str) -> dict[str, Any]:
     return answer
 
 
-def test_mediaconvert_jobs_end_error_for_the_next_n_jobs(aws):
-    client, registry, bucket = aws
-    rule = registry.add(service="mediaconvert", effect="job-error", code="1010", message="injected outage", count=1)
-    mediaconvert = client("mediaconvert")
-    settings = {
+def job_settings(bucket: str) -> dict[str, Any]:
+    return {
         "Inputs": [{"FileInput": f"s3://{bucket}/in/answer.webm"}],
         "OutputGroups": [
             {
@@ -132,6 +138,13 @@ def test_mediaconvert_jobs_end_error_for_the_next_n_jobs(aws):
             }
         ],
     }
+
+
+def test_mediaconvert_jobs_end_error_for_the_next_n_jobs(aws):
+    client, registry, bucket = aws
+    rule = registry.add(service="mediaconvert", effect="job-error", code="1010", message="injected outage", count=1)
+    mediaconvert = client("mediaconvert")
+    settings = job_settings(bucket)
     jobs = [mediaconvert.create_job(Role=ROLE, Settings=settings)["Job"]["Id"] for _ in range(2)]
     finals = [wait(functools.partial(job, mediaconvert, j), "Status", {"COMPLETE", "ERROR", "CANCELED"}) for j in jobs]
     assert (finals[0]["Status"], finals[0]["ErrorCode"], finals[0]["ErrorMessage"]) == (
@@ -185,3 +198,77 @@ def test_job_faults_are_listed_like_the_others(aws):
     registry.add(service="transcribe", effect="job-failed", count=3)
     [rule] = registry.rules()
     assert (rule.effect, rule.operation, rule.remaining) == ("job-failed", "*", 3)
+
+
+def final_events(source: str, key: str, value: str) -> list[str]:
+    """Statuses of the final state-change events published for one job."""
+    return [
+        d.get("status") or d.get("TranscriptionJobStatus", "")
+        for src, d in PUBLISHED
+        if src == source and d.get(key) == value and d.get("status") != "PROGRESSING"
+    ]
+
+
+def test_a_dropped_event_leaves_a_finished_job_without_its_state_change(aws):
+    client, registry, bucket = aws
+    mediaconvert = client("mediaconvert")
+    registry.add(service="mediaconvert", effect="drop-event", count=1)
+    registry.add(service="transcribe", effect="drop-event", count=1)
+    # MediaConvert: the first job completes silently (PROGRESSING only), the second announces itself
+    jobs = [mediaconvert.create_job(Role=ROLE, Settings=job_settings(bucket))["Job"]["Id"] for _ in range(2)]
+    finals = [wait(functools.partial(job, mediaconvert, j), "Status", {"COMPLETE", "ERROR"}) for j in jobs]
+    assert [f["Status"] for f in finals] == ["COMPLETE", "COMPLETE"]
+    deadline = time.monotonic() + 10
+    while not final_events("aws.mediaconvert", "jobId", jobs[1]):
+        assert time.monotonic() < deadline, "the second job's event never came"
+        time.sleep(0.05)
+    assert final_events("aws.mediaconvert", "jobId", jobs[0]) == []
+    assert any(d.get("jobId") == jobs[0] and d["status"] == "PROGRESSING" for _, d in PUBLISHED)
+    # Transcribe: the same, with its transcript written as usual
+    assert start(client, bucket, "dropped-1")["TranscriptionJobStatus"] == "COMPLETED"
+    assert client("s3").get_object(Bucket=bucket, Key="transcripts/dropped-1.json")["Body"].read()
+    assert start(client, bucket, "dropped-2")["TranscriptionJobStatus"] == "COMPLETED"
+    deadline = time.monotonic() + 10
+    while not final_events("aws.transcribe", "TranscriptionJobName", "dropped-2"):
+        assert time.monotonic() < deadline, "the second job's event never came"
+        time.sleep(0.05)
+    assert final_events("aws.transcribe", "TranscriptionJobName", "dropped-1") == []
+    assert final_events("aws.transcribe", "TranscriptionJobName", "dropped-2") == ["COMPLETED"]
+    assert [r.fired for r in registry.rules()] == [1, 1]
+
+
+def test_a_stuck_job_never_finishes_and_frees_its_slot(aws):
+    client, registry, bucket = aws
+    mediaconvert, transcribe = client("mediaconvert"), client("transcribe")
+    registry.add(service="mediaconvert", effect="job-stuck", count=1)
+    registry.add(service="transcribe", effect="job-stuck", count=2)  # as many as the stand-in has slots
+    stuck = mediaconvert.create_job(Role=ROLE, Settings=job_settings(bucket))["Job"]["Id"]
+    assert wait(functools.partial(job, mediaconvert, stuck), "Status", {"PROGRESSING"})["Status"] == "PROGRESSING"
+    # The next job runs on the same (single) worker and completes; the stuck one stays PROGRESSING
+    after = mediaconvert.create_job(Role=ROLE, Settings=job_settings(bucket))["Job"]["Id"]
+    assert wait(functools.partial(job, mediaconvert, after), "Status", {"COMPLETE", "ERROR"})["Status"] == "COMPLETE"
+    assert job(mediaconvert, stuck)["Status"] == "PROGRESSING"
+    assert final_events("aws.mediaconvert", "jobId", stuck) == []
+    # Transcribe: two stuck jobs stay IN_PROGRESS, yet a third job still gets a slot and completes
+    for name in ("stuck-1", "stuck-2"):
+        transcribe.start_transcription_job(
+            TranscriptionJobName=name,
+            LanguageCode="en-US",
+            Media={"MediaFileUri": f"s3://{bucket}/in/answer.webm"},
+            OutputBucketName=bucket,
+        )
+    deadline = time.monotonic() + 10
+    while any(r.remaining for r in registry.rules()):
+        assert time.monotonic() < deadline, registry.rules()
+        time.sleep(0.05)
+    assert start(client, bucket, "after-stuck")["TranscriptionJobStatus"] == "COMPLETED"
+    for name in ("stuck-1", "stuck-2"):
+        status = transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        assert status["TranscriptionJobStatus"] == "IN_PROGRESS"
+        assert final_events("aws.transcribe", "TranscriptionJobName", name) == []
+
+
+@pytest.mark.parametrize(("service", "effect"), [("comprehend", "drop-event"), ("s3", "job-stuck")])
+def test_job_effects_apply_to_the_job_services_only(service, effect):
+    with pytest.raises(faults.RuleError, match="mediaconvert or transcribe"):
+        faults.FaultRule(service=service, effect=effect)

@@ -4,16 +4,23 @@ requested key, "Transcribe Job State Change" events, and the errors the transcod
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.standins.conftest import ACCOUNT, REGION, Endpoint, spoken
+from vidsense_local.engines.speech import SpeechResult
 from vidsense_local.engines.wer import word_error_rate
-from vidsense_local.standins import TranscribeStandIn
+from vidsense_local.standins import TranscribeStandIn, build_standins
 from vidsense_local.standins._common import AwsError, AwsTarget
+from vidsense_local.standins.transcribe import MAX_CONCURRENT_ENV
+
+DATA_ACCESS_ROLE = f"arn:aws:iam::{ACCOUNT}:role/vidsense-test-transcribe-data-access"
+DEFERRED = {"JobExecutionSettings": {"AllowDeferredExecution": True, "DataAccessRoleArn": DATA_ACCESS_ROLE}}
 
 
 def for_job(name: str, status: str) -> Any:
@@ -35,15 +42,16 @@ def start(endpoint: Endpoint, media_uri: str, **extra: Any) -> str:
         "OutputBucketName": endpoint.bucket,
         "OutputKey": f"test/transcripts/{name}.json",
     }
+    params.update(DEFERRED)  # more jobs than the stand-in's two slots may be started at once: they queue
     params.update(extra)
     answer = endpoint.client("transcribe").start_transcription_job(**params)
-    assert answer["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
+    assert answer["TranscriptionJob"]["TranscriptionJobStatus"] in ("IN_PROGRESS", "QUEUED")
     return name
 
 
 @pytest.fixture(scope="module")
 def spoken_jobs(endpoint: Endpoint) -> dict[str, str]:
-    """All spoken samples started at once (two workers), so the model runs while other tests wait."""
+    """All spoken samples started at once (two slots, the others queued), so the model runs while others wait."""
     return {f["file"]: start(endpoint, endpoint.upload(f["file"])) for f in spoken()}
 
 
@@ -168,17 +176,120 @@ def test_list_transcription_jobs_filters_by_status_and_name(endpoint: Endpoint, 
     assert all(s["TranscriptionJobStatus"] == "COMPLETED" for s in listed["TranscriptionJobSummaries"])
 
 
-def test_queue_limit_raises_limit_exceeded(endpoint: Endpoint) -> None:
-    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), max_queued=0)  # workers never started
+class GatedEngine:
+    """Speech to text that finishes only when the test opens the gate; it records how many jobs ran at once."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def transcribe_file(self, source: Path) -> SpeechResult:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            assert self.gate.wait(60), "the test never opened the gate"
+            return SpeechResult(words=(), audio_seconds=1.0, decode_seconds=0.0, compute_seconds=0.0)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def _body(endpoint: Endpoint, uri: str, name: str, *, deferred: bool) -> dict[str, Any]:
     body = {
-        "TranscriptionJobName": "limited",
+        "TranscriptionJobName": name,
         "LanguageCode": "en-US",
-        "Media": {"MediaFileUri": f"s3://{endpoint.bucket}/a.webm"},
+        "Media": {"MediaFileUri": uri},
         "OutputBucketName": endpoint.bucket,
+        "OutputKey": f"test/transcripts/{name}.json",
     }
+    return {**body, **DEFERRED} if deferred else body
+
+
+def _status(standin: TranscribeStandIn, name: str) -> str:
+    return str(
+        standin.get_transcription_job({"TranscriptionJobName": name})["TranscriptionJob"]["TranscriptionJobStatus"]
+    )
+
+
+def test_the_concurrent_job_limit_queues_deferred_starts_and_refuses_the_others(endpoint: Endpoint) -> None:
+    # Given a Transcribe with two slots whose jobs run until the test lets them finish
+    engine = GatedEngine()
+    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), concurrency=2, engine=engine)  # type: ignore[arg-type]
+    published: list[dict[str, Any]] = []
+    standin.set_event_sink(lambda source, detail_type, detail, resources=None: published.append(detail))
+    standin.start()
+    uri = endpoint.upload("neutral.webm")
+    try:
+        # When two jobs take the slots, a third start without deferred execution is refused, as AWS does
+        for name in ("first", "second"):
+            answer = standin.start_transcription_job(_body(endpoint, uri, name, deferred=False))
+            assert answer["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
+        with pytest.raises(AwsError) as caught:
+            standin.start_transcription_job(_body(endpoint, uri, "refused", deferred=False))
+        assert (caught.value.code, caught.value.status) == ("LimitExceededException", 429)
+        # ...and deferred starts wait QUEUED, without a start time
+        for name in ("third", "fourth"):
+            queued = standin.start_transcription_job(_body(endpoint, uri, name, deferred=True))["TranscriptionJob"]
+            assert queued["TranscriptionJobStatus"] == "QUEUED" and "StartTime" not in queued
+            assert queued["JobExecutionSettings"] == DEFERRED["JobExecutionSettings"]
+        deadline = time.monotonic() + 30
+        while engine.running < 2:
+            assert time.monotonic() < deadline, "the two admitted jobs never reached the engine"
+            time.sleep(0.05)
+        assert [_status(standin, n) for n in ("third", "fourth")] == ["QUEUED", "QUEUED"]
+        # Then, once the gate opens, all four complete, never more than two at once, the queued ones in order
+        engine.gate.set()
+        names = ("first", "second", "third", "fourth")
+        deadline = time.monotonic() + 60
+        while any(_status(standin, n) != "COMPLETED" for n in names):
+            assert time.monotonic() < deadline, [_status(standin, n) for n in names]
+            time.sleep(0.05)
+        assert engine.most == 2
+        jobs = {n: standin.get_transcription_job({"TranscriptionJobName": n})["TranscriptionJob"] for n in names}
+        assert jobs["third"]["StartTime"] <= jobs["fourth"]["StartTime"]
+        assert jobs["third"]["StartTime"] >= min(jobs[n]["CompletionTime"] for n in ("first", "second"))
+        assert sorted(d["TranscriptionJobName"] for d in published) == sorted(names)
+        assert "refused" not in {d["TranscriptionJobName"] for d in published}
+    finally:
+        engine.gate.set()
+        standin.stop()
+
+
+def test_deferred_execution_needs_a_data_access_role_and_a_bounded_queue(endpoint: Endpoint) -> None:
+    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), concurrency=1, max_queued=0)
+    uri = f"s3://{endpoint.bucket}/a.webm"
+    for settings in ({"AllowDeferredExecution": True}, {"DataAccessRoleArn": DATA_ACCESS_ROLE}):
+        with pytest.raises(AwsError, match="both AllowDeferredExecution and DataAccessRoleArn") as caught:
+            standin.start_transcription_job(
+                {**_body(endpoint, uri, "x", deferred=False), "JobExecutionSettings": settings}
+            )
+        assert caught.value.code == "BadRequestException"
+    bad_role = {"AllowDeferredExecution": True, "DataAccessRoleArn": "arn:aws:s3:::not-a-role"}
+    with pytest.raises(AwsError, match="DataAccessRoleArn"):
+        standin.start_transcription_job({**_body(endpoint, uri, "x", deferred=False), "JobExecutionSettings": bad_role})
+    # The one slot is taken (workers never started) and the queue holds nothing: a deferred start is refused too
+    standin.start_transcription_job(_body(endpoint, uri, "holds-the-slot", deferred=True))
     with pytest.raises(AwsError) as caught:
-        standin.start_transcription_job(body)
+        standin.start_transcription_job(_body(endpoint, uri, "no-room", deferred=True))
     assert (caught.value.code, caught.value.status) == ("LimitExceededException", 429)
+    assert "queued jobs" in caught.value.message
+
+
+def test_the_local_stack_reads_its_limit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def limit() -> int:
+        standins = build_standins("http://127.0.0.1:1", REGION, ACCOUNT)
+        return next(s.max_concurrent for s in standins if isinstance(s, TranscribeStandIn))
+
+    monkeypatch.delenv(MAX_CONCURRENT_ENV, raising=False)
+    assert limit() == 2
+    monkeypatch.setenv(MAX_CONCURRENT_ENV, "3")
+    assert limit() == 3
+    monkeypatch.setenv(MAX_CONCURRENT_ENV, "0")
+    with pytest.raises(ValueError, match=MAX_CONCURRENT_ENV):
+        limit()
 
 
 def test_stop_returns_quickly_while_a_job_runs(endpoint: Endpoint) -> None:
