@@ -12,6 +12,8 @@ from pydantic import BaseModel
 
 from vidsense_shared.events import (
     ALL_EVENTS,
+    AnswerDeleted,
+    AnswerDeletedData,
     DomainEvent,
     NoSpeechDetected,
     NoSpeechDetectedData,
@@ -121,6 +123,11 @@ _CATALOGUE: dict[type[DomainEvent], tuple[str, str, BaseModel]] = {
             transcript=_TRANSCRIPT,
             language_code="sv-SE",
         ),
+    ),
+    AnswerDeleted: (
+        "ingest `api` (`DELETE /answers/{project}/{step}`, after the video is erased)",
+        "transcode `eraseAnswer`, nlp `eraseAnswer`",
+        AnswerDeletedData(**{**_ANSWER, "attempt": 2}),
     ),
 }
 

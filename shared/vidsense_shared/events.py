@@ -201,6 +201,15 @@ class SentimentFailedData(FailureData):
     language_code: str | None = Field(default=None, description="Language of the transcript")
 
 
+class AnswerDeletedData(AnswerRef):
+    """The person erased their answer: every service deletes what it keeps of attempts 1..``attempt``.
+
+    Ids only (no email, no transcript): the event stays in the bus archive for its retention period.
+    """
+
+    attempt: Attempt = Field(description="The answer's highest attempt: attempts 1 to this one are erased")
+
+
 # --- events ------------------------------------------------------------------------------------------------
 
 
@@ -260,6 +269,13 @@ class SentimentFailed(DomainEvent):
     data: SentimentFailedData
 
 
+class AnswerDeleted(DomainEvent):
+    DETAIL_TYPE: ClassVar[str] = "AnswerDeleted"
+    VERSION: ClassVar[str] = "1"
+    SOURCE: ClassVar[str] = SOURCE_INGEST
+    data: AnswerDeletedData
+
+
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     VideoUploaded,
     TranscoderCompleted,
@@ -269,6 +285,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     SentimentDetected,
     NoSpeechDetected,
     SentimentFailed,
+    AnswerDeleted,
 )
 FAILURE_EVENTS: tuple[type[DomainEvent], ...] = (TranscodeFailed, TranscriptionFailed, SentimentFailed)
 EVENTS_BY_DETAIL_TYPE: dict[str, type[DomainEvent]] = {e.DETAIL_TYPE: e for e in ALL_EVENTS}

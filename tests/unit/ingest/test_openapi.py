@@ -29,12 +29,21 @@ def test_document_describes_every_route_with_jwt_security_and_no_422():
         "scheme": "bearer",
         "type": "http",
     }
-    responses = {path: set(item["get"]["responses"]) for path, item in document["paths"].items()}
-    assert responses == {
-        "/presignedurl/{project}/{step}": {"200", "400", "401", "403"},
-        "/answers/{project}/{step}": {"200", "400", "401", "404", "502"},
-        "/projects/{project}/steps/{step}/answers": {"200", "400", "401", "403"},
+    responses = {
+        f"{method.upper()} {path}": set(operation["responses"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
     }
+    assert responses == {
+        "GET /presignedurl/{project}/{step}": {"200", "400", "401", "403", "409"},
+        "GET /answers/{project}/{step}": {"200", "400", "401", "404", "502"},
+        "DELETE /answers/{project}/{step}": {"202", "400", "401", "404", "409"},
+        "GET /projects/{project}/steps/{step}/answers": {"200", "400", "401", "403"},
+    }
+    erase = document["paths"]["/answers/{project}/{step}"]["delete"]["responses"]
+    assert "Retry-After" in erase["409"]["headers"]
+    deleted = document["components"]["schemas"]["DeletedAnswer"]
+    assert set(deleted["properties"]) == {"answer_id", "project", "step", "user_key", "attempt", "status"}
     presign_403 = document["paths"]["/presignedurl/{project}/{step}"]["get"]["responses"]["403"]
     assert list(presign_403["content"]) == ["text/plain"]
     view = document["components"]["schemas"]["AnswerView"]

@@ -17,6 +17,8 @@ class ApiSettings(BaseServiceSettings):
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     presign_expires_seconds: int = Field(default=MAX_PRESIGN_SECONDS, gt=0, le=MAX_PRESIGN_SECONDS)
     reviewer_group: str = Field(default="reviewers", min_length=1)
+    # DELETE /answers announces AnswerDeleted here.
+    event_bus_name: str = Field(min_length=1)
     # How long the user-key secret stays cached in a warm container before SSM is asked again.
     user_key_cache_seconds: int = Field(default=300, ge=0)
 

@@ -88,6 +88,20 @@ class DynamoAnswerRepository:
                 raise ConcurrentUpdateError(lost) from exc
             raise AnswersTableError(f"put_item failed for {record.answer_id}: {exc}") from exc
 
+    def delete(self, answer_id: str, expected_revision: int) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"answer_id": {"S": answer_id}},
+                ConditionExpression="#rev = :rev",
+                ExpressionAttributeNames={"#rev": _REVISION},
+                ExpressionAttributeValues={":rev": {"N": str(expected_revision)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConcurrentUpdateError(f"{answer_id} changed since revision {expected_revision}") from exc
+            raise AnswersTableError(f"delete_item failed for {answer_id}: {exc}") from exc
+
     def list_step(
         self, project_step: str, limit: int, start_key: dict[str, str] | None
     ) -> tuple[list[AnswerRecord], dict[str, str] | None]:

@@ -13,6 +13,7 @@ from ingest.domain.views import UploadForm
 from vidsense_shared.events import S3Pointer
 
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
 
 class MediaStoreError(RuntimeError):
@@ -42,6 +43,22 @@ class S3MediaStore:
             self._s3.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as exc:
             raise MediaStoreError(f"delete_object failed for {key}@{version_id}: {exc}") from exc
+
+    def delete_all_versions(self, bucket: str, key: str) -> int:
+        targets: list[dict[str, str]] = []
+        try:
+            for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if entry["Key"] == key:  # the prefix also matches longer keys
+                        targets.append({"Key": key, "VersionId": str(entry["VersionId"])})
+            for start in range(0, len(targets), _DELETE_BATCH):
+                batch = targets[start : start + _DELETE_BATCH]
+                response = self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+                if response.get("Errors"):
+                    raise MediaStoreError(f"delete_objects left {len(response['Errors'])} version(s) of {key}")
+        except ClientError as exc:
+            raise MediaStoreError(f"erasing the versions of {key} failed: {exc}") from exc
+        return len(targets)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:

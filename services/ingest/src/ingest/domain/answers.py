@@ -41,6 +41,8 @@ class Status(StrEnum):
     ANALYZED = "ANALYZED"
     NO_SPEECH = "NO_SPEECH"
     FAILED = "FAILED"
+    # The person asked for erasure (DELETE /answers): nothing but the erasure writes the item any more.
+    DELETING = "DELETING"
 
 
 # The three outcomes share the top rank: which one stands is decided by time (see StatusClaim).
@@ -51,7 +53,10 @@ RANK: dict[Status, int] = {
     Status.ANALYZED: 3,
     Status.NO_SPEECH: 3,
     Status.FAILED: 3,
+    Status.DELETING: 4,
 }
+# No pipeline event is in flight for an answer in one of these: it may be erased.
+FINAL_STATUSES = frozenset({Status.ANALYZED, Status.NO_SPEECH, Status.FAILED})
 
 INVALID_UPLOAD = "InvalidUpload"
 
@@ -104,6 +109,8 @@ class AnswerRecord(BaseModel):
     transcript: S3Pointer | None = None
     trail: dict[str, TrailEntry] = {}
     updated_at: AwareDatetime
+    # When the erasure was asked for (status DELETING): the occurred_at of its AnswerDeleted event.
+    deleting_at: AwareDatetime | None = None
 
     @property
     def needs_publish(self) -> bool:
@@ -151,7 +158,14 @@ class LosingVersion:
     winner_version_id: str
 
 
-UploadDecision = NewAttempt | AlreadyRecorded | EarlierAttempt | LosingVersion
+@dataclass(frozen=True)
+class ErasingAnswer:
+    """A version that lands while the answer is being erased: removed, never recorded (no resurrection)."""
+
+    version_id: str
+
+
+UploadDecision = NewAttempt | AlreadyRecorded | EarlierAttempt | LosingVersion | ErasingAnswer
 
 
 def video_event_id(bucket: str, key: str, version_id: str) -> str:
@@ -171,6 +185,8 @@ def upload_problem(obj: LandedObject, max_bytes: int) -> str | None:
 
 def decide_upload(existing: AnswerRecord | None, obj: LandedObject, *, max_bytes: int, now: datetime) -> UploadDecision:
     if existing is not None:
+        if existing.status is Status.DELETING:
+            return ErasingAnswer(obj.version_id)
         if obj.version_id == existing.version_id:
             return AlreadyRecorded(existing)
         if obj.version_id in existing.previous_versions:
@@ -231,7 +247,7 @@ def video_uploaded_event(record: AnswerRecord) -> VideoUploaded:
 
 def mark_published(record: AnswerRecord, event: VideoUploaded, *, now: datetime) -> AnswerRecord | None:
     """The record with the publish recorded, or None when it no longer holds this attempt or is done."""
-    if record.video_event_id != event.metadata.event_id or record.published:
+    if record.video_event_id != event.metadata.event_id or record.published or record.status is Status.DELETING:
         return None
     trail = {**record.trail, event.metadata.event_id: _trail_entry(event, record.attempt)}
     return record.model_copy(update={"published": True, "trail": trail, "updated_at": now})
@@ -320,6 +336,7 @@ class Projection(StrEnum):
     RECOMPUTED = "recomputed"
     DUPLICATE = "duplicate"  # this version of the event was applied already: no write
     OLDER_ATTEMPT = "older_attempt"  # the answer has moved on to a later attempt: no write
+    ERASING = "erasing"  # the person is erasing the answer: a late or replayed event writes nothing
 
 
 def project_event(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> tuple[Projection, AnswerRecord | None]:
@@ -329,6 +346,8 @@ def project_event(record: AnswerRecord, event: DomainEvent, *, now: datetime) ->
     attempt the record has not seen (uploadLanded records an attempt before announcing it: a retryable gap).
     """
     status, status_at = _claim(event)
+    if record.status is Status.DELETING:
+        return Projection.ERASING, None
     attempt = answer_of(event).attempt
     if attempt < record.attempt:
         return Projection.OLDER_ATTEMPT, None

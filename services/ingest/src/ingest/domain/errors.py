@@ -27,6 +27,10 @@ class AnswerExistsError(IngestError):
     """The answer exists and has not failed: a second recording is refused (HTTP 403, plain text)."""
 
 
+class AnswerBusyError(IngestError):
+    """The answer cannot change right now: it is being processed or erased (HTTP 409 with Retry-After)."""
+
+
 class AnswerNotFoundError(IngestError):
     """No answer for this caller and step (HTTP 404), or a pipeline event for an unknown answer."""
 

@@ -11,6 +11,7 @@ from ingest.domain.answers import (
     AlreadyRecorded,
     AnswerRecord,
     EarlierAttempt,
+    ErasingAnswer,
     LandedObject,
     LosingVersion,
     NewAttempt,
@@ -22,7 +23,9 @@ from ingest.domain.answers import (
     project_event,
     video_uploaded_event,
 )
+from ingest.domain.erasure import answer_deleted_event, mark_deleting
 from ingest.domain.errors import (
+    AnswerBusyError,
     AnswerExistsError,
     AnswerNotFoundError,
     ConcurrentUpdateError,
@@ -41,11 +44,13 @@ from ingest.domain.ports import AnswerRepository, MediaStore, StoredAnswer, User
 from ingest.domain.views import (
     AnswerPage,
     AnswerView,
+    DeletedAnswer,
     PresignedUpload,
     answer_summary,
     answer_view,
     check_limit,
     decode_cursor,
+    deleted_answer,
     encode_cursor,
     transcript_text,
 )
@@ -85,6 +90,8 @@ class AnswerApi:
     max_upload_bytes: int
     expires_in: int
     reviewer_group: str
+    publisher: EventPublisher
+    clock: Clock
 
     def _own_answer_key(self, caller: Caller, project: str, step: str) -> AnswerKey:
         validate_step_ref(project, step)
@@ -94,6 +101,8 @@ class AnswerApi:
     def presign(self, caller: Caller, project: str, step: str) -> PresignedUpload:
         answer = self._own_answer_key(caller, project, step)
         stored = self.repo.get(answer.answer_id)
+        if stored is not None and stored.record.status is Status.DELETING:
+            raise AnswerBusyError("the answer is being deleted")
         if stored is not None and stored.record.status is not Status.FAILED:
             raise AnswerExistsError(answer.answer_id)
         # An object with no record yet is an upload whose notification has not been processed: still taken.
@@ -114,8 +123,42 @@ class AnswerApi:
         if stored is None:
             raise AnswerNotFoundError(answer.answer_id)
         record = stored.record
-        text = transcript_text(self.media.read_json(record.transcript)) if record.transcript else None
+        readable = record.transcript is not None and record.status is not Status.DELETING
+        text = transcript_text(self.media.read_json(record.transcript)) if record.transcript and readable else None
         return answer_view(record, text)
+
+    def delete(self, caller: Caller, project: str, step: str) -> DeletedAnswer:
+        """Erase the caller's answer (see domain/erasure.py for the order); a retry continues where it stopped."""
+        answer = self._own_answer_key(caller, project, step)
+        stored = self._mark_deleting(answer)
+        record = stored.record
+        self.publisher.publish(answer_deleted_event(record))
+        self.media.delete_all_versions(record.bucket, record.key)
+        try:
+            self.repo.delete(record.answer_id, stored.revision)
+        except ConcurrentUpdateError:
+            # Only a concurrent DELETE of the same answer gets here (no other writer touches a DELETING item).
+            if self.repo.get(record.answer_id) is not None:
+                raise
+        return deleted_answer(record)
+
+    def _mark_deleting(self, answer: AnswerKey) -> StoredAnswer:
+        for _ in range(MAX_WRITE_ROUNDS):
+            stored = self.repo.get(answer.answer_id)
+            if stored is None:
+                # An object with no record yet is an upload whose notification has not been processed.
+                if self.media.exists(self.media_bucket, answer.video_key):
+                    raise AnswerBusyError("the upload has landed and is not recorded yet")
+                raise AnswerNotFoundError(answer.answer_id)
+            marked = mark_deleting(stored.record, now=self.clock())
+            if marked is None:
+                return stored
+            try:
+                self.repo.save(marked, stored.revision)
+            except ConcurrentUpdateError:
+                continue
+            return StoredAnswer(marked, stored.revision + 1)
+        raise ConcurrentUpdateError(f"{answer.answer_id} kept changing during {MAX_WRITE_ROUNDS} write rounds")
 
     def list_step(self, caller: Caller, project: str, step: str, limit: int | None, cursor: str | None) -> AnswerPage:
         validate_step_ref(project, step)
@@ -139,6 +182,7 @@ class UploadOutcome(StrEnum):
     EARLIER_ATTEMPT = "earlier_attempt"
     UNRECOGNISED_KEY = "unrecognised_key"
     FOREIGN_BUCKET = "foreign_bucket"
+    ERASING_ANSWER_VERSION_REMOVED = "erasing_answer_version_removed"
 
 
 @dataclass
@@ -180,6 +224,10 @@ class UploadRecorder:
                 case LosingVersion():
                     self.media.delete_version(bucket, key, version_id)
                     return UploadOutcome.LOSING_VERSION_REMOVED
+                case ErasingAnswer():
+                    # Landed while the answer is erased: never recorded, and not left behind either.
+                    self.media.delete_version(bucket, key, version_id)
+                    return UploadOutcome.ERASING_ANSWER_VERSION_REMOVED
                 case EarlierAttempt():
                     return UploadOutcome.EARLIER_ATTEMPT
                 case AlreadyRecorded(record=record):

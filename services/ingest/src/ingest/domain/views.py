@@ -67,24 +67,48 @@ class ErrorBody(_View):
     message: str
 
 
+class DeletedAnswer(_View):
+    """The answer whose erasure was accepted: the video and read model are gone, other services follow."""
+
+    answer_id: str = Field(description="{project}/{step}/{user_key}")
+    project: str
+    step: str
+    user_key: str
+    attempt: int = Field(description="The highest attempt erased")
+    status: Literal["DELETED"] = "DELETED"
+
+
 def answer_view(record: AnswerRecord, transcript_text: str | None) -> AnswerView:
+    # An answer being erased shows only that: its results are on their way out.
+    erasing = record.status is Status.DELETING
     return AnswerView(
         status=record.status,
-        transcript=transcript_text,
-        sentiment=record.sentiment,
-        sentiment_score=record.sentiment_score,
-        error=record.error,
+        transcript=None if erasing else transcript_text,
+        sentiment=None if erasing else record.sentiment,
+        sentiment_score=None if erasing else record.sentiment_score,
+        error=None if erasing else record.error,
         updated_at=record.updated_at,
     )
 
 
 def answer_summary(record: AnswerRecord) -> AnswerSummary:
+    erasing = record.status is Status.DELETING
     return AnswerSummary(
         user_key=record.user_key,
         status=record.status,
-        sentiment=record.sentiment,
-        sentiment_score=record.sentiment_score,
+        sentiment=None if erasing else record.sentiment,
+        sentiment_score=None if erasing else record.sentiment_score,
         updated_at=record.updated_at,
+        attempt=record.attempt,
+    )
+
+
+def deleted_answer(record: AnswerRecord) -> DeletedAnswer:
+    return DeletedAnswer(
+        answer_id=record.answer_id,
+        project=record.project,
+        step=record.step,
+        user_key=record.user_key,
         attempt=record.attempt,
     )
 

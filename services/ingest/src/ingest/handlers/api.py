@@ -19,7 +19,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
 from ingest.adapters.secrets import SsmUserKeySecret
+from ingest.domain.erasure import RETRY_AFTER_SECONDS
 from ingest.domain.errors import (
+    AnswerBusyError,
     AnswerExistsError,
     AnswerNotFoundError,
     ForbiddenError,
@@ -30,10 +32,12 @@ from ingest.domain.errors import (
 from ingest.domain.identity import Caller, caller_from_claims
 from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN, validate_step_ref
 from ingest.domain.services import AnswerApi
-from ingest.domain.views import MAX_PAGE, AnswerPage, AnswerView, ErrorBody, PresignedUpload
+from ingest.domain.views import MAX_PAGE, AnswerPage, AnswerView, DeletedAnswer, ErrorBody, PresignedUpload
 from ingest.settings import ApiSettings
 from vidsense_shared.aws import client
+from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
+from vidsense_shared.events import utc_now
 from vidsense_shared.observability import logger, metrics, tracer
 
 ANSWER_EXISTS_BODY = "The resource you requested does already exist"
@@ -45,11 +49,12 @@ PARAMETER_RULES = {
     "cursor": "is not a cursor this API returned",
 }
 
-# The routes as API Gateway names them in routeKey (serverless.yml declares the same three).
+# The routes as API Gateway names them in routeKey (serverless.yml declares the same four).
 ROUTE_KEYS = frozenset(
     {
         "GET /presignedurl/{project}/{step}",
         "GET /answers/{project}/{step}",
+        "DELETE /answers/{project}/{step}",
         "GET /projects/{project}/steps/{step}/answers",
     }
 )
@@ -66,6 +71,11 @@ def _json_error(description: str) -> OpenAPIResponse:
 
 _BAD_REQUEST = _json_error("A parameter is malformed; the message names it")
 _UNAUTHORIZED = _json_error("No usable identity (email claim missing or not verified)")
+_BUSY: OpenAPIResponse = {
+    "description": "The answer is being processed or erased: retry after the Retry-After seconds",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"model": ErrorBody}},
+}
 
 
 @cache
@@ -83,6 +93,8 @@ def api_service() -> AnswerApi:
         max_upload_bytes=settings.max_upload_bytes,
         expires_in=settings.presign_expires_seconds,
         reviewer_group=settings.reviewer_group,
+        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
+        clock=utc_now,
     )
 
 
@@ -101,6 +113,7 @@ def _caller() -> Caller:
             "description": "The answer exists and has not failed",
             "content": {"text/plain": {"schema": {"type": "string", "example": ANSWER_EXISTS_BODY}}},
         },
+        409: _BUSY,
     },
 )
 def presign(project: ProjectParam, step: StepParam) -> PresignedUpload:
@@ -123,6 +136,31 @@ def presign(project: ProjectParam, step: StepParam) -> PresignedUpload:
 )
 def own_answer(project: ProjectParam, step: StepParam) -> AnswerView:
     return api_service().own_answer(_caller(), project, step)
+
+
+@app.delete(
+    "/answers/<project>/<step>",
+    summary="Erase the caller's own answer: video, audio, transcript, results and read model, in every service",
+    responses={
+        202: {
+            "description": "Erasure accepted: the video and the answer record are gone, the other services follow",
+            "content": {"application/json": {"model": DeletedAnswer}},
+        },
+        400: _BAD_REQUEST,
+        401: _UNAUTHORIZED,
+        404: _json_error("The caller has no answer to this step"),
+        409: _BUSY,
+    },
+)
+def delete_answer(project: ProjectParam, step: StepParam) -> Response[Any]:
+    deleted = api_service().delete(_caller(), project, step)
+    logger.info("answer erased", extra={"answer_id": deleted.answer_id, "attempt": deleted.attempt})
+    metrics.add_metric(name="AnswerErased", unit="Count", value=1)
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=deleted.model_dump(mode="json"),
+    )
 
 
 @app.get(
@@ -207,6 +245,16 @@ def _forbidden(exc: ForbiddenError) -> Response[Any]:
 @_on_error(AnswerExistsError)
 def _answer_exists(exc: AnswerExistsError) -> Response[Any]:
     return Response(status_code=HTTPStatus.FORBIDDEN, content_type=content_types.TEXT_PLAIN, body=ANSWER_EXISTS_BODY)
+
+
+@_on_error(AnswerBusyError)
+def _busy(exc: AnswerBusyError) -> Response[Any]:
+    return Response(
+        status_code=HTTPStatus.CONFLICT,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(message=str(exc)).model_dump(),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 @_on_error(AnswerNotFoundError)

@@ -27,6 +27,7 @@ OUTCOME_METRICS: dict[Projection, str] = {
     Projection.RECOMPUTED: "AnswerRecomputed",
     Projection.DUPLICATE: "AnswerProjectionNoop",
     Projection.OLDER_ATTEMPT: "AnswerProjectionNoop",
+    Projection.ERASING: "AnswerProjectionNoop",
 }
 
 

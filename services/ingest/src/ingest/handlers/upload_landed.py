@@ -33,6 +33,7 @@ OUTCOME_METRICS: dict[UploadOutcome, str] = {
     UploadOutcome.VERSION_GONE: "UploadVersionGone",
     UploadOutcome.UNRECOGNISED_KEY: "UnrecognisedUploadKey",
     UploadOutcome.FOREIGN_BUCKET: "ForeignBucketNotification",
+    UploadOutcome.ERASING_ANSWER_VERSION_REMOVED: "UploadDuringErasureRemoved",
 }
 _WARN = frozenset(
     {
@@ -40,6 +41,7 @@ _WARN = frozenset(
         UploadOutcome.LOSING_VERSION_REMOVED,
         UploadOutcome.UNRECOGNISED_KEY,
         UploadOutcome.FOREIGN_BUCKET,
+        UploadOutcome.ERASING_ANSWER_VERSION_REMOVED,
     }
 )
 
