@@ -40,6 +40,12 @@ class TranscriptionCompletedSettings(BaseServiceSettings):
     event_bus_name: str = Field(min_length=1)
 
 
+class EraseSettings(BaseServiceSettings):
+    # AnswerDeleted: the answer's audio and transcripts, job items and Transcribe jobs go.
+    work_bucket: str = Field(min_length=3)
+    jobs_table: str = Field(min_length=3)
+
+
 class ReconcileSettings(BaseServiceSettings):
     jobs_table: str = Field(min_length=3)
     event_bus_name: str = Field(min_length=1)

@@ -119,6 +119,13 @@ class DynamoJobStore:
             return False
         return True
 
+    def delete(self, job_key: str) -> bool:
+        """Erasure: the attempt's item goes; False when there was none (a retry or duplicate)."""
+        response = self._client.delete_item(
+            TableName=self._table, Key={"job_key": {"S": job_key}}, ReturnValues="ALL_OLD"
+        )
+        return bool(response.get("Attributes"))
+
     def close(self, job_key: str) -> None:
         self._client.update_item(
             TableName=self._table,

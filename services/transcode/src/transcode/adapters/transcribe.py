@@ -55,6 +55,18 @@ class TranscribeJobs:
                 return None
             raise
 
+    def delete(self, job_name: str) -> bool:
+        try:
+            self._client.delete_transcription_job(TranscriptionJobName=job_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("BadRequestException", "NotFoundException"):
+                raise
+            # Transcribe answers a missing job and one still running alike: only a missing one is done.
+            if self.find(job_name) is None:
+                return False
+            raise
+        return True
+
     @staticmethod
     def _job(job_name: str, job: Any) -> TranscriptionJob:
         return TranscriptionJob(

@@ -11,7 +11,9 @@ from functools import cache
 from transcode.adapters.jobs_table import DynamoJobStore
 from transcode.adapters.mediaconvert import MediaConvertJobs, MediaConvertTranscoder, resolve_endpoint
 from transcode.adapters.transcribe import TranscribeJobs
+from transcode.adapters.work_objects import S3WorkObjects
 from transcode.settings import (
+    EraseSettings,
     ReconcileSettings,
     RelaySettings,
     StartTranscodeSettings,
@@ -50,6 +52,16 @@ def transcription_completed_settings() -> TranscriptionCompletedSettings:
 @cache
 def reconcile_settings() -> ReconcileSettings:
     return load_settings(ReconcileSettings)
+
+
+@cache
+def erase_settings() -> EraseSettings:
+    return load_settings(EraseSettings)
+
+
+@cache
+def work_objects() -> S3WorkObjects:
+    return S3WorkObjects(aws.client("s3"))
 
 
 @cache

@@ -1,0 +1,45 @@
+"""eraseAnswer: EventBridge delivery of AnswerDeleted -> the answer's audio, transcripts, job items and
+Transcribe jobs are deleted (idempotent: a duplicate or replay deletes nothing more)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcode.domain.erasure import erase_answer
+from transcode.handlers import wiring
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import AnswerDeleted
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    delivery = parse_delivery(event, AnswerDeleted)
+    deleted = delivery.event
+    logger.set_correlation_id(deleted.metadata.correlation_id)
+    settings = wiring.erase_settings()
+    report = erase_answer(
+        deleted,
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        objects=wiring.work_objects(),
+        jobs=wiring.jobs(settings.jobs_table),
+        transcriptions=wiring.transcriber(),
+    )
+    counts = {
+        "objects": report.objects,
+        "job_items": report.job_items,
+        "transcription_jobs": report.transcription_jobs,
+    }
+    logger.info(
+        "answer erased",
+        extra={"event_id": deleted.metadata.event_id, "attempt": deleted.data.attempt, "replay": delivery.is_replay}
+        | counts,
+    )
+    metrics.add_metric(name="AnswerErased", unit=MetricUnit.Count, value=1)
+    return counts
