@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from urllib.parse import unquote, urlparse
 
+from pydantic import ValidationError
+
 from vidsense_shared.events import APP, AnswerRef, S3Pointer
 
 AUDIO_EXTENSION = "mp3"
@@ -81,11 +83,22 @@ def client_request_token(stage: str, ref: AnswerRef) -> str:
 
 def parse_s3_uri(uri: str) -> S3Pointer:
     """``s3://bucket/key`` (as MediaConvert reports its outputs) -> S3Pointer."""
-    parsed = urlparse(uri)
-    key = parsed.path.lstrip("/")
-    if parsed.scheme != "s3" or not parsed.netloc or not key:
+    try:
+        parsed = urlparse(uri)
+        pointer = _pointer(parsed.netloc, parsed.path.lstrip("/")) if parsed.scheme == "s3" else None
+    except ValueError:  # brackets urlparse cannot split
+        pointer = None
+    if pointer is None:
         raise InvalidS3UriError(f"not an s3://bucket/key URI: {uri!r}")
-    return S3Pointer(bucket=parsed.netloc, key=key)
+    return pointer
+
+
+def _pointer(bucket: str, key: str) -> S3Pointer | None:
+    """None for a bucket or key S3 would not accept (empty, too short or too long)."""
+    try:
+        return S3Pointer(bucket=bucket, key=key)
+    except ValidationError:
+        return None
 
 
 def parse_s3_https_url(url: str) -> S3Pointer | None:
@@ -93,8 +106,11 @@ def parse_s3_https_url(url: str) -> S3Pointer | None:
 
     Returns None when the URL is not recognisably S3 (a local endpoint, a presigned CDN URL, ...).
     """
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+    except ValueError:  # brackets urlparse cannot split
+        return None
     path = unquote(parsed.path).lstrip("/")
     if parsed.scheme == "s3":
         try:
@@ -108,9 +124,9 @@ def parse_s3_https_url(url: str) -> S3Pointer | None:
     marker = ".s3."
     if marker in host and not host.startswith("s3."):
         # Virtual-hosted style: <bucket>.s3.<region>.amazonaws.com
-        return S3Pointer(bucket=host[: host.index(marker)], key=path)
+        return _pointer(host[: host.index(marker)], path)
     if host.startswith(("s3.", "s3-")):
         # Path style: s3.<region>.amazonaws.com/<bucket>/<key> (also s3-<region>, dualstack)
         bucket, _, key = path.partition("/")
-        return S3Pointer(bucket=bucket, key=key) if bucket and key else None
+        return _pointer(bucket, key)
     return None
