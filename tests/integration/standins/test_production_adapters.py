@@ -47,7 +47,8 @@ def test_adapters_run_the_chain_on_the_stand_ins(endpoint: Endpoint) -> None:
     assert audio.duration_ms is not None and abs(audio.duration_ms / 1000 - sample["duration_s"]) < 0.2
 
     # startTranscription: MP3 at the template's 22.05 kHz, name derived from the answer (a rerun is a no-op)
-    jobs = TranscribeJobs(endpoint.client("transcribe"))
+    data_access_role = ROLE_ARN.replace("mediaconvert", "transcribe-data-access")
+    jobs = TranscribeJobs(endpoint.client("transcribe"), data_access_role_arn=data_access_role)
     request = TranscriptionRequest(
         job_name=f"vidsense.test.proj.step.{answer}.1",
         media_uri=audio.pointer.uri,
@@ -57,7 +58,7 @@ def test_adapters_run_the_chain_on_the_stand_ins(endpoint: Endpoint) -> None:
         output_key=f"test/transcripts/proj/step/{answer}/attempt-1.json",
         sample_rate_hertz=22050,
     )
-    assert jobs.start(request) is True
+    assert jobs.start(request) is True  # deferred execution: IN_PROGRESS, or QUEUED behind other tests' jobs
     assert jobs.start(request) is False  # ConflictException: already running
     raw = endpoint.events.wait_for(
         lambda e: e["source"] == tr_events.SOURCE and e["detail"]["TranscriptionJobName"] == request.job_name,

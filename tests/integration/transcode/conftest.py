@@ -26,6 +26,7 @@ REGION = "us-east-1"
 BUS = f"vidsense-{STAGE}-bus"
 JOBS_TABLE = f"vidsense-{STAGE}-transcode-jobs"
 ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-mediaconvert"
+DATA_ACCESS_ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-transcribe-data-access"
 # As services/transcode/serverless.yml declares it, with the reconciler's sparse index of open attempts.
 JOBS_TABLE_DEFINITION: dict[str, Any] = {
     "TableName": JOBS_TABLE,
@@ -69,6 +70,7 @@ def _clear_caches() -> None:
         wiring.mediaconvert_jobs,
         wiring.transcoder,
         wiring.transcriber,
+        wiring.transcription_starter,
     ):
         # Tests may have monkeypatched a factory with a plain function; only the cached originals clear.
         clear = getattr(factory, "cache_clear", None)
@@ -89,6 +91,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         "JOBS_TABLE": JOBS_TABLE,
         "WORK_BUCKET": WORK_BUCKET,
         "MEDIACONVERT_ROLE_ARN": ROLE_ARN,
+        "TRANSCRIBE_DATA_ACCESS_ROLE_ARN": DATA_ACCESS_ROLE_ARN,
         "EVENT_BUS_NAME": BUS,
     }
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -161,7 +164,9 @@ def mediaconvert(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stub
 def transcribe(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     client = boto3.client("transcribe", region_name=REGION)
     jobs = TranscribeJobs(client)
+    starter = TranscribeJobs(client, data_access_role_arn=DATA_ACCESS_ROLE_ARN)
     monkeypatch.setattr(wiring, "transcriber", lambda: jobs)
+    monkeypatch.setattr(wiring, "transcription_starter", lambda: starter)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.transcode.conftest import job_item
+from tests.integration.transcode.conftest import DATA_ACCESS_ROLE_ARN, job_item
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
     AUDIO_KEY,
@@ -23,7 +23,8 @@ JOB_KEY = f"{ANSWER_ID}#1"
 
 
 def expected_start(language: str = "en-US") -> dict:
-    # No MediaSampleRateHertz: Transcribe detects it, and a wrong value would fail the job.
+    # No MediaSampleRateHertz: Transcribe detects it, and a wrong value would fail the job. Deferred execution:
+    # beyond the account's concurrent-job quota the job waits QUEUED rather than being refused.
     return {
         "TranscriptionJobName": JOB_NAME,
         "LanguageCode": language,
@@ -31,6 +32,7 @@ def expected_start(language: str = "en-US") -> dict:
         "Media": {"MediaFileUri": f"s3://{WORK_BUCKET}/{AUDIO_KEY}"},
         "OutputBucketName": WORK_BUCKET,
         "OutputKey": TRANSCRIPT_KEY,
+        "JobExecutionSettings": {"AllowDeferredExecution": True, "DataAccessRoleArn": DATA_ACCESS_ROLE_ARN},
     }
 
 

@@ -58,3 +58,23 @@ def test_reconcile_settings_default_and_refuse_a_give_up_before_stuck(env, monke
     monkeypatch.setenv("GIVE_UP_AFTER_SECONDS", "600")
     with pytest.raises(ConfigurationError, match="GIVE_UP_AFTER_SECONDS"):
         wiring.reconcile_settings()
+
+
+def test_transcription_starts_are_deferred_with_the_data_access_role_and_reads_need_none(env, monkeypatch):
+    assert wiring.transcription_starter()._data_access_role_arn == env["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"]
+    assert wiring.transcriber()._data_access_role_arn is None
+    wiring.start_transcription_settings.cache_clear()
+    monkeypatch.setenv("TRANSCRIBE_DATA_ACCESS_ROLE_ARN", "transcribe-role")
+    with pytest.raises(ConfigurationError, match="TRANSCRIBE_DATA_ACCESS_ROLE_ARN"):
+        wiring.start_transcription_settings()
+
+
+def test_a_test_stage_may_ask_about_stuck_attempts_after_seconds(env, monkeypatch):
+    monkeypatch.setenv("STUCK_AFTER_SECONDS", "30")
+    monkeypatch.setenv("GIVE_UP_AFTER_SECONDS", "1800")
+    settings = wiring.reconcile_settings()
+    assert (settings.stuck_after_seconds, settings.give_up_after_seconds) == (30, 1800)
+    wiring.reconcile_settings.cache_clear()
+    monkeypatch.setenv("STUCK_AFTER_SECONDS", "5")
+    with pytest.raises(ConfigurationError, match="STUCK_AFTER_SECONDS"):
+        wiring.reconcile_settings()

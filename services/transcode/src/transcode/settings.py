@@ -29,6 +29,9 @@ class RelaySettings(BaseServiceSettings):
 class StartTranscriptionSettings(BaseServiceSettings):
     work_bucket: str = Field(min_length=3)
     transcribe_language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}-[A-Z]{2}$")
+    # Jobs beyond Transcribe's concurrent-job quota wait QUEUED (deferred execution), which needs a role
+    # Transcribe assumes to read the audio and write the transcript.
+    transcribe_data_access_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+")
     # The TranscoderCompleted event id is recorded here: the causation id of TranscriptReady.
     jobs_table: str = Field(min_length=3)
     event_bus_name: str = Field(min_length=1)
@@ -51,8 +54,10 @@ class ReconcileSettings(BaseServiceSettings):
     event_bus_name: str = Field(min_length=1)
     work_bucket: str = Field(min_length=3)
     # An attempt whose step began longer ago than this is asked about; the schedule runs every 5 minutes.
-    stuck_after_seconds: int = Field(default=900, ge=60)
+    # Asking early costs one Get*Job call per open attempt and run, so short values (a test stage) are safe.
+    stuck_after_seconds: int = Field(default=900, ge=10)
     # A step still unfinished (or whose job is gone) after this long fails the answer with reason "timeout".
+    # It bounds the wait of a deferred Transcribe job too: set it above the longest expected queueing.
     give_up_after_seconds: int = Field(default=3600, ge=60)
     mediaconvert_endpoint: str | None = None
 

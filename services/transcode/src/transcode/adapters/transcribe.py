@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 class TranscribeJobs:
-    def __init__(self, client: TranscribeServiceClient) -> None:
+    def __init__(self, client: TranscribeServiceClient, *, data_access_role_arn: str | None = None) -> None:
+        """``data_access_role_arn``: starts use deferred execution (needed to start jobs, not to read them)."""
         self._client = client
+        self._data_access_role_arn = data_access_role_arn
 
     def start(self, request: TranscriptionRequest) -> bool:
         params: dict[str, Any] = {
@@ -28,6 +30,13 @@ class TranscribeJobs:
         }
         if request.sample_rate_hertz is not None:
             params["MediaSampleRateHertz"] = request.sample_rate_hertz
+        if self._data_access_role_arn is not None:
+            # Beyond the account's concurrent-job quota the job waits QUEUED instead of being refused with
+            # LimitExceededException; Transcribe then reads and writes S3 with this role.
+            params["JobExecutionSettings"] = {
+                "AllowDeferredExecution": True,
+                "DataAccessRoleArn": self._data_access_role_arn,
+            }
         try:
             self._client.start_transcription_job(**params)
         except ClientError as exc:
@@ -38,7 +47,8 @@ class TranscribeJobs:
                 return False
             if code == "BadRequestException":
                 raise TranscriptionRejectedError(code, error.get("Message", str(exc))) from exc
-            # LimitExceededException (throttling), InternalFailureException: raise so Lambda retries.
+            # LimitExceededException (quota or queue full: botocore's retry mode backs off on it first),
+            # InternalFailureException: raise, so Lambda retries and the on-failure destination keeps the event.
             raise
         return True
 

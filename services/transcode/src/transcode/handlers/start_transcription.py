@@ -32,7 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         work_bucket=settings.work_bucket,
         language_code=settings.transcribe_language,
         jobs=wiring.jobs(settings.jobs_table),
-        transcriber=wiring.transcriber(),
+        transcriber=wiring.transcription_starter(),
         publisher=wiring.publisher(settings.event_bus_name),
         replay=delivery.is_replay,
     )

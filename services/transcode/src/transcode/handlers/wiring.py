@@ -86,7 +86,15 @@ def transcoder() -> MediaConvertTranscoder:
 
 @cache
 def transcriber() -> TranscribeJobs:
+    """Reads jobs (transcriptionCompleted, reconcile)."""
     return TranscribeJobs(aws.client("transcribe"))
+
+
+@cache
+def transcription_starter() -> TranscribeJobs:
+    """Starts jobs with deferred execution (startTranscription)."""
+    settings = start_transcription_settings()
+    return TranscribeJobs(aws.client("transcribe"), data_access_role_arn=settings.transcribe_data_access_role_arn)
 
 
 @cache
