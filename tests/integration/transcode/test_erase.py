@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -30,17 +31,27 @@ def _fresh_erase_factories() -> Iterator[None]:
         factory.cache_clear()
 
 
-def answer_deleted(attempt: int = 2) -> dict[str, Any]:
+def answer_deleted(attempt: int = 2, erased_at: datetime | None = None) -> dict[str, Any]:
     event = AnswerDeleted.create(
         AnswerDeletedData(project="acme-onboarding", step="2", user_key=USER_KEY, attempt=attempt),
         correlation_id=ANSWER_ID,
         causation_id=None,
         event_id="7c1e5a34-2b9d-5f60-8e4a-1d3c5b7f9a02",
+        occurred_at=erased_at,
     )
     raw = load("eventbridge_video_uploaded.json")
     raw["detail-type"], raw["source"] = "AnswerDeleted", "vidsense.ingest"
     raw["detail"] = json.loads(event.detail_json())
     return raw
+
+
+def created(job_key: str, at: datetime | None = None) -> tuple[str, dict[str, Any]]:
+    return job_key, {"created_at": {"S": (at or datetime.now(UTC) - timedelta(minutes=5)).isoformat()}}
+
+
+def put_created(dynamodb: Any, job_key: str, at: datetime | None = None) -> None:
+    key, attributes = created(job_key, at)
+    put_job(dynamodb, key, **attributes)
 
 
 def keys(s3: Any) -> list[str]:
@@ -72,8 +83,8 @@ def test_erases_audio_transcripts_job_items_and_transcribe_jobs_of_every_attempt
         s3.put_object(Bucket=WORK_BUCKET, Key=key, Body=b"{}")
     s3.delete_object(Bucket=WORK_BUCKET, Key=mine[0])  # a delete marker of the answer's too
     for attempt in (1, 2):
-        put_job(stack.dynamodb, f"{ANSWER_ID}#{attempt}")
-    put_job(stack.dynamodb, f"acme-onboarding/2/{OTHER_KEY}#1")
+        put_created(stack.dynamodb, f"{ANSWER_ID}#{attempt}")
+    put_created(stack.dynamodb, f"acme-onboarding/2/{OTHER_KEY}#1")
     # Transcribe still knows attempt 2's job; attempt 1's is gone already (answered as a bad request)
     transcribe.add_client_error("delete_transcription_job", "BadRequestException", NOT_FOUND)
     transcribe.add_client_error("get_transcription_job", "NotFoundException", NOT_FOUND)
@@ -99,7 +110,7 @@ def test_a_duplicate_delivery_finds_nothing_left_and_succeeds(stack, transcribe,
 def test_a_transcribe_job_still_running_is_retried_not_skipped(stack, transcribe, context):
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=WORK_BUCKET)
-    put_job(stack.dynamodb, f"{ANSWER_ID}#1")
+    put_created(stack.dynamodb, f"{ANSWER_ID}#1")
     transcribe.add_client_error("delete_transcription_job", "BadRequestException", "The job is in progress")
     transcribe.add_response(
         "get_transcription_job",
@@ -109,4 +120,22 @@ def test_a_transcribe_job_still_running_is_retried_not_skipped(stack, transcribe
     with pytest.raises(ClientError, match="BadRequestException"):
         erase.handler(answer_deleted(attempt=1), context)
     # The jobs-table item, the trace of what is still to erase, stays for the retry
+    assert stack.dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": f"{ANSWER_ID}#1"}}).get("Item")
+
+
+def test_a_late_delivery_leaves_an_answer_recorded_after_the_erasure(stack, transcribe, context):
+    # Given the person recorded a new answer (attempt 1 again: the same keys) after an erasure an hour ago
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=WORK_BUCKET)
+    s3.put_bucket_versioning(Bucket=WORK_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    new = f"{STAGE}/transcripts/acme-onboarding/2/{USER_KEY}/attempt-1.json"
+    s3.put_object(Bucket=WORK_BUCKET, Key=new, Body=b"{}")
+    put_created(stack.dynamodb, f"{ANSWER_ID}#1", at=datetime.now(UTC))
+    transcribe.add_client_error("delete_transcription_job", "BadRequestException", NOT_FOUND)
+    transcribe.add_client_error("get_transcription_job", "NotFoundException", NOT_FOUND)
+
+    # When the erasure's AnswerDeleted arrives only now (retries), Then the new answer's data stays
+    late = answer_deleted(attempt=1, erased_at=datetime.now(UTC) - timedelta(hours=1))
+    assert erase.handler(late, context) == {"objects": 0, "job_items": 0, "transcription_jobs": 0}
+    assert keys(s3) == [new]
     assert stack.dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": f"{ANSWER_ID}#1"}}).get("Item")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.unit.transcode.fixtures import ANSWER_ID, STAGE, USER_KEY
 from transcode.domain.erasure import erase_answer, erasure_plan
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
+ERASED_AT = datetime(2026, 11, 29, 10, 30, tzinfo=UTC)
+
 
 def deleted(attempt: int) -> AnswerDeleted:
     data = AnswerDeletedData(project="acme-onboarding", step="2", user_key=USER_KEY, attempt=attempt)
-    return AnswerDeleted.create(data, correlation_id=ANSWER_ID, causation_id=None)
+    return AnswerDeleted.create(data, correlation_id=ANSWER_ID, causation_id=None, occurred_at=ERASED_AT)
 
 
 def test_the_plan_covers_every_attempt_up_to_the_highest():
@@ -26,12 +30,12 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def delete_prefix(self, bucket: str, prefix: str) -> int:
-        self.calls.append(f"s3 {bucket}/{prefix}")
+    def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
+        self.calls.append(f"s3 {bucket}/{prefix} <= {written_before:%H:%M}")
         return 2
 
-    def delete(self, name: str) -> bool:
-        self.calls.append(f"delete {name}")
+    def delete(self, name: str, *, created_before: datetime | None = None) -> bool:
+        self.calls.append(f"delete {name}" + (f" <= {created_before:%H:%M}" if created_before else ""))
         return True
 
 
@@ -42,5 +46,6 @@ def test_transcribe_jobs_then_objects_then_the_job_items_that_trace_them():
     )
     assert (report.objects, report.job_items, report.transcription_jobs) == (4, 1, 1)
     assert transcriptions.calls == [f"delete vidsense.{STAGE}.acme-onboarding.2.{USER_KEY}.1"]
-    assert jobs.calls == [f"delete {ANSWER_ID}#1"]
-    assert len(objects.calls) == 2
+    # Only what was written before the erasure: an answer recorded after it reuses attempt 1's keys
+    assert jobs.calls == [f"delete {ANSWER_ID}#1 <= 10:30"]
+    assert len(objects.calls) == 2 and all(c.endswith("<= 10:30") for c in objects.calls)

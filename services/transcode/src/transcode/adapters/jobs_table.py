@@ -119,12 +119,20 @@ class DynamoJobStore:
             return False
         return True
 
-    def delete(self, job_key: str) -> bool:
-        """Erasure: the attempt's item goes; False when there was none (a retry or duplicate)."""
-        response = self._client.delete_item(
-            TableName=self._table, Key={"job_key": {"S": job_key}}, ReturnValues="ALL_OLD"
-        )
-        return bool(response.get("Attributes"))
+    def delete(self, job_key: str, *, created_before: datetime) -> bool:
+        """Erasure: the attempt's item goes; False when there is none (a retry or duplicate) or it is newer."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"job_key": {"S": job_key}},
+                ConditionExpression="created_at <= :before",
+                ExpressionAttributeValues={":before": {"S": _iso(created_before)}},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            return False
+        return True
 
     def close(self, job_key: str) -> None:
         self._client.update_item(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,11 +19,12 @@ class S3WorkObjects:
     def __init__(self, client: S3Client) -> None:
         self._s3 = client
 
-    def delete_prefix(self, bucket: str, prefix: str) -> int:
+    def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
         targets: list[Any] = []
         for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                targets.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+                if entry["LastModified"] <= written_before:
+                    targets.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
         for start in range(0, len(targets), _DELETE_BATCH):
             batch = targets[start : start + _DELETE_BATCH]
             response = self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})

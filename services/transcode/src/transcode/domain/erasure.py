@@ -4,11 +4,16 @@ Everything is derived from AnswerDeleted and the stage (docs/architecture.md, "N
 audio and transcript prefixes of the answer (every attempt, every object version), the jobs-table items
 ``{answer_id}#{n}`` and the Transcribe jobs of attempts 1..n. Each step is idempotent, so a retry or a duplicate
 delivery repeats it harmlessly.
+
+Attempt numbers start at 1 again for an answer recorded after an erasure, so its keys are the erased one's. A
+late delivery (retries, a replay) must not erase that new answer: only objects and items written before the
+erasure (``occurred_at``) go. The answer was final then, so everything of it is older.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from transcode.domain import naming
@@ -16,14 +21,15 @@ from vidsense_shared.events import AnswerDeleted, AnswerRef
 
 
 class WorkObjects(Protocol):
-    def delete_prefix(self, bucket: str, prefix: str) -> int:
-        """Delete every object version and delete marker under ``prefix``; how many there were."""
+    def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
+        """Delete every object version and delete marker under ``prefix`` last modified at or before
+        ``written_before``; how many there were."""
         ...
 
 
 class JobRecords(Protocol):
-    def delete(self, job_key: str) -> bool:
-        """Delete the attempt's item; False when there was none."""
+    def delete(self, job_key: str, *, created_before: datetime) -> bool:
+        """Delete the attempt's item if created at or before ``created_before``; False when there was none."""
         ...
 
 
@@ -73,8 +79,9 @@ def erase_answer(
     transcriptions: TranscriptionJobs,
 ) -> ErasureReport:
     plan = erasure_plan(stage, event)
+    erased_at = event.metadata.occurred_at
     # Transcribe jobs first: each names the transcript it wrote; the items last, they are the trace of the rest.
     transcription_jobs = sum(transcriptions.delete(name) for name in plan.job_names)
-    removed = sum(objects.delete_prefix(work_bucket, prefix) for prefix in plan.prefixes)
-    job_items = sum(jobs.delete(key) for key in plan.job_keys)
+    removed = sum(objects.delete_prefix(work_bucket, prefix, written_before=erased_at) for prefix in plan.prefixes)
+    job_items = sum(jobs.delete(key, created_before=erased_at) for key in plan.job_keys)
     return ErasureReport(objects=removed, job_items=job_items, transcription_jobs=transcription_jobs)
