@@ -77,6 +77,22 @@ class DynamoMetadataStore:
             return None
         return from_item({name: _deserializer.deserialize(value) for name, value in raw.items()})
 
+    def delete(self, answer_id: str, analyzed_before: datetime) -> bool:
+        """Erasure: the answer's item goes unless it was analysed after ``analyzed_before`` (an answer recorded
+        after the erasure reuses the id); False when there is nothing (more) to delete."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key={"answer_id": {"S": answer_id}},
+                ConditionExpression="attribute_exists(answer_id) AND analyzed_at <= :before",
+                ExpressionAttributeValues={":before": {"S": analyzed_before.isoformat()}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
         try:
             self._dynamodb.update_item(

@@ -1,0 +1,39 @@
+"""eraseAnswer: EventBridge delivery of AnswerDeleted -> the answer's metadata item (transcript, sentiment) goes.
+
+Idempotent: a duplicate or replay finds nothing to delete. An item analysed after the erasure belongs to an
+answer recorded since (same id) and stays.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nlp.adapters.metadata import DynamoMetadataStore
+from nlp.settings import EraseSettings
+from vidsense_shared.aws import client
+from vidsense_shared.config import cached_settings
+from vidsense_shared.consume import parse_delivery
+from vidsense_shared.events import AnswerDeleted
+from vidsense_shared.observability import logger, metrics, tracer
+
+
+@cache
+def metadata_store() -> DynamoMetadataStore:
+    return DynamoMetadataStore(cached_settings(EraseSettings).metadata_table, client("dynamodb"))
+
+
+@logger.inject_lambda_context(clear_state=True, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deleted = parse_delivery(event, AnswerDeleted).event
+    answer_id = deleted.metadata.correlation_id
+    logger.set_correlation_id(answer_id)
+    removed = metadata_store().delete(deleted.data.answer_id, deleted.metadata.occurred_at)
+    logger.info("answer erased", extra={"event_id": deleted.metadata.event_id, "metadata_item_deleted": removed})
+    metrics.add_metric(name="AnswerErased", unit=MetricUnit.Count, value=1)
+    return {"deleted": removed}
