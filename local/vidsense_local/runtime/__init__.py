@@ -19,6 +19,8 @@ Public API (used by the edge, the HTTP API gateway and the orchestration)::
     rt.http_routes()                  # list[HttpRoute] read from the deployed stack templates (ApiGatewayV2)
     rt.fire_schedule("rule-name")     # fire a scheduled rule now (rate() rules also fire on their own)
     rt.worker_pids()                  # {function: [pid, ...]} of live execution environments
+    rt.prewarm(["fn", ...])           # one warm execution environment per function now (init phase ahead of
+                                      # the first request); {function: init ms or None}
     rt.stop()                         # kills busy workers, ends idle ones; returns within about 2 s
 
 Each function runs in its own worker processes (``_bootstrap.py``: the .venv Python, ``PYTHONPATH`` = shared +

@@ -59,6 +59,8 @@ class Worker:
         self._reader = threading.Thread(target=self._read_logs, name=f"logs-{spec.name}", daemon=True)
         self._reader.start()
         self.invocations = 0
+        # Started ahead of demand (provisioned concurrency): its first invocation reports no init duration.
+        self.prewarmed = False
         self.init_ms: float | None = None
         self.init_error: dict[str, Any] | None = None
         ready = self._read_message(time.monotonic() + INIT_TIMEOUT_SECONDS)
@@ -107,7 +109,7 @@ class Worker:
     def invoke(self, request_id: str, payload: bytes, invoked_arn: str) -> InvokeResult:
         """Run one invocation; on timeout or crash the process is gone afterwards (like a reset sandbox)."""
         spec = self.spec
-        cold = self.invocations == 0
+        cold = self.invocations == 0 and not self.prewarmed
         self.invocations += 1
         with self._lines_lock:
             mark = len(self._lines)
@@ -265,6 +267,33 @@ class FunctionPool:
             self._busy.add(worker)
             if self._closed:
                 worker.terminate()
+        return worker
+
+    def prewarm(self) -> Worker | None:
+        """Start one execution environment ahead of demand (its init phase now, not on the first request);
+        nothing when the function already has one. Returns the new worker."""
+        with self._cond:
+            if self._closed or self._count > 0 or self._max < 1:
+                return None
+            self._count += 1
+        try:
+            worker = self._factory(self.spec)
+        except BaseException:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            closed = self._closed
+            if closed:
+                self._count -= 1
+            else:
+                worker.prewarmed = True
+                self._idle.append(worker)
+            self._cond.notify()
+        if closed:
+            worker.stop()
+            return None
         return worker
 
     def release(self, worker: Worker) -> None:
