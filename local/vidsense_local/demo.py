@@ -134,6 +134,9 @@ class ApiClient:
     def wait_final(self, project: str, step: str, timeout: float = 300.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last: dict[str, Any] = {}
+        # Polling backs off to 1 s: each poll is a function invocation, and on a small machine a tight loop
+        # competes with the pipeline it waits for.
+        interval = 0.2
         while time.monotonic() < deadline:
             response = self.get(f"/answers/{project}/{step}")
             if response.status_code == 200:
@@ -142,7 +145,8 @@ class ApiClient:
                     return last
             elif response.status_code != 404:
                 raise RuntimeError(f"GET /answers/{project}/{step}: {response.status_code} {response.text}")
-            time.sleep(0.1)
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+            interval = min(interval * 1.5, 1.0)
         raise TimeoutError(f"answer {project}/{step} not final after {timeout:.0f} s (last: {last})")
 
 

@@ -131,6 +131,13 @@ def stage_deploy_tree() -> Path:
     return dest
 
 
+def function_sources(tree: Path) -> list[Path]:
+    """The functions' import paths (shared code, each service's src) inside a staged deploy tree."""
+    from vidsense_local.runtime.core import SOURCE_PATHS  # noqa: PLC0415 - heavy package, only when starting
+
+    return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
+
+
 def apply_bucket_versioning(aws_url: str, region: str) -> None:
     """Turn on the versioning the deployed templates ask for: moto's CloudFormation ignores
     ``VersioningConfiguration`` and the media bucket's first-version-wins rule needs version ids."""
@@ -222,8 +229,15 @@ class LocalStack:
 
         started = time.monotonic()
         self._function_log = FunctionLog(folder / "functions.log")
+        # The functions run the code that is deployed, as in AWS: the deploy's private copy, taken now, so an
+        # edit in the work tree while the stack runs cannot pair new handler code with the old configuration.
+        self._deploy_tree = stage_deploy_tree()
         self.runtime = FunctionRuntime(
-            self.aws_url, self.config.region, self.config.account_id, log_sink=self._function_log
+            self.aws_url,
+            self.config.region,
+            self.config.account_id,
+            extra_pythonpath=function_sources(self._deploy_tree),
+            log_sink=self._function_log,
         )
         standins = build_standins(self.aws_url, self.config.region, self.config.account_id)
         self.edge = start_edge(
@@ -261,6 +275,12 @@ class LocalStack:
         )
         self.api = start_api(app, self.config.api_port)
         self._phase("api", started)
+
+        started = time.monotonic()
+        # The API's functions get their execution environment (imports) before the first request, as with
+        # provisioned concurrency: a cold start on a loaded machine must not eat a request's 10 s timeout.
+        self.runtime.prewarm({route.function for route in self.routes.routes})
+        self._phase("prewarm", started)
         self.timings["total"] = time.monotonic() - begin
         self._write_state(folder)
 
@@ -284,7 +304,8 @@ class LocalStack:
         log_path = state_dir() / "deploy.log"
         # Packaging writes services/*/.serverless/: deploying from a private copy keeps a `make test` or
         # `make package` running in the work tree at the same time from corrupting this deploy's zips.
-        self._deploy_tree = stage_deploy_tree()
+        if self._deploy_tree is None:
+            self._deploy_tree = stage_deploy_tree()
         with open(log_path, "wb") as log:
             for attempt in (1, 2):
                 code = self._run_deploy(command, env, log, self._deploy_tree)
