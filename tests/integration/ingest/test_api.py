@@ -134,7 +134,7 @@ def test_malformed_path_parameters_are_400_naming_the_parameter(cloud, context, 
         ({**ADA_CLAIMS, "email": "   "}, "the token carries no usable email claim"),
     ],
 )
-@pytest.mark.parametrize("route", [PRESIGN, ANSWER])
+@pytest.mark.parametrize("route", [PRESIGN, ANSWER, LIST])
 def test_unusable_identity_is_401(cloud, context, route, claims, message):
     path = route.split(" ", 1)[1].replace("{project}", PROJECT).replace("{step}", STEP)
     status, headers, body = call(http_event(path, route, claims=claims), context)

@@ -162,6 +162,8 @@ class AnswerApi:
 
     def list_step(self, caller: Caller, project: str, step: str, limit: int | None, cursor: str | None) -> AnswerPage:
         validate_step_ref(project, step)
+        # A reviewer is a person too: an unverified email is no identity (API Gateway's authorizer does not check it).
+        verified_email(caller)
         require_group(caller, self.reviewer_group)
         page_size = check_limit(limit)
         ps = project_step(project, step)

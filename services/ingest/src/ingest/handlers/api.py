@@ -169,7 +169,7 @@ def delete_answer(project: ProjectParam, step: StepParam) -> Response[Any]:
     responses={
         200: {"description": "One page of answers", "content": {"application/json": {"model": AnswerPage}}},
         400: _BAD_REQUEST,
-        401: _json_error("No identity in the request"),
+        401: _UNAUTHORIZED,
         403: _json_error("The caller is not a reviewer"),
     },
 )
