@@ -50,7 +50,7 @@ test: setup node_modules tools lint typecheck ## ruff, mypy and the pytest suite
 # The end-to-end suite starts a whole local stack (deploy, speech model); it runs on demand until it is
 # proven stable on CI's 2 cores (issue 5).
 test-e2e: setup node_modules ## end-to-end tests on a local stack of their own (presign -> sentiment)
-	$(VENV)/bin/pytest -q -m e2e tests/e2e
+	$(VENV)/bin/pytest -q -m "e2e and not heavy" tests/e2e
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
 	HYPOTHESIS_PROFILE=heavy $(VENV)/bin/pytest -q tests/unit/fuzz
