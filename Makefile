@@ -44,17 +44,23 @@ openapi: venv ## re-export the ingest HTTP API's OpenAPI document (docs/openapi.
 unit: venv ## unit and integration tests only
 	$(VENV)/bin/pytest -q tests/unit tests/integration
 
-test: setup node_modules tools lint typecheck ## ruff, mypy and the pytest suite (what CI runs)
-	$(VENV)/bin/pytest -q -m "not heavy and not e2e"
+# pytest-xdist over PYTEST_WORKERS processes; --dist loadgroup keeps the suites that share an expensive fixture
+# (the e2e local stack, osls packaging, the speech model) in one worker each (groups: tests/conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-# The end-to-end suite starts a whole local stack (deploy, speech model); it runs on demand until it is
-# proven stable on CI's 2 cores (issue 5).
-test-e2e: setup node_modules ## end-to-end tests on a local stack of their own (presign -> sentiment)
+test: ## set-up, ruff, mypy and every test but the heavy ones, e2e included (what CI runs)
+	@# The three installs download in parallel; so do the two checks.
+	$(MAKE) --no-print-directory -j3 setup node_modules tools
+	$(MAKE) --no-print-directory -j2 lint typecheck
+	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not heavy"
+
+test-e2e: setup node_modules ## only the end-to-end tests, on a local stack of their own (presign -> sentiment)
 	$(VENV)/bin/pytest -q -m "e2e and not heavy" tests/e2e
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
 	HYPOTHESIS_PROFILE=heavy $(VENV)/bin/pytest -q tests/unit/fuzz
-	$(VENV)/bin/pytest -q -m heavy || test $$? -eq 5
+	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m heavy || test $$? -eq 5
 
 up: venv node_modules ## run the local stack in the foreground: AWS endpoint :4566, HTTP API :3000 (Ctrl-C stops it)
 	$(PY) -m vidsense_local.stack
@@ -78,8 +84,9 @@ node_modules/.installed: package.json package-lock.json
 
 node_modules: node_modules/.installed ## npm packages of the deployment (osls, compose, plugins)
 
-$(VENV_TOOLS)/.installed: requirements/tools.lock $(VENV)/.installed
-	@test -x $(VENV_TOOLS)/bin/python || $(PY) -m venv $(VENV_TOOLS)
+$(VENV_TOOLS)/.installed: requirements/tools.lock
+	@test -n "$(PYTHON)" || { echo 'Python 3.12 or newer is needed'; exit 1; }
+	@test -x $(VENV_TOOLS)/bin/python || $(PYTHON) -m venv $(VENV_TOOLS)
 	$(VENV_TOOLS)/bin/pip install -q --disable-pip-version-check --no-deps -r requirements/tools.lock
 	@touch $@
 
