@@ -257,6 +257,7 @@ def test_stage_parameters_differ_where_they_should(templates: Templates) -> None
         assert "*" not in api["CorsConfiguration"]["AllowOrigins"]
         routes = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::ApiGatewayV2::Route")]
         assert sorted(r["RouteKey"] for r in routes) == [
+            "DELETE /answers/{project}/{step}",
             "GET /answers/{project}/{step}",
             "GET /presignedurl/{project}/{step}",
             "GET /projects/{project}/steps/{step}/answers",
@@ -375,6 +376,9 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
             {"source": ["vidsense.transcode"], "detail-type": ["TranscoderCompleted"]},
         ),
         f"{p}-nlp-analyze-sentiment": (bus_ref, {"source": ["vidsense.transcode"], "detail-type": ["TranscriptReady"]}),
+        # Erasure: every service but ingest (which publishes it) deletes its part.
+        f"{p}-transcode-erase-answer": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]}),
+        f"{p}-nlp-erase-answer": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]}),
         # Default bus (no EventBusName): AWS service events, filtered to this stage.
         f"{p}-transcode-mediaconvert-events": (
             None,
@@ -401,3 +405,50 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
     }
     for service in ("transcode", "nlp"):
         assert templates[stage][service]["Parameters"]["EventBusName"]["AllowedValues"] == [f"{p}-bus"]
+
+
+def _granted(template: dict[str, Any], function: str) -> dict[str, list[str]]:
+    """Action -> rendered resources of a function's own role (logs, X-Ray and its failure queue left out)."""
+    _, props = functions(template)[function]
+    role = getatt_target(props["Role"])
+    granted: dict[str, list[str]] = {}
+    for logical_id, statement in policy_statements(template):
+        if logical_id != role or statement["Effect"] != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            if action.split(":")[0] in ("logs", "xray", "sqs"):
+                continue
+            granted.setdefault(action, []).extend(render(r) for r in as_list(statement["Resource"]))
+    return granted
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_erasure_roles_delete_only_the_answers_data(templates: Templates, stage: str) -> None:
+    # transcode: versions under the stage's audio and transcript prefixes, its job items, Transcribe jobs
+    transcode = _granted(templates[stage]["transcode"], "eraseAnswer")
+    assert set(transcode) == {
+        "s3:ListBucketVersions",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "dynamodb:DeleteItem",
+        "transcribe:DeleteTranscriptionJob",
+        "transcribe:GetTranscriptionJob",
+    }
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        assert sorted(r.rsplit("}", 1)[1] for r in transcode[action]) == [
+            f"/{stage}/audio/*",
+            f"/{stage}/transcripts/*",
+        ]
+    (listing,) = [
+        s
+        for _, s in policy_statements(templates[stage]["transcode"])
+        if "s3:ListBucketVersions" in as_list(s["Action"])
+    ]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{stage}/audio/*", f"{stage}/transcripts/*"]}}
+    # nlp: the metadata item, nothing else
+    nlp = _granted(templates[stage]["nlp"], "eraseAnswer")
+    assert set(nlp) == {"dynamodb:DeleteItem"} and all("MetadataTable" in r for r in nlp["dynamodb:DeleteItem"])
+    # ingest api: the video's versions and the answer item, and AnswerDeleted on the stage bus
+    api = _granted(templates[stage]["ingest"], "api")
+    assert {"s3:ListBucketVersions", "s3:DeleteObjectVersion", "dynamodb:DeleteItem", "events:PutEvents"} <= set(api)
+    assert all(f"vidsense-{stage}-media-" in r for r in api["s3:DeleteObjectVersion"])
