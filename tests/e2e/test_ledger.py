@@ -234,16 +234,6 @@ def ledger_table(answers: list[Answer], rules: list[dict[str, Any]], elapsed: fl
     return "\n".join(lines)
 
 
-@pytest.fixture
-def faults(stack: StackEndpoints) -> Iterator[FaultClient]:
-    client = FaultClient(stack.aws_url)
-    client.clear()
-    try:
-        yield client
-    finally:
-        client.clear()  # the next test file gets a stack without faults
-
-
 def _run_ledger(stack: StackEndpoints, faults: FaultClient, n: int, timeout: float) -> None:
     aws = Aws(stack)
     assert aws.queues, "no dead-letter queues deployed"
