@@ -23,8 +23,9 @@ Public API (used by the edge, the HTTP API gateway and the orchestration)::
                                       # the first request); {function: init ms or None}
     rt.stop()                         # kills busy workers, ends idle ones; returns within about 2 s
 
-Each function runs in its own worker processes (``_bootstrap.py``: the .venv Python, ``PYTHONPATH`` = shared +
-services/*/src + ``extra_pythonpath``), started on first use and kept warm, up to ``max_concurrency`` at once.
+Each function runs in its own worker processes (``_bootstrap.py``: the .venv Python, ``PYTHONPATH`` =
+``extra_pythonpath`` + the repository's shared + services/*/src; ``make up`` puts the copy it deployed first),
+started on first use (or by ``prewarm``) and kept warm, up to ``max_concurrency`` at once.
 The worker's environment is exactly the deployed ``Environment.Variables`` plus what Lambda sets
 (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_REGION``, ...), ``AWS_ENDPOINT_URL`` (the edge) and fake credentials.
 Function logs go to ``log_sink(function, line)`` (default: logger ``vidsense_local.functions.<name>``), into
