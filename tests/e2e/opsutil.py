@@ -1,0 +1,150 @@
+"""Helpers of the operator-tool e2e tests (test_replay.py, test_dlq.py): the real ``vidsense`` CLI against the
+test stack, boto3 clients at its endpoint, its functions.log, and polling with a deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr
+
+from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
+from vidsense_local.stack import aws_environment
+
+from .conftest import MEDIA
+
+VIDSENSE = REPO_ROOT / ".venv" / "bin" / "vidsense"
+TABLES = {
+    "answers": "vidsense-local-answers",
+    "jobs": "vidsense-local-transcode-jobs",
+    "metadata": "vidsense-local-metadata",
+}
+
+
+def vidsense(stack: StackEndpoints, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+    """The real CLI, pointed at the test stack's endpoint as an operator would point it at AWS."""
+    env = {**os.environ, **aws_environment(stack.aws_url)}
+    return subprocess.run([str(VIDSENSE), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def aws(stack: StackEndpoints, kind: str, service: str) -> Any:
+    env = aws_environment(stack.aws_url)
+    factory = boto3.resource if kind == "resource" else boto3.client
+    return factory(
+        service,  # type: ignore[call-overload]
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def items_of(stack: StackEndpoints, table: str, project: str) -> dict[str, dict[str, Any]]:
+    """Items of ``project`` keyed by their hash key (answer_id or job_key)."""
+    dynamodb = aws(stack, "resource", "dynamodb")
+    found: dict[str, dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"FilterExpression": Attr("answer_id").begins_with(f"{project}/"), "ConsistentRead": True}
+    while True:
+        page = dynamodb.Table(TABLES[table]).scan(**kwargs)
+        for item in page["Items"]:
+            found[str(item.get("job_key") or item["answer_id"])] = item
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def mediaconvert_jobs(stack: StackEndpoints, project: str) -> list[str]:
+    client = aws(stack, "client", "mediaconvert")
+    ids: list[str] = []
+    for page in client.get_paginator("list_jobs").paginate():
+        ids += [j["Id"] for j in page.get("Jobs", []) if j.get("UserMetadata", {}).get("project") == project]
+    return sorted(ids)
+
+
+def transcription_jobs(stack: StackEndpoints, project: str) -> list[str]:
+    client = aws(stack, "client", "transcribe")
+    names: list[str] = []
+    kwargs: dict[str, Any] = {"JobNameContains": f".{project}."}
+    while True:
+        page = client.list_transcription_jobs(**kwargs)
+        names += [j["TranscriptionJobName"] for j in page.get("TranscriptionJobSummaries", [])]
+        if not page.get("NextToken"):
+            return sorted(names)
+        kwargs["NextToken"] = page["NextToken"]
+
+
+@dataclass(frozen=True)
+class LogLine:
+    function: str
+    record: dict[str, Any]
+
+
+def function_log(stack: StackEndpoints) -> Iterator[LogLine]:
+    """The stack's functions.log: ``<function name> <line>``, the JSON lines of Powertools' logger parsed."""
+    assert stack.state_dir is not None
+    path = Path(stack.state_dir) / "functions.log"
+    for line in path.read_text(errors="replace").splitlines():
+        function, _, text = line.partition(" ")
+        if text.startswith("{"):
+            try:
+                yield LogLine(function, json.loads(text))
+            except ValueError:
+                continue
+
+
+def replay_lines(stack: StackEndpoints, name: str) -> list[LogLine]:
+    return [line for line in function_log(stack) if line.record.get("replay_name") == name]
+
+
+def at(value: Any) -> datetime:
+    """A stored time (the tables write ``Z`` or ``+00:00``) as an aware datetime, for comparisons."""
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def poll[T](check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.5) -> T:
+    """``check()`` until it returns something truthy; its last AssertionError if the deadline passes."""
+    deadline = time.monotonic() + timeout
+    last: AssertionError | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except AssertionError as exc:
+            last = exc
+        else:
+            if result:
+                return result
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s ({last})")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    client: ApiClient
+    project: str
+    step: str
+    answer_id: str
+
+
+def submit(stack: StackEndpoints, project: str, step: str, file: str) -> Submitted:
+    """Presign and upload ``file`` (from tests/fixtures/media) as a new person."""
+    client = ApiClient(stack, f"e2e-{uuid.uuid4().hex[:10]}@example.com")
+    presigned = client.presign(project, step)
+    assert presigned.status_code == 200, presigned.text
+    body = presigned.json()
+    upload = client.upload(body, (MEDIA / file).read_bytes())
+    assert upload.status_code < 300, upload.text
+    return Submitted(client, project, step, answer_id_from_key(body["key"]))
