@@ -149,6 +149,10 @@ def test_functions_with_their_environment(deployed: dict[str, Any]) -> None:
     assert env["startTranscode"]["WORK_BUCKET"] == f"{P}-work-{ACCOUNT}"
     assert env["startTranscode"]["JOBS_TABLE"] == f"{P}-transcode-jobs"
     assert env["startTranscode"]["MEDIACONVERT_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNT}:role/{P}-mediaconvert"
+    assert (
+        env["startTranscription"]["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"]
+        == f"arn:aws:iam::{ACCOUNT}:role/{P}-transcribe-data-access"
+    )
     assert env["analyzeSentiment"] == {
         "STAGE": STAGE,
         "POWERTOOLS_SERVICE_NAME": "nlp",

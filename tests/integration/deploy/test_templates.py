@@ -407,6 +407,45 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
         assert templates[stage][service]["Parameters"]["EventBusName"]["AllowedValues"] == [f"{p}-bus"]
 
 
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_transcribe_data_access_role_is_least_privilege_and_passed_to_transcribe_only(
+    templates: Templates, stage: str
+) -> None:
+    template = templates[stage]["transcode"]
+    role = template["Resources"]["TranscribeDataAccessRole"]["Properties"]
+    assert role["RoleName"] == f"vidsense-{stage}-transcribe-data-access"
+    # Only Transcribe, acting for this account, assumes it
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert (trust["Effect"], trust["Principal"], trust["Action"]) == (
+        "Allow",
+        {"Service": "transcribe.amazonaws.com"},
+        "sts:AssumeRole",
+    )
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    # It reads the stage's audio renditions and writes its transcripts, nothing else
+    granted = {
+        action: render(statement["Resource"])
+        for logical_id, statement in policy_statements(template)
+        if logical_id == "TranscribeDataAccessRole"
+        for action in as_list(statement["Action"])
+    }
+    assert set(granted) == {"s3:GetObject", "s3:PutObject"}
+    assert granted["s3:GetObject"].endswith(f"-work-${{AWS::AccountId}}/{stage}/audio/*")
+    assert granted["s3:PutObject"].endswith(f"-work-${{AWS::AccountId}}/{stage}/transcripts/*")
+    # startTranscription names it, may pass it to Transcribe only, and has no S3 access of its own
+    _, props = functions(template)["startTranscription"]
+    assert props["Environment"]["Variables"]["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"] == {
+        "Fn::GetAtt": ["TranscribeDataAccessRole", "Arn"]
+    }
+    own_role = getatt_target(props["Role"])
+    statements = [s for rid, s in policy_statements(template) if rid == own_role]
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert not {a for a in actions if a.startswith("s3:")}, actions
+    (pass_role,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
+    assert pass_role["Resource"] == {"Fn::GetAtt": ["TranscribeDataAccessRole", "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "transcribe.amazonaws.com"}}
+
+
 def _granted(template: dict[str, Any], function: str) -> dict[str, list[str]]:
     """Action -> rendered resources of a function's own role (logs, X-Ray and its failure queue left out)."""
     _, props = functions(template)[function]
