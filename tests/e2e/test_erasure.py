@@ -1,0 +1,165 @@
+"""Erasure on the local stack: DELETE /answers removes the answer from every service, then the person may
+record again. Nothing of the erased answer may be left: video versions, audio, transcripts, job items,
+metadata and answers items, Transcribe jobs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
+from vidsense_local.stack import aws_environment
+
+from .conftest import MEDIA
+
+pytestmark = pytest.mark.e2e
+
+PIPELINE_TIMEOUT = 150.0
+ERASURE_TIMEOUT = 60.0
+STAGE = "local"
+ACCOUNT = "123456789012"
+MEDIA_BUCKET = f"vidsense-{STAGE}-media-{ACCOUNT}"
+WORK_BUCKET = f"vidsense-{STAGE}-work-{ACCOUNT}"
+
+
+def _clients(stack: StackEndpoints) -> dict[str, Any]:
+    env = aws_environment(stack.aws_url)
+    options = {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": env["AWS_REGION"],
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+    return {name: boto3.client(name, **options) for name in ("s3", "dynamodb", "transcribe")}  # type: ignore[call-overload]
+
+
+COLD_START_TIMEOUT = 120.0
+
+
+def _past_cold_start(call: Callable[[], requests.Response]) -> requests.Response:
+    """The response, once the function answers: on a loaded machine a cold start can pass the API function's
+    10 s timeout (HTTP API answers 500); any other answer, and a 500 that persists, is the test's to judge."""
+    deadline = time.monotonic() + COLD_START_TIMEOUT
+    response = call()
+    while response.status_code == 500 and time.monotonic() < deadline:
+        time.sleep(1)
+        response = call()
+    return response
+
+
+def _delete(client: ApiClient, project: str, step: str, token: str | None = "own") -> requests.Response:
+    headers = {"Accept": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {client.token}"
+    url = f"{client.endpoints.api_url}/answers/{project}/{step}"
+    return _past_cold_start(lambda: requests.delete(url, headers=headers, timeout=120))
+
+
+def _upload(client: ApiClient, project: str, step: str, file: str) -> str:
+    presigned = _past_cold_start(lambda: client.presign(project, step))
+    assert presigned.status_code == 200, presigned.text
+    body = presigned.json()
+    upload = client.upload(body, (MEDIA / file).read_bytes())
+    assert upload.status_code < 300, upload.text
+    return str(body["key"])
+
+
+def _left_over(aws: dict[str, Any], key: str, attempt: int) -> list[str]:
+    """Everything of the answer still stored anywhere on the stack (empty once the erasure is complete)."""
+    answer_id = answer_id_from_key(key)
+    project, step, user_key = answer_id.split("/")
+    found: list[str] = []
+    listed = aws["s3"].list_object_versions(Bucket=MEDIA_BUCKET, Prefix=key)
+    found += [
+        f"media {v['Key']}@{v['VersionId']}"
+        for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+        if v["Key"] == key
+    ]
+    for kind in ("audio", "transcripts"):
+        prefix = f"{STAGE}/{kind}/{project}/{step}/{user_key}/"
+        listed = aws["s3"].list_object_versions(Bucket=WORK_BUCKET, Prefix=prefix)
+        found += [f"work {v['Key']}" for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
+    items = {
+        f"vidsense-{STAGE}-answers": answer_id,
+        f"vidsense-{STAGE}-metadata": answer_id,
+        **{f"vidsense-{STAGE}-transcode-jobs#{n}": f"{answer_id}#{n}" for n in range(1, attempt + 1)},
+    }
+    for table, value in items.items():
+        name = table.split("#")[0]
+        key_name = "job_key" if name.endswith("transcode-jobs") else "answer_id"
+        item = aws["dynamodb"].get_item(TableName=name, Key={key_name: {"S": value}}, ConsistentRead=True)
+        if "Item" in item:
+            found.append(f"{name} {value}")
+    for n in range(1, attempt + 1):
+        job = f"vidsense.{STAGE}.{project}.{step}.{user_key}.{n}"
+        try:
+            aws["transcribe"].get_transcription_job(TranscriptionJobName=job)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("NotFoundException", "BadRequestException"):
+                raise
+        else:
+            found.append(f"transcribe {job}")
+    return found
+
+
+def test_an_erased_answer_leaves_nothing_behind_and_may_be_recorded_again(stack: StackEndpoints) -> None:
+    aws = _clients(stack)
+    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
+    project, step = f"e2e-erase-{uuid.uuid4().hex[:6]}", "1"
+
+    # Given an analysed spoken answer, with everything the pipeline keeps of it
+    key = _upload(client, project, step, "positive.webm")
+    assert client.wait_final(project, step, PIPELINE_TIMEOUT)["status"] == "ANALYZED"
+    before = _left_over(aws, key, attempt=1)
+    assert any(entry.startswith("media") for entry in before), before
+    assert any("/transcripts/" in entry for entry in before) and any("/audio/" in entry for entry in before), before
+    assert any("metadata" in entry for entry in before) and any("transcode-jobs" in entry for entry in before)
+    assert any(entry.startswith("transcribe") for entry in before), before
+
+    # When the person deletes it
+    erased = _delete(client, project, step)
+
+    # Then the erasure is accepted and, once the other services followed, nothing of the answer is left
+    assert erased.status_code == 202, erased.text
+    assert erased.json()["status"] == "DELETED" and erased.json()["answer_id"] == answer_id_from_key(key)
+    deadline = time.monotonic() + ERASURE_TIMEOUT
+    left = _left_over(aws, key, attempt=1)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _left_over(aws, key, attempt=1)
+    assert left == [], f"left after {ERASURE_TIMEOUT:.0f} s: {left}"
+    assert client.get(f"/answers/{project}/{step}").status_code == 404
+    assert _delete(client, project, step).status_code == 404
+
+    # And the person may record again: the new answer is processed as usual
+    _upload(client, project, step, "negative.webm")
+    again = client.wait_final(project, step, PIPELINE_TIMEOUT)
+    assert again["status"] == "ANALYZED" and again["sentiment"] == "NEGATIVE", again
+
+
+def test_an_answer_in_flight_cannot_be_erased_yet(stack: StackEndpoints) -> None:
+    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
+    project, step = f"e2e-erase-{uuid.uuid4().hex[:6]}", "2"
+    _upload(client, project, step, "neutral.webm")
+
+    busy = _delete(client, project, step)
+
+    assert busy.status_code == 409, busy.text
+    assert int(busy.headers["Retry-After"]) > 0 and busy.json()["message"]
+    # Once final, it can
+    client.wait_final(project, step, PIPELINE_TIMEOUT)
+    assert _delete(client, project, step).status_code == 202
+
+
+def test_erasure_needs_a_token_and_an_answer(stack: StackEndpoints) -> None:
+    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
+    assert _delete(client, "e2e-erase-none", "3", token=None).status_code == 401
+    missing = _delete(client, "e2e-erase-none", "3")
+    assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/json")
