@@ -42,7 +42,12 @@ def _token(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = argv if argv is not None else sys.argv[1:]
-    parser = build_parser(with_ops=not (arguments and arguments[0] in OWN_COMMANDS))
+    with_ops = not (arguments and arguments[0] in OWN_COMMANDS)
+    parser = build_parser(with_ops=with_ops)
+    if with_ops:
+        from vidsense_local.ops.commands import attach_relative_times  # noqa: PLC0415 - loaded by build_parser
+
+        arguments = attach_relative_times(arguments)
     args = parser.parse_args(arguments)
     if args.command == "token":
         return _token(args)

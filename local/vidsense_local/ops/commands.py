@@ -12,7 +12,7 @@ import boto3
 
 from ingest.domain.errors import InvalidParameterError
 from vidsense_local.ops import dlq, replay, status
-from vidsense_local.ops.timeparse import TimeFormatError, parse_time
+from vidsense_local.ops.timeparse import TimeFormatError, is_relative, parse_time
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -27,6 +27,20 @@ def _client(service: str) -> Any:
 def _resource(service: str) -> Any:
     session: Any = boto3.session.Session()
     return session.resource(service)
+
+
+TIME_OPTIONS = ("--from", "--to")
+
+
+def attach_relative_times(argv: list[str]) -> list[str]:
+    """``--from -2h`` as ``--from=-2h``: argparse takes a value starting with ``-`` for an option of its own."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in TIME_OPTIONS and is_relative(arg):
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def register(subparsers: Any) -> None:

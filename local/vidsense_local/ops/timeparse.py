@@ -13,6 +13,10 @@ class TimeFormatError(ValueError):
     """The text is neither a zoned ISO 8601 time nor a relative time like -2h."""
 
 
+def is_relative(text: str) -> bool:
+    return _RELATIVE.match(text.strip()) is not None
+
+
 def parse_time(text: str, *, now: datetime | None = None) -> datetime:
     text = text.strip()
     if text == "now":

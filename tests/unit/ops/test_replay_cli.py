@@ -11,7 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from vidsense_local.cli import build_parser
+from vidsense_local.cli import main as cli_main
 from vidsense_local.ops import commands, replay
+from vidsense_local.ops.commands import attach_relative_times
 from vidsense_local.ops.timeparse import TimeFormatError, parse_time
 from vidsense_local.patches import replay as replay_patch
 
@@ -39,6 +42,26 @@ def test_parse_time_accepts_zoned_iso_and_relative(text, expected):
 def test_parse_time_rejects_naive_and_unknown(text):
     with pytest.raises(TimeFormatError):
         parse_time(text, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("argv", "start", "end"),
+    [
+        (["--from", "-2h"], "-2h", "now"),
+        (["--from", "-90m", "--to", "-30m"], "-90m", "-30m"),
+        (["--from=-1d", "--to", "2026-11-29T10:00:00Z"], "-1d", "2026-11-29T10:00:00Z"),
+    ],
+)
+def test_relative_times_parse_as_documented_without_an_equals_sign(argv, start, end):
+    # argparse alone reads "-2h" as an unknown option ("--from: expected one argument")
+    args = build_parser().parse_args(attach_relative_times(["replay", "--stage", "dev", *argv, "--wait"]))
+    assert (args.start, args.end, args.wait) == (start, end, True)
+
+
+def test_cli_main_accepts_a_relative_from(capsys):
+    # The times parse, so the command gets as far as checking --event (before any AWS call)
+    assert cli_main(["replay", "--stage", "dev", "--from", "-2h", "--to", "-1h", "--event", "NoSuchEvent"]) == 2
+    assert "unknown --event NoSuchEvent" in capsys.readouterr().err
 
 
 def test_consumers_are_read_from_rule_and_target_names():
