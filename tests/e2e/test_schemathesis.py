@@ -1,0 +1,120 @@
+"""schemathesis against docs/openapi.json on the local stack: every operation of the spec, generated inputs (valid
+and invalid), through the real HTTP API, authorizer and function. No 5xx, and every response is one the spec
+documents (status code, content type, body schema). Without a token every operation is the authorizer's 401.
+
+25 examples per operation by default; ``HYPOTHESIS_PROFILE=heavy`` runs many more."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import Case, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from vidsense_local.auth import issue_token, load_or_create_key
+from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.demo import ApiClient, StackEndpoints
+
+from .support import MEDIA, PIPELINE_TIMEOUT, email, new_project
+
+pytestmark = pytest.mark.e2e
+
+SPEC = REPO_ROOT / "docs" / "openapi.json"
+EXAMPLES = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "heavy" else 25
+REVIEWER_GROUP = "reviewers"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+TIMEOUT = 120
+
+schema = schemathesis.openapi.from_path(SPEC)
+# The bearer token comes from the stack's issuer, not from generated security parameters.
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], with_security_parameters=False
+)
+fuzz_settings = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def auth_headers(stack: StackEndpoints) -> dict[str, str]:
+    """A verified person who is also a reviewer, so the listing's 200 is reachable too."""
+    key = load_or_create_key(stack.state_dir)
+    token = issue_token(key, email("fuzz"), groups=[REVIEWER_GROUP], issuer=stack.issuer, audience=stack.audience)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_every_operation_answers_as_documented(case: Case, stack: StackEndpoints, auth_headers: dict[str, str]) -> None:
+    case.call_and_validate(base_url=stack.api_url, headers=auth_headers, checks=CHECKS, timeout=TIMEOUT)
+
+
+# Valid parameters only: a path that matches no route is the gateway's 404 before any authorizer runs.
+routable = schemathesis.openapi.from_path(SPEC)
+routable.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_parameters=False)
+
+
+@routable.parametrize()
+@settings(fuzz_settings, max_examples=min(EXAMPLES, 10))
+def test_every_operation_without_a_token_is_401(case: Case, stack: StackEndpoints) -> None:
+    # Whatever the parameters, the authorizer refuses before the function sees the request.
+    response = case.call(base_url=stack.api_url, timeout=TIMEOUT)
+    assert "Authorization" not in response.request.headers
+    assert response.status_code == 401, response.text
+    assert response.json() == {"message": "Unauthorized"}
+    case.validate_response(response, checks=[status_code_conformance, content_type_conformance])
+
+
+DOCUMENTED = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+FINAL = {"ANALYZED", "NO_SPEECH", "FAILED"}
+SILENT = MEDIA / "silent.webm"
+
+
+def test_one_answers_life_is_answered_as_documented(stack: StackEndpoints) -> None:
+    """Generated inputs rarely meet a real answer: one silent clip's life, every response checked against the spec
+    (own answer while it runs and when final, the reviewers' page with it, a second presign, and erasure)."""
+    client = ApiClient(stack, email("life"), groups=[REVIEWER_GROUP])
+    params = {"project": new_project("life"), "step": "7"}
+    headers = {"Authorization": f"Bearer {client.token}"}
+    operations = {(method.upper(), path) for path, item in schema.raw_schema["paths"].items() for method in item}
+
+    def call(method: str, path: str, **query: str) -> Any:
+        case = schema[path][method].Case(path_parameters=params, query=query)
+        return case.call_and_validate(base_url=stack.api_url, headers=headers, checks=DOCUMENTED, timeout=TIMEOUT)
+
+    own, presign = "/answers/{project}/{step}", "/presignedurl/{project}/{step}"
+    listing = "/projects/{project}/steps/{step}/answers"
+    assert call("GET", own).status_code == 404
+    form = call("GET", presign)
+    assert form.status_code == 200
+    assert client.upload(form.json(), SILENT.read_bytes()).status_code == 204
+    deadline = time.monotonic() + PIPELINE_TIMEOUT
+    while (answer := call("GET", own)).status_code == 404 or answer.json()["status"] not in FINAL:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.5)
+    page = call("GET", listing, limit="1")
+    assert page.status_code == 200 and len(page.json()["items"]) == 1
+    if answer.json()["status"] != "FAILED":
+        assert call("GET", presign).status_code == 403
+    if ("DELETE", own) in operations:
+        assert call("DELETE", own).status_code == 202
+        assert call("GET", own).status_code in {200, 404}
