@@ -87,7 +87,7 @@ def ledger_rules(seed: int) -> list[dict[str, Any]]:
             "effect": "job-error",
             "code": "1010",
             "message": "Injected fault: input unreadable",
-            "probability": 0.1,
+            "probability": 0.2,
             "seed": seed + 5,
             "count": None,
         },
