@@ -142,6 +142,10 @@ def _is_ours(target: dict[str, Any]) -> bool:
 
 
 def _send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+    if getattr(self, "scheduled_expression", None) and not self.event_pattern.get_pattern():
+        # A schedule-only rule fires on its schedule (runtime/scheduler.py), never on events: moto's empty
+        # pattern would match every event on its bus (the reconciler ran on each stand-in state change).
+        return
     if not self.event_pattern.matches_event(original_event):
         return
     ours = [t for t in self.targets if _is_ours(t)]

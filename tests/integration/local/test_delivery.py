@@ -113,6 +113,21 @@ def test_stand_in_event_sink_reaches_default_bus_rules(stack: Stack) -> None:
     assert delivered["event"]["detail"]["TranscriptionJobStatus"] == "COMPLETED"
 
 
+def test_a_scheduled_rule_is_not_fired_by_events_on_its_bus(stack: Stack) -> None:
+    record_q, _ = stack.queue("rec")
+    _, fn_arn = stack.function("record", env={"RECORD_QUEUE_URL": record_q})
+    events = stack.client("events")
+    scheduled = f"s-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=scheduled, EventBusName="default", ScheduleExpression="rate(5 minutes)")
+    events.put_targets(Rule=scheduled, EventBusName="default", Targets=[{"Id": "s", "Arn": fn_arn}])
+    job = f"vidsense.local.{uuid.uuid4().hex[:6]}"
+    _rule_to(stack, "default", {"source": ["aws.transcribe"], "detail": {"TranscriptionJobName": [job]}}, fn_arn)
+    stack.standin.sink("aws.transcribe", "Transcribe Job State Change", {"TranscriptionJobName": job})
+    # Only the pattern rule delivers: one invocation, not two (received also collects what came late)
+    (delivered,) = _bodies(stack.received(record_q, 1))
+    assert delivered["event"]["detail"]["TranscriptionJobName"] == job
+
+
 def test_s3_notification_invokes_lambda_with_url_encoded_key_and_version(stack: Stack) -> None:
     record_q, _ = stack.queue("rec")
     _, fn_arn = stack.function("record", env={"RECORD_QUEUE_URL": record_q})
