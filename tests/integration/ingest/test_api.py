@@ -15,6 +15,7 @@ from tests.unit.ingest.builders import (
     delivery,
     fixture,
     sentiment_detected,
+    sentiment_failed,
     transcode_failed,
     transcoder_completed,
     transcript_pointer,
@@ -237,6 +238,19 @@ def test_missing_transcript_object_is_502(cloud, context):
         {"content-type": "application/json"},
         {"message": "the transcript is not available right now"},
     )
+
+
+def test_failed_answer_whose_transcript_is_gone_shows_the_reason_not_a_502(cloud, context):
+    # TranscriptReady set the pointer, then nlp found no object there and failed the answer
+    land(cloud, context)
+    failed = sentiment_failed(ADA)
+    reason = {"error_code": "TranscriptMissing", "error_message": "no transcript at s3://...: NoSuchKey"}
+    gone = failed.model_copy(update={"data": failed.data.model_copy(update=reason)})
+    project_events(context, transcript_ready(ADA), gone)
+    status, _, body = own_answer(context)
+    assert status == 200
+    assert (body["status"], body["transcript"]) == ("FAILED", None)
+    assert body["error"] == "TranscriptMissing: no transcript at s3://...: NoSuchKey"
 
 
 def test_another_person_does_not_see_the_answer(cloud, context):

@@ -29,6 +29,7 @@ from ingest.domain.errors import (
     AnswerExistsError,
     AnswerNotFoundError,
     ConcurrentUpdateError,
+    TranscriptUnavailableError,
     UnversionedObjectError,
 )
 from ingest.domain.identity import Caller, require_group, verified_email
@@ -123,8 +124,15 @@ class AnswerApi:
         if stored is None:
             raise AnswerNotFoundError(answer.answer_id)
         record = stored.record
-        readable = record.transcript is not None and record.status is not Status.DELETING
-        text = transcript_text(self.media.read_json(record.transcript)) if record.transcript and readable else None
+        text = None
+        if record.transcript is not None and record.status is not Status.DELETING:
+            try:
+                text = transcript_text(self.media.read_json(record.transcript))
+            except TranscriptUnavailableError:
+                # A FAILED answer may have failed for this very reason (SentimentFailed TranscriptMissing): show
+                # its status and reason, not a 502. Any other status expects the transcript to be there.
+                if record.status is not Status.FAILED:
+                    raise
         return answer_view(record, text)
 
     def delete(self, caller: Caller, project: str, step: str) -> DeletedAnswer:
