@@ -23,7 +23,7 @@ TRAIL_SETTLE_SECONDS = 60.0
 
 @pytest.fixture(scope="module")
 def analysed(stack, manifest) -> dict[str, dict[str, Any]]:
-    """The four sentiment samples, uploaded at once by four people, each waited for until final."""
+    """The four sentiment samples, uploaded one after the other by four people, processed at once, waited for."""
     samples = [f for f in manifest["files"] if f["kind"] == "speech" and f["file"] != "benchmark-10s.webm"]
     assert {s["expected_label"] for s in samples} == {"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"}
     project = new_project()
