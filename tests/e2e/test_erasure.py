@@ -18,10 +18,10 @@ from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.stack import aws_environment
 
 from .conftest import MEDIA
+from .support import PIPELINE_TIMEOUT
 
 pytestmark = pytest.mark.e2e
 
-PIPELINE_TIMEOUT = 150.0
 ERASURE_TIMEOUT = 60.0
 STAGE = "local"
 ACCOUNT = "123456789012"
