@@ -19,9 +19,11 @@ MAX_ITEM_BYTES = 400_000
 _SAFETY_BYTES = 1024
 _TRANSCRIPT = "transcript"
 
-# An older attempt (late retry, replay) must never overwrite a newer one; the same attempt may rewrite
-# (a retry or replay of the same event yields the same result).
-_NOT_OLDER = "attribute_not_exists(answer_id) OR attempt <= :attempt"
+# An older attempt (late retry, replay) must never overwrite a newer one. The same attempt may rewrite (a replay
+# recomputes it), but only with a newer analysis: two replays racing end on the later one, as the read model does.
+_NOT_OLDER = (
+    "attribute_not_exists(answer_id) OR attempt < :attempt OR (attempt = :attempt AND analyzed_at <= :analyzed_at)"
+)
 
 # The publish marker belongs to one write: a replay or newer attempt stored meanwhile must not inherit it.
 _SAME_WRITE = "source_event_id = :source AND analyzed_at = :analyzed_at"
@@ -55,7 +57,10 @@ class DynamoMetadataStore:
                 TableName=self._table,
                 Item={name: _serializer.serialize(value) for name, value in item.items()},
                 ConditionExpression=_NOT_OLDER,
-                ExpressionAttributeValues={":attempt": {"N": str(record.answer.attempt)}},
+                ExpressionAttributeValues={
+                    ":attempt": {"N": str(record.answer.attempt)},
+                    ":analyzed_at": {"S": item["analyzed_at"]},
+                },
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
