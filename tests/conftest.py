@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -14,13 +15,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # --- spreading the suite over CPUs (make test runs pytest-xdist with --dist loadgroup) -------------------------------
 # Suites whose fixtures are expensive and shared across their modules (a local stack, osls packaging, the speech
-# model) stay in one xdist group, so they are built once; every other module is a group of its own. The long groups
+# model) stay in one scheduling unit, so they are built once; every other module is a unit of its own. The long units
 # come first: xdist hands the first units to different workers, so they run side by side from the start.
 LONG_GROUPS = ("tests/e2e", "tests/integration/deploy", "tests/integration/local", "tests/integration/standins")
 
 
-def _group_of(item: pytest.Item) -> tuple[int, str]:
-    path = item.nodeid.split("::", 1)[0]
+def group_of(nodeid: str) -> tuple[int, str]:
+    path = nodeid.split("::", 1)[0]
     for rank, prefix in enumerate(LONG_GROUPS):
         if path.startswith(prefix + "/"):
             return rank, prefix
@@ -28,7 +29,19 @@ def _group_of(item: pytest.Item) -> tuple[int, str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ranked = sorted(enumerate(items), key=lambda pair: (_group_of(pair[1])[0], pair[0]))
+    ranked = sorted(enumerate(items), key=lambda pair: (group_of(pair[1].nodeid)[0], pair[0]))
     items[:] = [item for _, item in ranked]
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group_of(item)[1]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups above. xdist's own loadgroup reads ``xdist_group`` marks by rewriting
+    node ids, which pytest 9 no longer allows, so the scheduler is told the groups directly."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # noqa: PLC0415 - only under xdist
+
+    class DirectoryGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)[1]
+
+    return DirectoryGroups(config, log)
