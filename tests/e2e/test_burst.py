@@ -27,7 +27,7 @@ from vidsense_local.standins.transcribe import max_concurrent_from_env
 
 from .conftest import MEDIA
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
 SAMPLE = "positive.webm"
 ANSWERS_TABLE = "vidsense-local-answers"

@@ -20,7 +20,7 @@ from vidsense_local.stack import aws_environment
 from .conftest import MEDIA
 from .support import PIPELINE_TIMEOUT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
 ERASURE_TIMEOUT = 60.0
 STAGE = "local"

@@ -21,7 +21,7 @@ from vidsense_local.stack import aws_environment
 
 from .conftest import MEDIA
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
 RECONCILE = "vidsense-transcode-local-reconcile"
 JOBS_TABLE = "vidsense-local-transcode-jobs"

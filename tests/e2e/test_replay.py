@@ -31,7 +31,7 @@ from .opsutil import (
     vidsense,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
 SAMPLES = ("positive.webm", "negative.webm", "neutral.webm")
 PIPELINE_TIMEOUT = 300.0
