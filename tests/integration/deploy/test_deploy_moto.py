@@ -73,6 +73,8 @@ def test_bus_archive_and_rules_with_their_patterns(deployed: dict[str, Any]) -> 
         f"{P}-transcode-start-transcode",
         f"{P}-transcode-start-transcription",
         f"{P}-nlp-analyze-sentiment",
+        f"{P}-transcode-erase-answer",
+        f"{P}-nlp-erase-answer",
     }
     assert json.loads(on_bus[f"{P}-nlp-analyze-sentiment"]["EventPattern"]) == {
         "source": ["vidsense.transcode"],
