@@ -17,14 +17,21 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # Suites whose fixtures are expensive and shared across their modules (a local stack, osls packaging, the speech
 # model) stay in one scheduling unit, so they are built once; every other module is a unit of its own. The long units
 # come first: xdist hands the first units to different workers, so they run side by side from the start.
-LONG_GROUPS = ("tests/e2e", "tests/integration/deploy", "tests/integration/local", "tests/integration/standins")
+# The stand-ins' tests share one unit with the local-stack tests and run before them: the local tests install the
+# edge's delivery hooks into moto's process-wide backends, after which the stand-ins' capture rule sees no events.
+LONG_GROUPS = (
+    ("tests/e2e", "tests/e2e"),
+    ("tests/integration/deploy", "tests/integration/deploy"),
+    ("tests/integration/standins", "local-and-standins"),
+    ("tests/integration/local", "local-and-standins"),
+)
 
 
 def group_of(nodeid: str) -> tuple[int, str]:
     path = nodeid.split("::", 1)[0]
-    for rank, prefix in enumerate(LONG_GROUPS):
+    for rank, (prefix, unit) in enumerate(LONG_GROUPS):
         if path.startswith(prefix + "/"):
-            return rank, prefix
+            return rank, unit
     return len(LONG_GROUPS), path
 
 
