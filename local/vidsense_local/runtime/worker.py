@@ -281,18 +281,22 @@ class FunctionPool:
                     self._count += 1
                     break
                 self._cond.wait()
-        try:
-            worker = self._factory(self.spec)
-        except BaseException:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
-            raise
+        worker = self._start_reserved()
         with self._cond:
             self._busy.add(worker)
             if self._closed:
                 worker.terminate()
         return worker
+
+    def _start_reserved(self) -> Worker:
+        """Start the worker a caller reserved a slot for (``_count`` already raised); a failed start frees it."""
+        try:
+            return self._factory(self.spec)
+        except BaseException:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
 
     def prewarm(self) -> Worker | None:
         """Start one execution environment ahead of demand (its init phase now, not on the first request);
@@ -301,13 +305,7 @@ class FunctionPool:
             if self._closed or self._count > 0 or self._max < 1:
                 return None
             self._count += 1
-        try:
-            worker = self._factory(self.spec)
-        except BaseException:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
-            raise
+        worker = self._start_reserved()
         with self._cond:
             closed = self._closed
             if closed:
