@@ -57,27 +57,23 @@ def submit(stack: StackEndpoints, project: str, step: str, file: str, client: Ap
     return Submitted(client, project, step, answer_id_from_key(body["key"]), body["key"], file)
 
 
-def aws_client(stack: StackEndpoints, service: str) -> Any:
-    """A boto3 client of the stack's local AWS, with its fake credentials (the test process may have none)."""
+def _local_aws(stack: StackEndpoints) -> dict[str, str]:
+    """boto3 arguments for the stack's local AWS, with its fake credentials (the test process may have none)."""
     env = aws_environment(stack.aws_url)
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return {
+        "endpoint_url": env["AWS_ENDPOINT_URL"],
+        "region_name": env["AWS_REGION"],
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def aws_client(stack: StackEndpoints, service: str) -> Any:
+    return boto3.client(service, **_local_aws(stack))  # type: ignore[call-overload]
 
 
 def aws_resource(stack: StackEndpoints, service: str) -> Any:
-    env = aws_environment(stack.aws_url)
-    return boto3.resource(
-        service,  # type: ignore[call-overload]
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return boto3.resource(service, **_local_aws(stack))  # type: ignore[call-overload]
 
 
 def poll[T](check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.5) -> T:
