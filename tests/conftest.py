@@ -40,6 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for _, item in ranked]
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still loads this file
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadgroup`` with the groups above. xdist's own loadgroup reads ``xdist_group`` marks by rewriting
     node ids, which pytest 9 no longer allows, so the scheduler is told the groups directly."""

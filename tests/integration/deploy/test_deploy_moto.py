@@ -12,6 +12,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.integration.deploy.conftest import make_workspace, run_sls, sls_env
+from tests.moto_state import reset_moto
 
 STAGE = "itest"  # not dev/prod/local: the `default` stage parameters apply
 ACCOUNT = "123456789012"  # moto's default account
@@ -26,6 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    reset_moto()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -43,6 +45,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         }
     finally:
         server.stop()
+        reset_moto()
 
 
 def test_three_stacks_complete(deployed: dict[str, Any]) -> None:

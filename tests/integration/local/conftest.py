@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.moto_state import reset_moto
 from vidsense_local.edge import EdgeHandle, start_edge
 from vidsense_local.runtime import FunctionRuntime
 
@@ -129,6 +130,7 @@ class Stack:
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
+    reset_moto()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     runtime = FunctionRuntime(url, REGION, ACCOUNT, extra_pythonpath=[FIXTURES], retry_delays=(0.2, 0.3))
@@ -146,3 +148,4 @@ def stack() -> Iterator[Stack]:
     finally:
         runtime.stop()
         edge.stop()
+        reset_moto()

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from tests.moto_state import reset_moto
 from vidsense_local.standins import ComprehendStandIn, MediaConvertStandIn, TranscribeStandIn, build_standins
 
 MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "media"
@@ -121,6 +122,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[Endpoint]:
+    reset_moto()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     standins = build_standins(url, REGION, ACCOUNT, transcribe_concurrency=2)
@@ -162,4 +164,5 @@ def endpoint() -> Iterator[Endpoint]:
         events.delete_rule(Name=rule, EventBusName="default")
     server.shutdown()
     server.server_close()
+    reset_moto()
     assert stop_seconds < 2.0, f"stand-ins took {stop_seconds:.2f} s to stop"
