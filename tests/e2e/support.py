@@ -1,16 +1,24 @@
 """Helpers for e2e tests on the session's stack (fixtures are in conftest.py: ``running``, ``stack``, ``manifest``,
-``faults``). Every test makes its own people and projects, so tests never depend on a fresh stack."""
+``faults``): uploads as a browser makes them, boto3 at the stack's local AWS, the real ``vidsense`` CLI, the stack's
+functions.log, and polling with a deadline. Every test makes its own people and projects, so tests never depend on
+a fresh stack."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Attr
+from botocore.config import Config
 
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
@@ -20,6 +28,12 @@ MEDIA = REPO_ROOT / "tests" / "fixtures" / "media"
 # Upload to stored result of a few short answers: under a minute idle; at load average 25 four answers took over
 # 4 minutes. VIDSENSE_E2E_PIPELINE_TIMEOUT moves it (as VIDSENSE_E2E_START_TIMEOUT moves the stack start).
 PIPELINE_TIMEOUT = float(os.environ.get("VIDSENSE_E2E_PIPELINE_TIMEOUT", "240"))
+VIDSENSE = REPO_ROOT / ".venv" / "bin" / "vidsense"
+TABLES = {
+    "answers": "vidsense-local-answers",
+    "jobs": "vidsense-local-transcode-jobs",
+    "metadata": "vidsense-local-metadata",
+}
 
 
 def email(prefix: str = "e2e") -> str:
@@ -68,8 +82,8 @@ def _local_aws(stack: StackEndpoints) -> dict[str, str]:
     }
 
 
-def aws_client(stack: StackEndpoints, service: str) -> Any:
-    return boto3.client(service, **_local_aws(stack))  # type: ignore[call-overload]
+def aws_client(stack: StackEndpoints, service: str, config: Config | None = None) -> Any:
+    return boto3.client(service, config=config, **_local_aws(stack))  # type: ignore[call-overload]
 
 
 def aws_resource(stack: StackEndpoints, service: str) -> Any:
@@ -91,3 +105,75 @@ def poll[T](check: Callable[[], T | None], timeout: float, what: str, interval: 
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what}: not within {timeout:.0f} s ({last})")
         time.sleep(interval)
+
+
+def vidsense(stack: StackEndpoints, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+    """The real CLI, pointed at the test stack's endpoint as an operator would point it at AWS."""
+    env = {**os.environ, **aws_environment(stack.aws_url)}
+    return subprocess.run([str(VIDSENSE), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def items_of(stack: StackEndpoints, table: str, project: str) -> dict[str, dict[str, Any]]:
+    """Items of ``project`` keyed by their hash key (answer_id or job_key)."""
+    dynamodb = aws_resource(stack, "dynamodb")
+    found: dict[str, dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"FilterExpression": Attr("answer_id").begins_with(f"{project}/"), "ConsistentRead": True}
+    while True:
+        page = dynamodb.Table(TABLES[table]).scan(**kwargs)
+        for item in page["Items"]:
+            found[str(item.get("job_key") or item["answer_id"])] = item
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def mediaconvert_jobs(stack: StackEndpoints, project: str) -> list[str]:
+    client = aws_client(stack, "mediaconvert")
+    ids: list[str] = []
+    for page in client.get_paginator("list_jobs").paginate():
+        ids += [j["Id"] for j in page.get("Jobs", []) if j.get("UserMetadata", {}).get("project") == project]
+    return sorted(ids)
+
+
+def transcription_jobs(stack: StackEndpoints, project: str) -> list[str]:
+    client = aws_client(stack, "transcribe")
+    names: list[str] = []
+    kwargs: dict[str, Any] = {"JobNameContains": f".{project}."}
+    while True:
+        page = client.list_transcription_jobs(**kwargs)
+        names += [j["TranscriptionJobName"] for j in page.get("TranscriptionJobSummaries", [])]
+        if not page.get("NextToken"):
+            return sorted(names)
+        kwargs["NextToken"] = page["NextToken"]
+
+
+@dataclass(frozen=True)
+class LogLine:
+    function: str
+    record: dict[str, Any]
+
+
+def function_log(stack: StackEndpoints) -> Iterator[LogLine]:
+    """The stack's functions.log: ``<function name> <line>``, the JSON lines of Powertools' logger parsed."""
+    assert stack.state_dir is not None
+    path = Path(stack.state_dir) / "functions.log"
+    for line in path.read_text(errors="replace").splitlines():
+        function, _, text = line.partition(" ")
+        if text.startswith("{"):
+            try:
+                yield LogLine(function, json.loads(text))
+            except ValueError:
+                continue
+
+
+def replay_lines(stack: StackEndpoints, name: str) -> list[LogLine]:
+    return [line for line in function_log(stack) if line.record.get("replay_name") == name]
+
+
+def at(value: Any) -> datetime:
+    """A stored time (the tables write ``Z`` or ``+00:00``) as an aware datetime, for comparisons."""
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

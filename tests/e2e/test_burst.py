@@ -16,16 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
 
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import FINAL_STATUSES, ApiClient, StackEndpoints, answer_id_from_key, trail_of
-from vidsense_local.stack import aws_environment
 from vidsense_local.standins.transcribe import max_concurrent_from_env
 
-from .conftest import MEDIA
+from .support import MEDIA, aws_client, aws_resource
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
@@ -33,18 +31,6 @@ SAMPLE = "positive.webm"
 ANSWERS_TABLE = "vidsense-local-answers"
 PERFORMANCE = REPO_ROOT / "docs" / "performance.md"
 START, END = "<!-- burst:start -->", "<!-- burst:end -->"
-
-
-def aws(stack: StackEndpoints, kind: str, service: str) -> Any:
-    env = aws_environment(stack.aws_url)
-    factory = boto3.resource if kind == "resource" else boto3.client
-    return factory(
-        service,  # type: ignore[call-overload]
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 @dataclass
@@ -93,7 +79,7 @@ def _upload(upload: Upload, video: bytes) -> Upload:
 
 
 def _finals(stack: StackEndpoints, project: str) -> dict[str, dict[str, Any]]:
-    table = aws(stack, "resource", "dynamodb").Table(ANSWERS_TABLE)
+    table = aws_resource(stack, "dynamodb").Table(ANSWERS_TABLE)
     found: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"FilterExpression": Attr("answer_id").begins_with(f"{project}/"), "ConsistentRead": True}
     while True:
@@ -107,7 +93,7 @@ def _finals(stack: StackEndpoints, project: str) -> dict[str, dict[str, Any]]:
 
 
 def _transcription_jobs(stack: StackEndpoints, project: str) -> list[dict[str, Any]]:
-    transcribe = aws(stack, "client", "transcribe")
+    transcribe = aws_client(stack, "transcribe")
     names: list[str] = []
     kwargs: dict[str, Any] = {"JobNameContains": f".{project}.", "MaxResults": 100}
     while True:

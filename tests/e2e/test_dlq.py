@@ -15,7 +15,7 @@ import pytest
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.faults import FaultClient
 
-from .opsutil import Submitted, aws, poll, submit, vidsense
+from .support import Submitted, aws_client, poll, submit, vidsense
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
@@ -44,13 +44,13 @@ def comprehend_refuses(stack: StackEndpoints) -> Iterator[Callable[[], None]]:
 
 
 def _queue_url(stack: StackEndpoints) -> str:
-    url: str = aws(stack, "client", "sqs").get_queue_url(QueueName=FAILED_QUEUE)["QueueUrl"]
+    url: str = aws_client(stack, "sqs").get_queue_url(QueueName=FAILED_QUEUE)["QueueUrl"]
     return url
 
 
 def _messages_of(stack: StackEndpoints, answer_id: str) -> list[dict[str, Any]]:
     """Messages of the failed queue that carry this answer's event (peeked: visibility timeout 0)."""
-    sqs = aws(stack, "client", "sqs")
+    sqs = aws_client(stack, "sqs")
     found: dict[str, dict[str, Any]] = {}
     for _ in range(5):  # SQS samples: a few receives see every message of a small queue
         response = sqs.receive_message(QueueUrl=_queue_url(stack), MaxNumberOfMessages=10, VisibilityTimeout=0)
@@ -110,6 +110,6 @@ def test_failed_sentiment_is_dead_lettered_shown_and_redriven(stack, comprehend_
     answer = run.client.get(f"/answers/{run.project}/{run.step}").json()
     assert answer["sentiment"] == "POSITIVE" and answer["error"] is None
     assert _messages_of(stack, run.answer_id) == []
-    attrs = aws(stack, "client", "sqs").get_queue_attributes(QueueUrl=_queue_url(stack), AttributeNames=["All"])
+    attrs = aws_client(stack, "sqs").get_queue_attributes(QueueUrl=_queue_url(stack), AttributeNames=["All"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
     assert attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"

@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 
 from vidsense_local.demo import FINAL_STATUSES, ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.faults import FaultClient
-from vidsense_local.stack import aws_environment
 
-from .conftest import MEDIA
+from .support import MEDIA, aws_client, poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
@@ -27,37 +25,15 @@ RECONCILE = "vidsense-transcode-local-reconcile"
 JOBS_TABLE = "vidsense-local-transcode-jobs"
 SAMPLE = "positive.webm"
 TIMEOUT = 300.0  # per wait; a loaded 2-core machine runs a sample through in 15-60 s
-
-
-def aws(stack: StackEndpoints, service: str) -> Any:
-    env = aws_environment(stack.aws_url)
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        # A cold function under load answers Invoke after tens of seconds; never retry an Invoke.
-        config=Config(read_timeout=300, retries={"total_max_attempts": 1 if service == "lambda" else 3}),
-    )
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = TIMEOUT, every: float = 0.5) -> Any:
-    """``check()`` once it is truthy; fails with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(every)
+# A cold function under load answers Invoke after tens of seconds; never retry an Invoke.
+INVOKE_ONCE = Config(read_timeout=300, retries={"total_max_attempts": 1})
 
 
 class Reconciler:
     """The deployed function, invoked through Lambda Invoke at the local endpoint (as the schedule would)."""
 
     def __init__(self, stack: StackEndpoints) -> None:
-        self.client = aws(stack, "lambda")
+        self.client = aws_client(stack, "lambda", INVOKE_ONCE)
         variables = self.client.get_function_configuration(FunctionName=RECONCILE)["Environment"]["Variables"]
         self.stuck_after = int(variables["STUCK_AFTER_SECONDS"])
         self.give_up_after = int(variables["GIVE_UP_AFTER_SECONDS"])
@@ -118,13 +94,13 @@ class Answer:
         return self.client.wait_final(self.project, self.step, TIMEOUT)
 
     def attempt(self) -> dict[str, Any]:
-        item: dict[str, Any] = aws(self.stack, "dynamodb").get_item(
+        item: dict[str, Any] = aws_client(self.stack, "dynamodb").get_item(
             TableName=JOBS_TABLE, Key={"job_key": {"S": self.job_key}}, ConsistentRead=True
         )["Item"]
         return item
 
     def transcription_job(self) -> dict[str, Any] | None:
-        transcribe = aws(self.stack, "transcribe")
+        transcribe = aws_client(self.stack, "transcribe")
         listed = transcribe.list_transcription_jobs(JobNameContains=f".{self.project}.", MaxResults=100)
         names = [s["TranscriptionJobName"] for s in listed["TranscriptionJobSummaries"]]
         if not names:
@@ -133,20 +109,20 @@ class Answer:
         return job
 
     def mediaconvert_job(self) -> dict[str, Any] | None:
-        jobs = aws(self.stack, "mediaconvert").list_jobs(MaxResults=20)["Jobs"]
+        jobs = aws_client(self.stack, "mediaconvert").list_jobs(MaxResults=20)["Jobs"]
         mine = [j for j in jobs if j.get("UserMetadata", {}).get("project") == self.project]
         return mine[0] if mine else None
 
 
 def busy_jobs(stack: StackEndpoints) -> list[str]:
     """Jobs of earlier tests still running: a count-1 job fault would hit theirs instead of this test's."""
-    transcribe = aws(stack, "transcribe")
+    transcribe = aws_client(stack, "transcribe")
     busy = [
         s["TranscriptionJobName"]
         for status in ("QUEUED", "IN_PROGRESS")
         for s in transcribe.list_transcription_jobs(Status=status, MaxResults=100)["TranscriptionJobSummaries"]
     ]
-    mediaconvert = aws(stack, "mediaconvert")
+    mediaconvert = aws_client(stack, "mediaconvert")
     for status in ("SUBMITTED", "PROGRESSING"):
         for job in mediaconvert.list_jobs(Status=status, MaxResults=20)["Jobs"]:
             # A job the stand-in was told to leave PROGRESSING (job-stuck) never ends; only the others count.
@@ -157,7 +133,7 @@ def busy_jobs(stack: StackEndpoints) -> list[str]:
 
 
 def add_job_fault(stack: StackEndpoints, faults: FaultClient, **rule: Any) -> str:
-    until("the earlier tests' jobs finish", lambda: not busy_jobs(stack), every=2.0)
+    poll(lambda: not busy_jobs(stack), TIMEOUT, "the earlier tests' jobs finish", interval=2.0)
     added: str = faults.add(count=1, **rule)["id"]
     return added
 
@@ -183,11 +159,12 @@ def test_a_lost_transcribe_event_is_reemitted_and_the_answer_ends_analyzed(stack
     # Given Transcribe finishes the answer's job but its "Transcribe Job State Change" event is lost
     rule = add_job_fault(stack, faults, service="transcribe", effect="drop-event")
     answer = Answer(stack)
-    job = until(
-        "the Transcribe job completes",
+    job = poll(
         lambda: (j := answer.transcription_job()) is not None and j["TranscriptionJobStatus"] == "COMPLETED" and j,
+        TIMEOUT,
+        "the Transcribe job completes",
     )
-    until("the event is dropped", lambda: fired(faults, rule))
+    poll(lambda: fired(faults, rule), TIMEOUT, "the event is dropped")
     # ...so the answer stays where it was, past the stage's stuck-after
     wait_until_stuck(answer, reconciler)
     assert "TranscriptReady" not in emitted(answer)
@@ -206,11 +183,12 @@ def test_a_lost_mediaconvert_event_is_reemitted_and_the_answer_ends_analyzed(sta
     # Given MediaConvert completes the answer's job but its "MediaConvert Job State Change" event is lost
     rule = add_job_fault(stack, faults, service="mediaconvert", effect="drop-event")
     answer = Answer(stack)
-    until(
-        "the MediaConvert job completes",
+    poll(
         lambda: (j := answer.mediaconvert_job()) is not None and j["Status"] == "COMPLETE",
+        TIMEOUT,
+        "the MediaConvert job completes",
     )
-    until("the event is dropped", lambda: fired(faults, rule))
+    poll(lambda: fired(faults, rule), TIMEOUT, "the event is dropped")
     wait_until_stuck(answer, reconciler)
     assert answer.transcription_job() is None  # nothing happened after the transcode
     # When the reconciler runs
@@ -225,18 +203,19 @@ def test_a_job_that_never_finishes_ends_failed_with_timeout_after_the_give_up_ag
     # Given a MediaConvert job that stays PROGRESSING for good
     rule = add_job_fault(stack, faults, service="mediaconvert", effect="job-stuck")
     answer = Answer(stack)
-    until("the job is stuck", lambda: fired(faults, rule))
-    until(
-        "the job is started and recorded",
+    poll(lambda: fired(faults, rule), TIMEOUT, "the job is stuck")
+    poll(
         lambda: (
             (j := answer.mediaconvert_job()) is not None
             and j["Status"] == "PROGRESSING"
             and "mediaconvert_job_id" in answer.attempt()
         ),
+        TIMEOUT,
+        "the job is started and recorded",
     )
     # ...whose step began longer ago than the give-up age (the test moves its clock instead of waiting 30 min)
     old = datetime.now(UTC) - timedelta(seconds=reconciler.give_up_after + 60)
-    aws(stack, "dynamodb").update_item(
+    aws_client(stack, "dynamodb").update_item(
         TableName=JOBS_TABLE,
         Key={"job_key": {"S": answer.job_key}},
         UpdateExpression="SET open_since = :old",

@@ -18,7 +18,7 @@ import pytest
 
 from vidsense_local.demo import StackEndpoints
 
-from .opsutil import (
+from .support import (
     LogLine,
     at,
     iso,

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, projector, upload_landed
-from tests.unit.ingest.builders import fixture
+from tests.unit.ingest.builders import delivery, fixture
 from vidsense_shared import aws
 
 REGION = "us-east-1"
@@ -23,6 +24,10 @@ SECRET_PARAMETER = "/vidsense/test/user-key-secret"
 SECRET = "local-user-key-secret"
 # HMAC-SHA256(SECRET, "ada.lovelace@example.org"), the fixture's email normalised (see test_keys_and_identity).
 ADA_KEY = "570e853b8ba466b0286724b6e4fdff039dad3531c1d2b8447537537891c5613c"
+PROJECT, STEP = "onboarding-2026", "3"
+ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
+PRESIGN = "GET /presignedurl/{project}/{step}"
+ANSWER = "GET /answers/{project}/{step}"
 
 
 @dataclass(frozen=True)
@@ -217,3 +222,28 @@ def emitted_metrics(output: str) -> dict[str, float]:
                     sum(value) if isinstance(value, list) else value
                 )
     return values
+
+
+# --- driving the handlers as API Gateway, S3 and EventBridge do ----------------------------------------------------
+
+
+def call(event: dict[str, Any], context: Any) -> tuple[int, dict[str, str], Any]:
+    """The API handler's answer: status, lower-cased headers, and the body (parsed when it is JSON)."""
+    response = api.handler(event, context)
+    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+    body = response["body"]
+    if headers.get("content-type", "").startswith("application/json"):
+        body = json.loads(body)
+    return response["statusCode"], headers, body
+
+
+def land(cloud: Aws, context: Any, body: bytes = b"\x1aE\xdf\xa3webm", content_type: str = "video/webm") -> str:
+    """Ada's video lands in the media bucket and S3 notifies uploadLanded; returns the object's version."""
+    version = cloud.put_video(ADA.video_key, body, content_type)
+    upload_landed.handler(s3_event(ADA.video_key, version), context)
+    return version
+
+
+def project_events(context: Any, *events: Any) -> None:
+    for event in events:
+        projector.handler(delivery(event), context)

@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from ingest.domain.keys import AnswerKey
-from ingest.handlers import api, projector, upload_landed
+from ingest.handlers import api, upload_landed
 from tests.unit.ingest.builders import (
-    delivery,
     fixture,
     sentiment_detected,
     sentiment_failed,
@@ -22,39 +20,31 @@ from tests.unit.ingest.builders import (
     transcript_ready,
 )
 
-from .conftest import ADA_CLAIMS, ADA_KEY, MEDIA_BUCKET, SECRET_PARAMETER, WORK_BUCKET, http_event, s3_event
+from .conftest import (
+    ADA,
+    ADA_CLAIMS,
+    ADA_KEY,
+    ANSWER,
+    MEDIA_BUCKET,
+    PRESIGN,
+    PROJECT,
+    SECRET_PARAMETER,
+    STEP,
+    WORK_BUCKET,
+    call,
+    http_event,
+    land,
+    project_events,
+    s3_event,
+)
 
-PROJECT, STEP = "onboarding-2026", "3"
-ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
-PRESIGN = "GET /presignedurl/{project}/{step}"
-ANSWER = "GET /answers/{project}/{step}"
 LIST = "GET /projects/{project}/steps/{step}/answers"
 EXISTS = "The resource you requested does already exist"
 REVIEWER = {**ADA_CLAIMS, "email": "grace@example.org", "cognito:groups": "[reviewers admins]"}
 
 
-def call(event: dict[str, Any], context: Any) -> tuple[int, dict[str, str], Any]:
-    response = api.handler(event, context)
-    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
-    body = response["body"]
-    if headers.get("content-type", "").startswith("application/json"):
-        body = json.loads(body)
-    return response["statusCode"], headers, body
-
-
 def presign(context: Any, claims: dict[str, Any] | None = ADA_CLAIMS, project: str = PROJECT, step: str = STEP):
     return call(http_event(f"/presignedurl/{project}/{step}", PRESIGN, claims=claims), context)
-
-
-def land(cloud, context, body: bytes = b"\x1aE\xdf\xa3webm", content_type: str = "video/webm") -> str:
-    version = cloud.put_video(ADA.video_key, body, content_type)
-    upload_landed.handler(s3_event(ADA.video_key, version), context)
-    return version
-
-
-def project_events(context, *events) -> None:
-    for event in events:
-        projector.handler(delivery(event), context)
 
 
 # --- presign ---------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from ingest.domain.identity import caller_from_claims
-from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, projector, upload_landed
 from tests.unit.ingest.builders import (
     delivery,
@@ -21,22 +20,24 @@ from tests.unit.ingest.builders import (
     transcript_ready,
 )
 
-from .conftest import ADA_CLAIMS, ADA_KEY, MEDIA_BUCKET, WORK_BUCKET, http_event, s3_event
+from .conftest import (
+    ADA,
+    ADA_CLAIMS,
+    ADA_KEY,
+    ANSWER,
+    MEDIA_BUCKET,
+    PRESIGN,
+    PROJECT,
+    STEP,
+    WORK_BUCKET,
+    call,
+    http_event,
+    land,
+    project_events,
+    s3_event,
+)
 
-PROJECT, STEP = "onboarding-2026", "3"
-ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
 DELETE = "DELETE /answers/{project}/{step}"
-ANSWER = "GET /answers/{project}/{step}"
-PRESIGN = "GET /presignedurl/{project}/{step}"
-
-
-def call(event: dict[str, Any], context: Any) -> tuple[int, dict[str, str], Any]:
-    response = api.handler(event, context)
-    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
-    body = response["body"]
-    if headers.get("content-type", "").startswith("application/json"):
-        body = json.loads(body)
-    return response["statusCode"], headers, body
 
 
 def delete(context: Any, claims: dict[str, Any] | None = ADA_CLAIMS, project: str = PROJECT, step: str = STEP):
@@ -50,21 +51,12 @@ def get(context: Any, route: str = ANSWER) -> tuple[int, dict[str, str], Any]:
     return call(http_event(path, route), context)
 
 
-def land(cloud, context, body: bytes = b"\x1aE\xdf\xa3webm") -> str:
-    version = cloud.put_video(ADA.video_key, body)
-    upload_landed.handler(s3_event(ADA.video_key, version), context)
-    return version
-
-
 def analysed(cloud, context, attempt: int = 1) -> None:
     pointer = transcript_pointer(ADA, attempt)
     cloud.s3.put_object(Bucket=WORK_BUCKET, Key=pointer.key, Body=json.dumps(fixture("transcribe_output.json")))
-    for event in (
-        transcoder_completed(ADA, attempt),
-        transcript_ready(ADA, attempt),
-        sentiment_detected(ADA, attempt),
-    ):
-        projector.handler(delivery(event), context)
+    project_events(
+        context, transcoder_completed(ADA, attempt), transcript_ready(ADA, attempt), sentiment_detected(ADA, attempt)
+    )
 
 
 def deleted_events(cloud) -> list[dict[str, Any]]:
