@@ -5,20 +5,15 @@ metadata and answers items, Transcribe jobs."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
-from vidsense_local.stack import aws_environment
 
-from .conftest import MEDIA
-from .support import PIPELINE_TIMEOUT
+from .support import PIPELINE_TIMEOUT, aws_client, email, new_project, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
 
@@ -29,46 +24,9 @@ MEDIA_BUCKET = f"vidsense-{STAGE}-media-{ACCOUNT}"
 WORK_BUCKET = f"vidsense-{STAGE}-work-{ACCOUNT}"
 
 
-def _clients(stack: StackEndpoints) -> dict[str, Any]:
-    env = aws_environment(stack.aws_url)
-    options = {
-        "endpoint_url": env["AWS_ENDPOINT_URL"],
-        "region_name": env["AWS_REGION"],
-        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-    }
-    return {name: boto3.client(name, **options) for name in ("s3", "dynamodb", "transcribe")}  # type: ignore[call-overload]
-
-
-COLD_START_TIMEOUT = 120.0
-
-
-def _past_cold_start(call: Callable[[], requests.Response]) -> requests.Response:
-    """The response, once the function answers: on a loaded machine a cold start can pass the API function's
-    10 s timeout (HTTP API answers 500); any other answer, and a 500 that persists, is the test's to judge."""
-    deadline = time.monotonic() + COLD_START_TIMEOUT
-    response = call()
-    while response.status_code == 500 and time.monotonic() < deadline:
-        time.sleep(1)
-        response = call()
-    return response
-
-
-def _delete(client: ApiClient, project: str, step: str, token: str | None = "own") -> requests.Response:
-    headers = {"Accept": "application/json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {client.token}"
-    url = f"{client.endpoints.api_url}/answers/{project}/{step}"
-    return _past_cold_start(lambda: requests.delete(url, headers=headers, timeout=120))
-
-
-def _upload(client: ApiClient, project: str, step: str, file: str) -> str:
-    presigned = _past_cold_start(lambda: client.presign(project, step))
-    assert presigned.status_code == 200, presigned.text
-    body = presigned.json()
-    upload = client.upload(body, (MEDIA / file).read_bytes())
-    assert upload.status_code < 300, upload.text
-    return str(body["key"])
+def _delete(client: ApiClient, project: str, step: str, token: bool = True) -> requests.Response:
+    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {client.token}"} if token else {})}
+    return requests.delete(f"{client.endpoints.api_url}/answers/{project}/{step}", headers=headers, timeout=60)
 
 
 def _left_over(aws: dict[str, Any], key: str, attempt: int) -> list[str]:
@@ -110,12 +68,12 @@ def _left_over(aws: dict[str, Any], key: str, attempt: int) -> list[str]:
 
 
 def test_an_erased_answer_leaves_nothing_behind_and_may_be_recorded_again(stack: StackEndpoints) -> None:
-    aws = _clients(stack)
-    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
-    project, step = f"e2e-erase-{uuid.uuid4().hex[:6]}", "1"
+    aws = {name: aws_client(stack, name) for name in ("s3", "dynamodb", "transcribe")}
+    client = ApiClient(stack, email("e2e-erase"))
+    project, step = new_project("e2e-erase"), "1"
 
     # Given an analysed spoken answer, with everything the pipeline keeps of it
-    key = _upload(client, project, step, "positive.webm")
+    key = submit(stack, project, step, "positive.webm", client).key
     assert client.wait_final(project, step, PIPELINE_TIMEOUT)["status"] == "ANALYZED"
     before = _left_over(aws, key, attempt=1)
     assert any(entry.startswith("media") for entry in before), before
@@ -139,15 +97,15 @@ def test_an_erased_answer_leaves_nothing_behind_and_may_be_recorded_again(stack:
     assert _delete(client, project, step).status_code == 404
 
     # And the person may record again: the new answer is processed as usual
-    _upload(client, project, step, "negative.webm")
+    submit(stack, project, step, "negative.webm", client)
     again = client.wait_final(project, step, PIPELINE_TIMEOUT)
     assert again["status"] == "ANALYZED" and again["sentiment"] == "NEGATIVE", again
 
 
 def test_an_answer_in_flight_cannot_be_erased_yet(stack: StackEndpoints) -> None:
-    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
-    project, step = f"e2e-erase-{uuid.uuid4().hex[:6]}", "2"
-    _upload(client, project, step, "neutral.webm")
+    client = ApiClient(stack, email("e2e-erase"))
+    project, step = new_project("e2e-erase"), "2"
+    submit(stack, project, step, "neutral.webm", client)
 
     busy = _delete(client, project, step)
 
@@ -159,7 +117,7 @@ def test_an_answer_in_flight_cannot_be_erased_yet(stack: StackEndpoints) -> None
 
 
 def test_erasure_needs_a_token_and_an_answer(stack: StackEndpoints) -> None:
-    client = ApiClient(stack, f"e2e-erase-{uuid.uuid4().hex[:10]}@example.com")
-    assert _delete(client, "e2e-erase-none", "3", token=None).status_code == 401
+    client = ApiClient(stack, email("e2e-erase"))
+    assert _delete(client, "e2e-erase-none", "3", token=False).status_code == 401
     missing = _delete(client, "e2e-erase-none", "3")
     assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/json")
