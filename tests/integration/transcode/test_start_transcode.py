@@ -21,7 +21,8 @@ from transcode.handlers import start_transcode
 from vidsense_shared.events import derived_event_id
 
 JOB_KEY = f"{ANSWER_ID}#1"
-TOKEN = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vidsense:dev:mediaconvert:{JOB_KEY}"))
+VIDEO_VERSION = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"  # the fixture event's video version
+TOKEN = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vidsense:dev:mediaconvert:{JOB_KEY}:{VIDEO_VERSION}"))
 MEDIACONVERT_JOB_ID = "1764378551482-q7w2zk"
 
 

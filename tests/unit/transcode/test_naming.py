@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.unit.transcode.fixtures import JOB_NAME, STAGE, USER_KEY
 from transcode.domain import naming
-from vidsense_shared.events import AnswerRef
+from vidsense_shared.events import AnswerRef, S3Pointer
 
 REF = AnswerRef(project="acme-onboarding", step="2", user_key=USER_KEY, attempt=1)
 
@@ -66,11 +66,14 @@ def test_unparseable_job_names_are_not_ours(name):
     assert naming.parse_transcription_job_name("dev", name) is None
 
 
-def test_client_request_token_is_stable_per_attempt_and_stage():
-    second = REF.model_copy(update={"attempt": 2})
-    assert naming.client_request_token("dev", REF) == naming.client_request_token("dev", REF)
-    assert naming.client_request_token("dev", REF) != naming.client_request_token("dev", second)
-    assert naming.client_request_token("dev", REF) != naming.client_request_token("prod", REF)
+def test_client_request_token_is_stable_per_attempt_video_and_stage():
+    video = S3Pointer(bucket="vidsense-dev-media", key="acme-onboarding/2/u.webm", version_id="v1")
+    token = naming.client_request_token("dev", REF, video)
+    assert token == naming.client_request_token("dev", REF, video)
+    assert token != naming.client_request_token("dev", REF.model_copy(update={"attempt": 2}), video)
+    assert token != naming.client_request_token("prod", REF, video)
+    # An answer recorded again after an erasure is attempt 1 again, of another version of the video.
+    assert token != naming.client_request_token("dev", REF, video.model_copy(update={"version_id": "v2"}))
 
 
 def test_s3_uri_parses_into_a_pointer():

@@ -76,9 +76,14 @@ def parse_transcription_job_name(stage: str, name: str) -> AnswerRef | None:
         return None
 
 
-def client_request_token(stage: str, ref: AnswerRef) -> str:
-    """MediaConvert's idempotency token: the same for every CreateJob of one attempt."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{APP}:{stage}:mediaconvert:{job_key(ref)}"))
+def client_request_token(stage: str, ref: AnswerRef, video: S3Pointer) -> str:
+    """MediaConvert's idempotency token: the same for every CreateJob of one attempt of one uploaded video.
+
+    The video's version is part of it: after an erasure the person's next answer is attempt 1 again, and with the
+    attempt alone MediaConvert would hand back the erased answer's job instead of transcoding the new video.
+    """
+    video_id = video.version_id or video.key
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{APP}:{stage}:mediaconvert:{job_key(ref)}:{video_id}"))
 
 
 def parse_s3_uri(uri: str) -> S3Pointer:

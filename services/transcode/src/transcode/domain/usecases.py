@@ -113,7 +113,7 @@ def start_transcode(
     """
     ref = _ref(event.data)
     key = naming.job_key(ref)
-    token = naming.client_request_token(stage, ref)
+    token = naming.client_request_token(stage, ref, event.data.video)
     failure_id = derived_event_id(event.metadata.event_id, TranscodeFailed.DETAIL_TYPE)
     existing = jobs.claim(
         JobRecord(job_key=key, client_request_token=token, video_uploaded_event_id=event.metadata.event_id)
