@@ -57,11 +57,11 @@ unit: venv ## unit and integration tests only
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-test: ## set-up, ruff, mypy, every test but the heavy and the extended e2e ones (what CI runs)
+test: ## set-up, ruff, mypy, every test but the heavy ones, end-to-end scenarios included (what CI runs)
 	@# The three installs download in parallel; so do the two checks.
 	$(MAKE) --no-print-directory -j3 setup node_modules tools
 	$(MAKE) --no-print-directory -j2 lint typecheck
-	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not heavy and not e2e_extended"
+	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not heavy"
 
 test-e2e: setup node_modules ## only the end-to-end tests, on a local stack of their own (presign -> sentiment)
 	$(VENV)/bin/pytest -q -m "e2e and not heavy" tests/e2e

@@ -25,7 +25,7 @@ from vidsense_local.standins.transcribe import max_concurrent_from_env
 
 from .support import MEDIA, aws_client, aws_resource
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 SAMPLE = "positive.webm"
 ANSWERS_TABLE = "vidsense-local-answers"

@@ -17,7 +17,7 @@ from vidsense_local.faults import FaultClient
 
 from .support import Submitted, aws_client, poll, submit, vidsense
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 FAILED_QUEUE = "vidsense-local-nlp-analyzeSentiment-failed"
 # The pipeline to TranscriptReady, then 1 + 2 asynchronous attempts (the local runtime waits 1 s, then 2 s):

@@ -15,7 +15,7 @@ from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 
 from .support import PIPELINE_TIMEOUT, aws_client, email, new_project, submit
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 ERASURE_TIMEOUT = 60.0
 STAGE = "local"

@@ -27,7 +27,7 @@ from vidsense_local.ops import dlq
 
 from .conftest import MEDIA
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 REGION = "us-east-1"
 STAGE = "local"

@@ -19,7 +19,7 @@ from vidsense_local.faults import FaultClient
 
 from .support import MEDIA, aws_client, poll
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 RECONCILE = "vidsense-transcode-local-reconcile"
 JOBS_TABLE = "vidsense-local-transcode-jobs"

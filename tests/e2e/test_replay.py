@@ -31,7 +31,7 @@ from .support import (
     vidsense,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 SAMPLES = ("positive.webm", "negative.webm", "neutral.webm")
 PIPELINE_TIMEOUT = 300.0

@@ -27,7 +27,7 @@ from vidsense_local.demo import ApiClient, StackEndpoints
 
 from .support import MEDIA, PIPELINE_TIMEOUT, email, new_project
 
-pytestmark = [pytest.mark.e2e, pytest.mark.e2e_extended]
+pytestmark = pytest.mark.e2e
 
 SPEC = REPO_ROOT / "docs" / "openapi.json"
 EXAMPLES = 25  # per operation in make test
