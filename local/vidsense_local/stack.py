@@ -197,6 +197,7 @@ class LocalStack:
         self.edge: Any = None
         self.api: ApiHandle | None = None
         self.timings: dict[str, float] = {}
+        self.stop_timings: dict[str, float] = {}  # seconds each part took to stop, for the last line it prints
         self.aws_url = f"http://127.0.0.1:{config.aws_port}"
         self.api_url = f"http://127.0.0.1:{config.api_port}"
         self.routes = RouteTable()
@@ -376,9 +377,9 @@ class LocalStack:
                 proc.wait(timeout=2)
         # The API first (no new requests), then the edge and the function workers side by side: each worker
         # gets a grace period, and waiting for them one part after the other doubled the time to stop.
-        _stop_quietly("api", self.api)
+        _stop_quietly("api", self.api, self.stop_timings)
         stoppers = [
-            threading.Thread(target=_stop_quietly, args=(part, stopper), name=f"stop-{part}")
+            threading.Thread(target=_stop_quietly, args=(part, stopper, self.stop_timings), name=f"stop-{part}")
             for part, stopper in (("edge", self.edge), ("runtime", self.runtime))
             if stopper is not None
         ]
@@ -423,13 +424,15 @@ class LocalStack:
         )
 
 
-def _stop_quietly(part: str, stopper: Any) -> None:
+def _stop_quietly(part: str, stopper: Any, timings: dict[str, float]) -> None:
     if stopper is None:
         return
+    started = time.monotonic()
     try:
         stopper.stop()
     except Exception:
         LOG.exception("stopping the %s failed", part)
+    timings[part] = time.monotonic() - started
 
 
 def _children(pid: int) -> list[int]:
@@ -511,7 +514,8 @@ def main() -> int:
         print("stopping the vidsense local stack...", flush=True)
         started = time.monotonic()
         stack.stop()
-        print(f"stopped in {time.monotonic() - started:.1f} s", flush=True)
+        parts = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in stack.stop_timings.items())
+        print(f"stopped in {time.monotonic() - started:.1f} s ({parts})", flush=True)
     return code
 
 

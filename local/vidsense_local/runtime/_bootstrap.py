@@ -110,4 +110,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Lambda never finalizes an execution environment's interpreter: it freezes it, then kills it. Skipping the
+    # finalization also keeps stopping the stack short: 30 warm workers finalizing at once took 11 s on 2 cores.
+    os._exit(code)
