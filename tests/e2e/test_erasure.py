@@ -4,7 +4,6 @@ metadata and answers items, Transcribe jobs."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 
-from .support import PIPELINE_TIMEOUT, aws_client, email, new_project, submit
+from .support import PIPELINE_TIMEOUT, aws_client, email, new_project, poll, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -87,12 +86,13 @@ def test_an_erased_answer_leaves_nothing_behind_and_may_be_recorded_again(stack:
     # Then the erasure is accepted and, once the other services followed, nothing of the answer is left
     assert erased.status_code == 202, erased.text
     assert erased.json()["status"] == "DELETED" and erased.json()["answer_id"] == answer_id_from_key(key)
-    deadline = time.monotonic() + ERASURE_TIMEOUT
-    left = _left_over(aws, key, attempt=1)
-    while left and time.monotonic() < deadline:
-        time.sleep(0.5)
+
+    def nothing_left() -> bool:
         left = _left_over(aws, key, attempt=1)
-    assert left == [], f"left after {ERASURE_TIMEOUT:.0f} s: {left}"
+        assert left == [], f"still stored: {left}"
+        return True
+
+    poll(nothing_left, ERASURE_TIMEOUT, "the erasure in every service")
     assert client.get(f"/answers/{project}/{step}").status_code == 404
     assert _delete(client, project, step).status_code == 404
 
