@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -11,6 +14,42 @@ METRICS_NAMESPACE = "vidsense"
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+
+class _Escaped:
+    """An exception carried out of the traced subsegment, to be raised again outside it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def trace_handler[HandlerT: Callable[..., Any]](handler: HandlerT) -> HandlerT:
+    """Trace a Lambda handler in X-Ray without recording what it returns or raises.
+
+    Responses and exception messages can carry transcripts, emails and presigned upload forms, and X-Ray keeps
+    traces where an erasure cannot reach them. Powertools records neither with capture_response/capture_error
+    off, but the X-Ray SDK would still store the message of an exception that leaves the subsegment: the
+    exception leaves it as a return value (the subsegment gets its type name only) and is raised again outside.
+    """
+
+    def contained(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except Exception as error:
+            tracer.put_annotation(key="HandlerError", value=type(error).__name__)
+            return _Escaped(error)
+
+    contained.__name__ = handler.__name__
+    traced = tracer.capture_lambda_handler(contained, capture_response=False, capture_error=False)
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        result = traced(event, context)
+        if isinstance(result, _Escaped):
+            raise result.error
+        return result
+
+    return cast(HandlerT, run)
 
 
 def redact_email(email: str) -> str:

@@ -19,7 +19,7 @@ from vidsense_shared.aws import client
 from vidsense_shared.config import load_settings
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 CHANGED = frozenset({Projection.APPLIED, Projection.RECOMPUTED})
 OUTCOME_METRICS: dict[Projection, str] = {
@@ -39,7 +39,7 @@ def answer_projector() -> AnswerProjector:
 
 # log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: deliveries are not for the logs.
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail_type = event.get("detail-type")

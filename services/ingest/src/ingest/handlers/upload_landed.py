@@ -22,7 +22,7 @@ from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
 from vidsense_shared.events import utc_now
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 OUTCOME_METRICS: dict[UploadOutcome, str] = {
     UploadOutcome.PUBLISHED: "VideoUploadedPublished",
@@ -61,7 +61,7 @@ def upload_recorder() -> UploadRecorder:
 
 # log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: notifications carry uploaders' IP addresses.
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

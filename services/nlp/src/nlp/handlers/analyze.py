@@ -19,7 +19,7 @@ from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import cached_settings
 from vidsense_shared.consume import Delivery, parse_delivery
 from vidsense_shared.events import TranscriptReady, utc_now
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 
 @cache
@@ -41,7 +41,7 @@ def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A delivery that does not parse raises: it cannot succeed on retry, but the DLQ keeps it for a human.

@@ -18,7 +18,7 @@ from vidsense_shared.aws import client
 from vidsense_shared.config import cached_settings
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 
 @cache
@@ -27,7 +27,7 @@ def metadata_store() -> DynamoMetadataStore:
 
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = parse_delivery(event, AnswerDeleted).event

@@ -11,11 +11,11 @@ from transcode.domain import usecases
 from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import VideoUploaded
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     delivery = parse_delivery(event, VideoUploaded)

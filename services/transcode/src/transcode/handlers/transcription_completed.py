@@ -11,11 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from transcode.domain import usecases
 from transcode.domain.transcribe import JobStateChange
 from transcode.handlers import wiring
-from vidsense_shared.observability import logger, metrics, tracer
+from vidsense_shared.observability import logger, metrics, trace_handler
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@trace_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     change = parse(event=event, model=JobStateChange)
