@@ -9,14 +9,19 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.domain.errors import InvalidParameterError
 from vidsense_local.ops import dlq, replay, status
+from vidsense_local.ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
 from vidsense_local.ops.timeparse import TimeFormatError, is_relative, parse_time
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
 ClientFactory = Callable[[str], Any]
+# A subcommand's work, given the stage's clients; ``run_guarded`` wraps it.
+OperatorCommand = Callable[[argparse.Namespace, CheckedStage], int]
 
 
 def _client(service: str) -> Any:
@@ -52,11 +57,11 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--event", action="append", default=[], metavar="DETAIL_TYPE")
     rp.add_argument("--name", help="replay name (default: vidsense-<stage>-<time>)")
     rp.add_argument("--wait", action="store_true", help="follow the replay until it ends")
-    rp.set_defaults(run=run_replay)
+    rp.set_defaults(run=_guarded(lambda args, aws: run_replay(args, client=aws.client)))
 
     rl = subparsers.add_parser("replays", help="list the stage's replays and their states")
     rl.add_argument("--stage", required=True)
-    rl.set_defaults(run=run_replays)
+    rl.set_defaults(run=_guarded(lambda args, aws: run_replays(args, client=aws.client)))
 
     dq = subparsers.add_parser("dlq", help="inspect and redrive dead-letter queues")
     dq.add_argument("action", choices=["list", "show", "redrive"])
@@ -64,7 +69,7 @@ def register(subparsers: Any) -> None:
     dq.add_argument("--service", choices=replay.SERVICES)
     dq.add_argument("--queue", help="one queue name (show/redrive); default: every matching queue")
     dq.add_argument("--max", type=int, default=100, help="messages at most (default 100)")
-    dq.set_defaults(run=run_dlq)
+    dq.set_defaults(run=_guarded(lambda args, aws: run_dlq(args, client=aws.client)))
 
     st = subparsers.add_parser("status", help="an answer's state and event trail")
     st.add_argument("--stage", required=True)
@@ -72,10 +77,54 @@ def register(subparsers: Any) -> None:
     st.add_argument("step")
     st.add_argument("email")
     st.add_argument("--user-key-parameter", help="SSM name of the user-key secret (default /vidsense/<stage>/...)")
-    st.set_defaults(run=run_status)
+    st.set_defaults(run=_guarded(lambda args, aws: run_status(args, client=aws.client, resource=aws.resource)))
 
 
-def run_replay(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+def _guarded(command: OperatorCommand) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        return run_guarded(args, command)
+
+    return run
+
+
+def run_guarded(
+    args: argparse.Namespace,
+    command: OperatorCommand,
+    *,
+    connect: Callable[[str], StageAws] = stage_aws,
+    err: TextIO | None = None,
+) -> int:
+    """The error boundary of every operator command: AWS failures become one line on stderr, never a traceback.
+
+    Failures the operator can fix (region, credentials, endpoint, permissions, stage) exit 2; any other AWS error
+    exits 1.
+    """
+    label = f"vidsense {args.command}"
+    err = err or sys.stderr  # looked up now: tests and callers may have replaced it
+    aws: StageAws | None = None
+    try:
+        aws = connect(args.stage)
+        return command(args, CheckedStage(aws))
+    except KeyboardInterrupt:
+        print(f"{label}: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except (BotoCoreError, ClientError, OperatorError) as exc:
+        fixable = explain(exc, aws)
+        if fixable is not None:
+            print(f"{label}: {fixable}", file=err)
+            return EXIT_USAGE
+        print(f"{label}: {_aws_failure(exc)}", file=err)
+        return EXIT_FAILED
+
+
+def _aws_failure(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        message = exc.response.get("Error", {}).get("Message", "")
+        return f"AWS {exc.operation_name} failed: {error_code(exc)}: {message}"
+    return f"AWS call failed: {exc}"
+
+
+def run_replay(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory) -> int:
     now = datetime.now(UTC)
     try:
         start, end = parse_time(args.start, now=now), parse_time(args.end, now=now)
@@ -109,7 +158,7 @@ def run_replay(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: Cl
     return EXIT_OK if description["State"] == "COMPLETED" else EXIT_FAILED
 
 
-def run_replays(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+def run_replays(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory) -> int:
     rows = replay.list_replays(client("events"), args.stage)
     if not rows:
         print("no replays", file=out)
@@ -122,7 +171,7 @@ def run_replays(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: C
     return EXIT_OK
 
 
-def run_dlq(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory = _client) -> int:
+def run_dlq(args: argparse.Namespace, *, out: TextIO = sys.stdout, client: ClientFactory) -> int:
     sqs = client("sqs")
     queues = [q for q in dlq.list_queues(sqs, args.stage, args.service) if not args.queue or q.name == args.queue]
     if args.queue and not queues:
