@@ -23,7 +23,7 @@ SOURCE_NLP = f"{APP}.nlp"
 ProjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Project identifier")]
 StepId = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,2})$", description="Step number as a string")]
 UserKey = Annotated[
-    str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the normalised email, lowercase hex")
+    str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the token's issuer and subject, lowercase hex")
 ]
 Attempt = Annotated[int, Field(ge=1, le=1000, description="Answer attempt, 1 for the first recording")]
 SentimentLabel = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]

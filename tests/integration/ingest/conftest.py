@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,8 @@ ANSWERS_TABLE = "vidsense-test-answers"
 BUS = "vidsense-test-bus"
 SECRET_PARAMETER = "/vidsense/test/user-key-secret"
 SECRET = "local-user-key-secret"
-# HMAC-SHA256(SECRET, "ada.lovelace@example.org"), the fixture's email normalised (see test_keys_and_identity).
-ADA_KEY = "570e853b8ba466b0286724b6e4fdff039dad3531c1d2b8447537537891c5613c"
+# HMAC-SHA256(SECRET, '["<iss>","<sub>"]') of the fixture's token (see test_keys_and_identity).
+ADA_KEY = "be220197efda98466ff38bd58864419ad008042045502f120d05f571d1eacd43"
 PROJECT, STEP = "onboarding-2026", "3"
 ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
 PRESIGN = "GET /presignedurl/{project}/{step}"
@@ -180,6 +181,12 @@ def s3_event(key: str, version_id: str | None, *, encoded_key: str | None = None
 
 
 ADA_CLAIMS: dict[str, Any] = fixture("apigw_http_get.json")["requestContext"]["authorizer"]["jwt"]["claims"]
+
+
+def someone_else(name: str, **claims: Any) -> dict[str, Any]:
+    """Claims of another account of Ada's identity provider: its own subject (a person is iss + sub)."""
+    subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vidsense-test:{name}"))
+    return {**ADA_CLAIMS, "sub": subject, "email": f"{name}@example.org", **claims}
 
 
 def http_event(

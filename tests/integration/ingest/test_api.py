@@ -36,11 +36,12 @@ from .conftest import (
     land,
     project_events,
     s3_event,
+    someone_else,
 )
 
 LIST = "GET /projects/{project}/steps/{step}/answers"
 EXISTS = "The resource you requested does already exist"
-REVIEWER = {**ADA_CLAIMS, "email": "grace@example.org", "cognito:groups": "[reviewers admins]"}
+REVIEWER = someone_else("grace", **{"cognito:groups": "[reviewers admins]"})
 
 
 def presign(context: Any, claims: dict[str, Any] | None = ADA_CLAIMS, project: str = PROJECT, step: str = STEP):
@@ -56,7 +57,7 @@ def test_presign_returns_a_post_form_for_the_callers_key(cloud, context):
     status, headers, body = presign(context)
     after = datetime.now(UTC)
 
-    # Then the form targets {project}/{step}/{hmac(email)}.webm with the exact response shape
+    # Then the form targets {project}/{step}/{hmac(iss, sub)}.webm with the exact response shape
     assert status == 200 and headers["content-type"] == "application/json"
     assert set(body) == {"key", "expires_in", "upload"} and set(body["upload"]) == {"method", "url", "fields"}
     assert body["key"] == f"{PROJECT}/{STEP}/{ADA_KEY}.webm"
@@ -123,6 +124,8 @@ def test_malformed_path_parameters_are_400_naming_the_parameter(cloud, context, 
         ({k: v for k, v in ADA_CLAIMS.items() if k != "email_verified"}, "the email address is not verified"),
         ({k: v for k, v in ADA_CLAIMS.items() if k != "email"}, "the token carries no usable email claim"),
         ({**ADA_CLAIMS, "email": "   "}, "the token carries no usable email claim"),
+        ({k: v for k, v in ADA_CLAIMS.items() if k != "sub"}, "the token carries no usable sub claim"),
+        ({k: v for k, v in ADA_CLAIMS.items() if k != "iss"}, "the token carries no usable iss claim"),
     ],
 )
 @pytest.mark.parametrize("route", [PRESIGN, ANSWER, LIST])
@@ -245,8 +248,28 @@ def test_failed_answer_whose_transcript_is_gone_shows_the_reason_not_a_502(cloud
 
 def test_another_person_does_not_see_the_answer(cloud, context):
     land(cloud, context)
-    other = {**ADA_CLAIMS, "email": "grace@example.org"}
+    other = someone_else("grace")
     assert own_answer(context, claims=other)[0] == 404
+
+
+def test_an_email_change_keeps_the_answer_and_the_next_holder_of_the_address_gets_nothing(cloud, context):
+    # Given Ada recorded an answer
+    land(cloud, context)
+    # When her account's email changes, Then she still reads her answer and may not record it again
+    renamed = {**ADA_CLAIMS, "email": "ada.king@example.net"}
+    assert own_answer(context, claims=renamed)[0] == 200
+    assert presign(context, claims=renamed)[:2] == (403, {"content-type": "text/plain"})
+    # And another account that now holds her old address sees no answer and gets its own upload form
+    newcomer = someone_else("newcomer", email=ADA_CLAIMS["email"])
+    assert own_answer(context, claims=newcomer)[0] == 404
+    status, _, body = presign(context, claims=newcomer)
+    assert status == 200 and ADA_KEY not in body["key"]
+
+
+def test_the_same_subject_from_another_issuer_is_another_person(cloud, context):
+    land(cloud, context)
+    impostor = {**ADA_CLAIMS, "iss": "https://login.example.net/"}
+    assert own_answer(context, claims=impostor)[0] == 404
 
 
 # --- reviewers' listing ----------------------------------------------------------------------------------------
@@ -270,8 +293,8 @@ def test_listing_without_identity_is_401(cloud, context):
     assert listing(context, claims=None)[0] == 401
 
 
-def _land_for(cloud, context, email: str) -> str:
-    claims = {**ADA_CLAIMS, "email": email}
+def _land_for(cloud, context, name: str) -> str:
+    claims = someone_else(name)
     key = presign(context, claims=claims)[2]["key"]
     version = cloud.put_video(key)
     upload_landed.handler(s3_event(key, version), context)
@@ -281,11 +304,9 @@ def _land_for(cloud, context, email: str) -> str:
 @pytest.mark.parametrize("groups", ["[reviewers admins]", ["reviewers"], "reviewers"])
 def test_reviewers_page_through_a_step(cloud, context, groups):
     # Given three people answered step 3 and one answered step 4
-    keys = sorted(_land_for(cloud, context, f"person{i}@example.org") for i in range(3))
-    other = {**ADA_CLAIMS, "email": "person9@example.org"}
+    keys = sorted(_land_for(cloud, context, f"person{i}") for i in range(3))
     version = cloud.put_video(f"{PROJECT}/4/{'a' * 64}.webm")
     upload_landed.handler(s3_event(f"{PROJECT}/4/{'a' * 64}.webm", version), context)
-    del other
 
     # When a reviewer pages with limit=2
     claims = {**REVIEWER, "cognito:groups": groups}
@@ -318,7 +339,7 @@ def test_bad_paging_parameters_are_400(cloud, context, query, message):
 
 
 def test_a_cursor_of_another_step_is_400(cloud, context):
-    keys = [_land_for(cloud, context, f"person{i}@example.org") for i in range(2)]
+    keys = [_land_for(cloud, context, f"person{i}") for i in range(2)]
     assert keys
     cursor = listing(context, query={"limit": "1"})[2]["next_cursor"]
     status, _, body = listing(context, query={"cursor": cursor}, step="4")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import sys
@@ -27,7 +29,16 @@ from tests.unit.ingest.builders import (
 )
 from vidsense_shared.observability import logger
 
-from .conftest import ADA_CLAIMS, ADA_KEY, WORK_BUCKET, http_event, s3_event
+from .conftest import (
+    ADA_CLAIMS,
+    ADA_KEY,
+    MEDIA_BUCKET,
+    SECRET,
+    WORK_BUCKET,
+    http_event,
+    s3_event,
+    someone_else,
+)
 
 PROJECT, STEP = "onboarding-2026", "3"
 ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
@@ -36,7 +47,7 @@ ROUTES = (
     "GET /answers/{project}/{step}",
     "GET /projects/{project}/steps/{step}/answers",
 )
-REVIEWER = {**ADA_CLAIMS, "email": "grace@example.org", "cognito:groups": "[reviewers]"}
+REVIEWER = someone_else("grace", **{"cognito:groups": "[reviewers]"})
 ODD = {
     "..": "path traversal",
     "%2e%2e": "encoded traversal, as a client sent it",
@@ -168,6 +179,74 @@ def test_no_email_token_or_transcript_text_is_logged(cloud, context, capsys):
     assert token not in output and token.split()[1] not in output
     for sentence in transcript.split(". "):
         assert sentence.strip(". ").lower() not in lowered
+
+
+# --- nothing private stored ------------------------------------------------------------------------------------
+
+QUENTIN = {**ADA_CLAIMS, "email": "Quentin.Zebrowski@Example.org"}
+
+
+def _traces_of(email: str) -> set[str]:
+    """The address in any case, its local part, and what hashing it would give (plain, or the old user key)."""
+    normalised = email.strip().lower()
+    digest = hashlib.sha256(normalised.encode()).hexdigest()
+    old_user_key = hmac.new(SECRET.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+    return {normalised, normalised.split("@", 1)[0], digest, digest[:12], old_user_key}
+
+
+def _everything_stored(cloud) -> str:
+    """Every item of every table, every media object's metadata and tags, as one lower-cased text."""
+    dump: list[Any] = []
+    for table in cloud.ddb.list_tables()["TableNames"]:
+        dump += cloud.ddb.scan(TableName=table)["Items"]
+    for bucket in (MEDIA_BUCKET, WORK_BUCKET):
+        for version in cloud.s3.list_object_versions(Bucket=bucket).get("Versions", []):
+            which = {"Bucket": bucket, "Key": version["Key"]}
+            if version["VersionId"] != "null":  # an unversioned bucket's objects
+                which["VersionId"] = version["VersionId"]
+            dump.append(cloud.s3.head_object(**which).get("Metadata"))
+            dump.append(cloud.s3.get_object_tagging(**which)["TagSet"])
+    return json.dumps(dump, default=str).lower()
+
+
+def test_the_trace_check_finds_an_email_however_it_is_kept():
+    # The check itself must be able to fail: the address in another case, its local part, its digest, or the
+    # user key the old rule derived from it (HMAC of the email) inside a stored answer id
+    normalised = b"quentin.zebrowski@example.org"
+    old_key = hmac.new(SECRET.encode(), normalised, hashlib.sha256).hexdigest()
+    for kept in (
+        "Quentin.Zebrowski@example.ORG",
+        '{"owner": "quentin.zebrowski"}',
+        hashlib.sha256(normalised).hexdigest()[:12],
+        f"{PROJECT}/{STEP}/{old_key}",
+    ):
+        assert [trace for trace in _traces_of(QUENTIN["email"]) if trace in kept.lower()], kept
+    assert not [trace for trace in _traces_of(QUENTIN["email"]) if trace in f"{PROJECT}/{STEP}/{ADA_KEY}"]
+
+
+def test_no_email_is_stored_in_tables_objects_or_events(cloud, context):
+    # Given a person whose token carries a distinctive email
+    document = fixture("transcribe_output.json")
+    cloud.s3.put_object(Bucket=WORK_BUCKET, Key=transcript_pointer(ADA).key, Body=json.dumps(document))
+    # When they take an upload form, their answer lands and is analysed, they read it and a reviewer lists it
+    status, _, form = call(http_event(f"/presignedurl/{PROJECT}/{STEP}", ROUTES[0], claims=QUENTIN), context)
+    land_ada(cloud, context)
+    for event in (transcoder_completed(ADA), transcript_ready(ADA), sentiment_detected(ADA)):
+        projector.handler(delivery(event), context)
+    answer = call(http_event(f"/answers/{PROJECT}/{STEP}", ROUTES[1], claims=QUENTIN), context)[2]
+    listed = call(http_event(f"/projects/{PROJECT}/steps/{STEP}/answers", ROUTES[2], claims=REVIEWER), context)[2]
+    stored = _everything_stored(cloud)
+    # and erase it
+    erasure = http_event(f"/answers/{PROJECT}/{STEP}", "DELETE /answers/{project}/{step}", claims=QUENTIN)
+    erasure["requestContext"]["http"]["method"] = "DELETE"
+    erased = call(erasure, context)
+    assert (status, answer["status"], len(listed["items"]), erased[0]) == (200, "ANALYZED", 1, 202)
+    events = json.dumps(cloud.published()).lower()
+    assert '"detail-type": "videouploaded"' in events and '"detail-type": "answerdeleted"' in events
+    # Then neither the upload form, nor any table, object or published event holds the email or a hash of it
+    for place, text in {"form": json.dumps(form).lower(), "stored": stored, "events": events}.items():
+        assert ADA_KEY in text or place == "form", place  # the person is there, by the user key only
+        assert not [trace for trace in _traces_of(QUENTIN["email"]) if trace in text], place
 
 
 # --- fuzzing the whole handler -------------------------------------------------------------------------------

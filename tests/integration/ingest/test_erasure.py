@@ -35,6 +35,7 @@ from .conftest import (
     land,
     project_events,
     s3_event,
+    someone_else,
 )
 
 DELETE = "DELETE /answers/{project}/{step}"
@@ -142,7 +143,7 @@ def test_no_token_is_401_and_a_bad_parameter_400(cloud, context):
 def test_only_the_callers_own_answer_is_erased(cloud, context):
     land(cloud, context)
     analysed(cloud, context)
-    other = {**ADA_CLAIMS, "email": "grace@example.org"}
+    other = someone_else("grace")
     assert delete(context, claims=other)[0] == 404
     assert cloud.answer_item(ADA.answer_id) is not None
 

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ingest.domain.errors import ForbiddenError, InvalidParameterError, UnauthorizedError
-from ingest.domain.identity import caller_from_claims, require_group, verified_email
+from ingest.domain.identity import caller_from_claims, require_group, verified_person
 from ingest.domain.keys import AnswerKey, parse_video_key, validate_step_ref
 from ingest.domain.views import decode_cursor, encode_cursor
 
@@ -21,7 +21,7 @@ CLAIM_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
     max_leaves=6,
 )
-CLAIM_NAMES = st.sampled_from(["email", "email_verified", "cognito:groups", "sub"]) | ANY_TEXT
+CLAIM_NAMES = st.sampled_from(["email", "email_verified", "cognito:groups", "sub", "iss"]) | ANY_TEXT
 CLAIMS = st.dictionaries(CLAIM_NAMES, CLAIM_VALUES, max_size=6)
 
 
@@ -46,7 +46,16 @@ def test_step_references_either_pass_as_ascii_or_raise_invalid_parameter(project
 
 
 @given(CLAIMS, st.sampled_from(["reviewers", "admins"]))
-@example({"email": "ada@example.org", "email_verified": "true", "cognito:groups": "[reviewers]"}, "reviewers")
+@example(
+    {
+        "iss": "https://a.example",
+        "sub": "s",
+        "email": "ada@example.org",
+        "email_verified": "true",
+        "cognito:groups": "[reviewers]",
+    },
+    "reviewers",
+)
 def test_claims_yield_a_caller_or_a_typed_refusal(claims, group):
     try:
         caller = caller_from_claims(claims)
@@ -54,12 +63,14 @@ def test_claims_yield_a_caller_or_a_typed_refusal(claims, group):
         assert not claims
         return
     try:
-        email = verified_email(caller)
+        person = verified_person(caller)
     except UnauthorizedError:
         pass
     else:
-        # a usable email is a printable address (no NUL, bidi override or surrogate) the HMAC can encode
-        assert email.isprintable() and "@" in email and email.encode()
+        # a usable issuer and subject are printable (no NUL, bidi override or surrogate) and the HMAC can encode them
+        assert person.issuer.isprintable() and person.subject.isprintable()
+        assert person.issuer.strip() and person.subject.strip() and (person.issuer + person.subject).encode()
+        assert claims["iss"] == person.issuer and claims["sub"] == person.subject
     try:
         require_group(caller, group)
     except ForbiddenError:
@@ -69,7 +80,9 @@ def test_claims_yield_a_caller_or_a_typed_refusal(claims, group):
 @pytest.mark.parametrize("email", ["ada\x00@example.org", "ada@exam\u202eple.org", "ada\ud800@example.org"])
 def test_emails_with_control_format_or_surrogate_characters_are_not_usable(email):
     with pytest.raises(UnauthorizedError, match="no usable email claim"):
-        verified_email(caller_from_claims({"email": email, "email_verified": "true"}))
+        verified_person(
+            caller_from_claims({"iss": "https://a.example", "sub": "s", "email": email, "email_verified": "true"})
+        )
 
 
 @given(ANY_TEXT)

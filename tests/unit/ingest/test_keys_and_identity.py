@@ -5,21 +5,56 @@ from __future__ import annotations
 import pytest
 
 from ingest.domain.errors import ForbiddenError, InvalidParameterError, UnauthorizedError
-from ingest.domain.identity import caller_from_claims, parse_groups, require_group, verified_email
+from ingest.domain.identity import Person, caller_from_claims, parse_groups, require_group, verified_person
 from ingest.domain.keys import AnswerKey, parse_video_key, user_key_for, validate_step_ref
 
-# Computed independently: printf '%s' ada.lovelace@example.org | openssl dgst -sha256 -hmac local-user-key-secret
-ADA_KEY = "570e853b8ba466b0286724b6e4fdff039dad3531c1d2b8447537537891c5613c"
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example"
+SUBJECT = "7d3f0c2e-1b4a-4c8e-9f2a-5b6c7d8e9f01"
+# Computed independently: printf '%s' '["<ISSUER>","<SUBJECT>"]' | openssl dgst -sha256 -hmac local-user-key-secret
+ADA_KEY = "be220197efda98466ff38bd58864419ad008042045502f120d05f571d1eacd43"
+VERIFIED = {"iss": ISSUER, "sub": SUBJECT, "email": "ada@example.org", "email_verified": "true"}
 
 
-@pytest.mark.parametrize("email", ["ada.lovelace@example.org", "  Ada.Lovelace@Example.ORG\t"])
-def test_user_key_is_the_hmac_of_the_trimmed_lowercased_email(email):
+def test_user_key_is_the_hmac_of_the_issuer_and_subject():
     # Given the stage secret, When the key is derived, Then it matches openssl's HMAC-SHA256 hex digest
-    assert user_key_for("local-user-key-secret", email) == ADA_KEY
+    assert user_key_for("local-user-key-secret", ISSUER, SUBJECT) == ADA_KEY
 
 
 def test_user_key_depends_on_the_secret():
-    assert user_key_for("another-secret", "ada.lovelace@example.org") != ADA_KEY
+    assert user_key_for("another-secret", ISSUER, SUBJECT) != ADA_KEY
+
+
+def test_the_same_subject_from_two_issuers_is_two_people():
+    other_provider = "https://login.example.net/"
+    assert user_key_for("local-user-key-secret", other_provider, SUBJECT) != ADA_KEY
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("https://a.example/x", "y"), ("https://a.example/", "xy")),  # the boundary moved
+        (("i", 'a","b'), ('i","a', "b")),  # a quote inside a claim
+        (("i", "s"), ("i ", "s")),  # exact strings: no trimming
+        (("i", "S"), ("i", "s")),  # nor case folding
+    ],
+)
+def test_different_issuer_subject_pairs_never_share_a_key(first, second):
+    assert user_key_for("k", *first) != user_key_for("k", *second)
+
+
+def test_the_email_plays_no_part_in_the_person():
+    # Given the same account before and after its email changed
+    before = caller_from_claims(VERIFIED)
+    after = caller_from_claims({**VERIFIED, "email": "ada.king@example.net"})
+    # Then it is the same person; and another account that later holds the old address is someone else
+    assert verified_person(before) == verified_person(after) == Person(ISSUER, SUBJECT)
+    newcomer = caller_from_claims({**VERIFIED, "sub": "0b8f2d6e-0000-4000-8000-000000000000"})
+    assert verified_person(newcomer) != verified_person(before)
+
+
+def test_the_caller_keeps_no_email_address():
+    caller = caller_from_claims(VERIFIED)
+    assert "ada@example.org" not in repr(caller) and "ada@example.org" not in repr(verified_person(caller))
 
 
 @pytest.mark.parametrize(
@@ -75,8 +110,12 @@ def test_step_reference_errors_name_the_parameter(project, step, parameter):
 
 @pytest.mark.parametrize("verified", [True, "true", "True", " TRUE "])
 def test_verified_email_accepts_boolean_and_string_true(verified):
-    caller = caller_from_claims({"email": " ada@example.org ", "email_verified": verified})
-    assert verified_email(caller) == "ada@example.org"
+    caller = caller_from_claims({**VERIFIED, "email": " ada@example.org ", "email_verified": verified})
+    assert verified_person(caller) == Person(ISSUER, SUBJECT)
+
+
+def _without(name: str) -> dict[str, object]:
+    return {k: v for k, v in VERIFIED.items() if k != name}
 
 
 @pytest.mark.parametrize(
@@ -84,19 +123,28 @@ def test_verified_email_accepts_boolean_and_string_true(verified):
     [
         (None, "no identity in the request"),
         ({}, "no identity in the request"),
-        ({"sub": "x", "email_verified": "true"}, "the token carries no usable email claim"),
-        ({"email": "", "email_verified": "true"}, "the token carries no usable email claim"),
-        ({"email": "not-an-email", "email_verified": "true"}, "the token carries no usable email claim"),
-        ({"email": ["ada@example.org"], "email_verified": "true"}, "the token carries no usable email claim"),
-        ({"email": "ada@example.org", "email_verified": "false"}, "the email address is not verified"),
-        ({"email": "ada@example.org", "email_verified": False}, "the email address is not verified"),
-        ({"email": "ada@example.org"}, "the email address is not verified"),
-        ({"email": "ada@example.org", "email_verified": "yes"}, "the email address is not verified"),
+        (_without("iss"), "the token carries no usable iss claim"),
+        ({**VERIFIED, "iss": "  "}, "the token carries no usable iss claim"),
+        ({**VERIFIED, "iss": ["https://a.example"]}, "the token carries no usable iss claim"),
+        (_without("sub"), "the token carries no usable sub claim"),
+        ({**VERIFIED, "sub": ""}, "the token carries no usable sub claim"),
+        ({**VERIFIED, "sub": 42}, "the token carries no usable sub claim"),
+        ({**VERIFIED, "sub": "a\x00b"}, "the token carries no usable sub claim"),
+        ({**VERIFIED, "sub": "a\u202eb"}, "the token carries no usable sub claim"),
+        ({**VERIFIED, "sub": "a\ud800"}, "the token carries no usable sub claim"),
+        (_without("email"), "the token carries no usable email claim"),
+        ({**VERIFIED, "email": ""}, "the token carries no usable email claim"),
+        ({**VERIFIED, "email": "not-an-email"}, "the token carries no usable email claim"),
+        ({**VERIFIED, "email": ["ada@example.org"]}, "the token carries no usable email claim"),
+        ({**VERIFIED, "email_verified": "false"}, "the email address is not verified"),
+        ({**VERIFIED, "email_verified": False}, "the email address is not verified"),
+        (_without("email_verified"), "the email address is not verified"),
+        ({**VERIFIED, "email_verified": "yes"}, "the email address is not verified"),
     ],
 )
 def test_unusable_identities_are_unauthorized(claims, message):
     with pytest.raises(UnauthorizedError, match=f"^{message}$"):
-        verified_email(caller_from_claims(claims))
+        verified_person(caller_from_claims(claims))
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,11 @@ import pytest
 from vidsense_shared.events import ALL_EVENTS, DomainEvent
 from vidsense_shared.schemas import schema_for
 
-FORBIDDEN = frozenset({"email", "token", "text", "body", "words", "jwt"})
+# Free text and identity claims: a person appears in an event by the user key only (an HMAC of issuer and subject,
+# docs/decisions/0003-user-key-from-subject.md), never by an address, a name or the claims the key is made from.
+FORBIDDEN = frozenset({"email", "mail", "token", "text", "body", "words", "jwt"}) | frozenset(
+    {"sub", "subject", "iss", "issuer", "claims", "username", "phone"}
+)
 
 
 def _properties(schema: dict[str, Any], defs: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any]]]:

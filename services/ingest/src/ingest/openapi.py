@@ -22,7 +22,7 @@ def render() -> str:
         description=(
             "Upload forms for video answers, the caller's own answer (status, transcript, sentiment) and "
             "reviewers' listings. Every route sits behind the HTTP API's JWT authorizer: the caller is the "
-            "token's verified email claim."
+            "token's issuer and subject (iss, sub), and the token must carry a verified email claim."
         ),
         security_schemes={
             "jwt": HTTPBearer(bearerFormat="JWT", description="ID token of the stage's identity provider")

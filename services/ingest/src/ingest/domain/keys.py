@@ -1,9 +1,10 @@
-"""Answer identity: parameter shapes, object keys and the user key derived from the email."""
+"""Answer identity: parameter shapes, object keys and the user key derived from the token's issuer and subject."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass
 
@@ -55,10 +56,14 @@ def validate_step_ref(project: str, step: str) -> None:
         raise InvalidParameterError("step", "must be 0 or a number from 1 to 999 without leading zeros")
 
 
-def user_key_for(secret: str, email: str) -> str:
-    """Lowercase hex HMAC-SHA256 of the trimmed, lowercased email: stable per stage, not reversible."""
-    normalised = email.strip().lower()
-    return hmac.new(secret.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+def user_key_for(secret: str, issuer: str, subject: str) -> str:
+    """Lowercase hex HMAC-SHA256 of the issuer and subject: stable per stage, not reversible.
+
+    Both go in as a compact JSON array, so no two (issuer, subject) pairs share a message: two identity
+    providers that hand out the same subject never meet in one user key. Neither is normalised (exact strings).
+    """
+    message = json.dumps([issuer, subject], separators=(",", ":"))
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def parse_video_key(key: str) -> AnswerKey | None:

@@ -32,7 +32,7 @@ from ingest.domain.errors import (
     TranscriptUnavailableError,
     UnversionedObjectError,
 )
-from ingest.domain.identity import Caller, require_group, verified_email
+from ingest.domain.identity import Caller, require_group, verified_person
 from ingest.domain.keys import (
     VIDEO_CONTENT_TYPE,
     AnswerKey,
@@ -96,8 +96,8 @@ class AnswerApi:
 
     def _own_answer_key(self, caller: Caller, project: str, step: str) -> AnswerKey:
         validate_step_ref(project, step)
-        email = verified_email(caller)
-        return AnswerKey(project, step, user_key_for(self.secret.value(), email))
+        person = verified_person(caller)
+        return AnswerKey(project, step, user_key_for(self.secret.value(), person.issuer, person.subject))
 
     def presign(self, caller: Caller, project: str, step: str) -> PresignedUpload:
         answer = self._own_answer_key(caller, project, step)
@@ -171,7 +171,7 @@ class AnswerApi:
     def list_step(self, caller: Caller, project: str, step: str, limit: int | None, cursor: str | None) -> AnswerPage:
         validate_step_ref(project, step)
         # A reviewer is a person too: an unverified email is no identity (API Gateway's authorizer does not check it).
-        verified_email(caller)
+        verified_person(caller)
         require_group(caller, self.reviewer_group)
         page_size = check_limit(limit)
         ps = project_step(project, step)

@@ -70,7 +70,7 @@ def _json_error(description: str) -> OpenAPIResponse:
 
 
 _BAD_REQUEST = _json_error("A parameter is malformed; the message names it")
-_UNAUTHORIZED = _json_error("No usable identity (email claim missing or not verified)")
+_UNAUTHORIZED = _json_error("No usable identity (iss or sub claim missing, email claim missing or not verified)")
 _BUSY: OpenAPIResponse = {
     "description": "The answer is being processed or erased: retry after the Retry-After seconds",
     "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
