@@ -491,3 +491,24 @@ def test_erasure_roles_delete_only_the_answers_data(templates: Templates, stage:
     api = _granted(templates[stage]["ingest"], "api")
     assert {"s3:ListBucketVersions", "s3:DeleteObjectVersion", "dynamodb:DeleteItem", "events:PutEvents"} <= set(api)
     assert all(f"vidsense-{stage}-media-" in r for r in api["s3:DeleteObjectVersion"])
+
+
+def test_the_limit_per_person_is_a_stage_parameter_of_the_api_and_its_windows_expire(templates: Templates) -> None:
+    # maxAnswersPerUserPerDay reaches the api function (prod keeps the default, dev allows testers more)
+    limits = {
+        stage: str(
+            functions(templates[stage]["ingest"])["api"][1]["Environment"]["Variables"].get(
+                "MAX_ANSWERS_PER_USER_PER_DAY"
+            )
+        )
+        for stage in PACKAGED_STAGES
+    }
+    assert limits == {"dev": "200", "prod": "50"}
+    # The recording windows live in the answers table, whose TTL attribute removes them a day after their last use
+    for stage in PACKAGED_STAGES:
+        [answers] = [
+            r["Properties"]
+            for _, r in resources(templates[stage]["ingest"], "AWS::DynamoDB::Table")
+            if render(r["Properties"]["TableName"]) == f"vidsense-{stage}-answers"
+        ]
+        assert answers["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

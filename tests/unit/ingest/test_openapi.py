@@ -35,7 +35,7 @@ def test_document_describes_every_route_with_jwt_security_and_no_422():
         for method, operation in item.items()
     }
     assert responses == {
-        "GET /presignedurl/{project}/{step}": {"200", "400", "401", "403", "409"},
+        "GET /presignedurl/{project}/{step}": {"200", "400", "401", "403", "409", "429"},
         "GET /answers/{project}/{step}": {"200", "400", "401", "404", "502"},
         "DELETE /answers/{project}/{step}": {"202", "400", "401", "404", "409"},
         "GET /projects/{project}/steps/{step}/answers": {"200", "400", "401", "403"},
@@ -46,6 +46,12 @@ def test_document_describes_every_route_with_jwt_security_and_no_422():
     assert set(deleted["properties"]) == {"answer_id", "project", "step", "user_key", "attempt", "status"}
     presign_403 = document["paths"]["/presignedurl/{project}/{step}"]["get"]["responses"]["403"]
     assert list(presign_403["content"]) == ["text/plain"]
+    # The limit per person: a JSON body naming the limit and its window, and when to retry
+    presign_429 = document["paths"]["/presignedurl/{project}/{step}"]["get"]["responses"]["429"]
+    assert presign_429["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert presign_429["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LimitBody"}
+    limit_body = document["components"]["schemas"]["LimitBody"]
+    assert set(limit_body["required"]) == {"message", "limit", "window"}
     view = document["components"]["schemas"]["AnswerView"]
     assert set(view["properties"]) == {"status", "transcript", "sentiment", "sentiment_score", "error", "updated_at"}
 

@@ -8,6 +8,9 @@ from vidsense_shared.config import BaseServiceSettings
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_PRESIGN_SECONDS = 900
+DEFAULT_MAX_ANSWERS_PER_USER_PER_DAY = 50
+# A person's window holds one entry per counted recording in a single item: this keeps it far below 400 KB.
+MAX_ANSWERS_PER_USER_PER_DAY = 1000
 
 
 class ApiSettings(BaseServiceSettings):
@@ -21,6 +24,10 @@ class ApiSettings(BaseServiceSettings):
     event_bus_name: str = Field(min_length=1)
     # How long the user-key secret stays cached in a warm container before SSM is asked again.
     user_key_cache_seconds: int = Field(default=300, ge=0)
+    # New recordings one person may start in a rolling 24 h (stage parameter maxAnswersPerUserPerDay).
+    max_answers_per_user_per_day: int = Field(
+        default=DEFAULT_MAX_ANSWERS_PER_USER_PER_DAY, ge=1, le=MAX_ANSWERS_PER_USER_PER_DAY
+    )
 
 
 class UploadLandedSettings(BaseServiceSettings):

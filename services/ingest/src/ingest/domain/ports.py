@@ -6,12 +6,18 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from ingest.domain.answers import AnswerRecord
+from ingest.domain.limits import RecordingWindow
 from ingest.domain.views import UploadForm
 from vidsense_shared.events import S3Pointer
 
 
 class StoredAnswer(NamedTuple):
     record: AnswerRecord
+    revision: int
+
+
+class StoredWindow(NamedTuple):
+    window: RecordingWindow
     revision: int
 
 
@@ -59,3 +65,14 @@ class MediaStore(Protocol):
 
 class UserKeySecret(Protocol):
     def value(self) -> str: ...
+
+
+class RecordingWindows(Protocol):
+    """Each person's counted recordings (domain/limits.py), keyed by the user key."""
+
+    def get(self, user_key: str) -> StoredWindow | None: ...
+
+    def save(self, user_key: str, window: RecordingWindow, expected_revision: int | None) -> None:
+        """Write ``window`` if the stored revision is still ``expected_revision`` (None: no item yet);
+        raise ConcurrentUpdateError otherwise."""
+        ...

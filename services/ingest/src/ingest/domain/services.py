@@ -41,7 +41,8 @@ from ingest.domain.keys import (
     user_key_for,
     validate_step_ref,
 )
-from ingest.domain.ports import AnswerRepository, MediaStore, StoredAnswer, UserKeySecret
+from ingest.domain.limits import RecordingWindow, admit, attempt_tag, release
+from ingest.domain.ports import AnswerRepository, MediaStore, RecordingWindows, StoredAnswer, UserKeySecret
 from ingest.domain.views import (
     AnswerPage,
     AnswerView,
@@ -93,6 +94,9 @@ class AnswerApi:
     reviewer_group: str
     publisher: EventPublisher
     clock: Clock
+    # Each person's new recordings in a rolling day (domain/limits.py).
+    recordings: RecordingWindows
+    max_recordings_per_day: int
 
     def _own_answer_key(self, caller: Caller, project: str, step: str) -> AnswerKey:
         validate_step_ref(project, step)
@@ -109,6 +113,11 @@ class AnswerApi:
         # An object with no record yet is an upload whose notification has not been processed: still taken.
         if stored is None and self.media.exists(self.media_bucket, answer.video_key):
             raise AnswerExistsError(answer.answer_id)
+        # Counted only now that the presign opens an attempt: a refused one costs the person nothing.
+        opens = attempt_tag(answer.project_step, 1 if stored is None else stored.record.attempt + 1)
+        self._change_window(
+            answer.user_key, lambda window: admit(window, opens, limit=self.max_recordings_per_day, now=self.clock())
+        )
         form = self.media.presign_post(
             self.media_bucket,
             answer.video_key,
@@ -142,6 +151,8 @@ class AnswerApi:
         record = stored.record
         self.publisher.publish(answer_deleted_event(record))
         self.media.delete_all_versions(record.bucket, record.key)
+        # Before the item goes (a retried DELETE repeats it): recording this step again is a new recording.
+        self._change_window(answer.user_key, lambda window: release(window, answer.project_step))
         try:
             self.repo.delete(record.answer_id, stored.revision)
         except ConcurrentUpdateError:
@@ -149,6 +160,20 @@ class AnswerApi:
             if self.repo.get(record.answer_id) is not None:
                 raise
         return deleted_answer(record)
+
+    def _change_window(self, user_key: str, change: Callable[[RecordingWindow | None], RecordingWindow | None]) -> None:
+        """Read, compute, conditionally write the person's recording window (None from ``change``: no write)."""
+        for _ in range(MAX_WRITE_ROUNDS):
+            stored = self.recordings.get(user_key)
+            new = change(stored.window if stored else None)
+            if new is None:
+                return
+            try:
+                self.recordings.save(user_key, new, stored.revision if stored else None)
+            except ConcurrentUpdateError:
+                continue
+            return
+        raise ConcurrentUpdateError(f"a recording window kept changing during {MAX_WRITE_ROUNDS} write rounds")
 
     def _mark_deleting(self, answer: AnswerKey) -> StoredAnswer:
         for _ in range(MAX_WRITE_ROUNDS):

@@ -67,6 +67,13 @@ class ErrorBody(_View):
     message: str
 
 
+class LimitBody(ErrorBody):
+    """A 429: the message, and the limit that was reached."""
+
+    limit: int = Field(description="New recordings one person may start per window")
+    window: str = Field(description="The rolling window the limit counts in", examples=["24h"])
+
+
 class DeletedAnswer(_View):
     """The answer whose erasure was accepted: the video and read model are gone, other services follow."""
 

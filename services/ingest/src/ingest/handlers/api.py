@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
+from ingest.adapters.recording_limits import DynamoRecordingWindows
 from ingest.adapters.secrets import SsmUserKeySecret
 from ingest.domain.erasure import RETRY_AFTER_SECONDS
 from ingest.domain.errors import (
@@ -31,8 +32,17 @@ from ingest.domain.errors import (
 )
 from ingest.domain.identity import Caller, caller_from_claims
 from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN, validate_step_ref
+from ingest.domain.limits import WINDOW_NAME, RecordingLimitError
 from ingest.domain.services import AnswerApi
-from ingest.domain.views import MAX_PAGE, AnswerPage, AnswerView, DeletedAnswer, ErrorBody, PresignedUpload
+from ingest.domain.views import (
+    MAX_PAGE,
+    AnswerPage,
+    AnswerView,
+    DeletedAnswer,
+    ErrorBody,
+    LimitBody,
+    PresignedUpload,
+)
 from ingest.settings import ApiSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
@@ -76,6 +86,12 @@ _BUSY: OpenAPIResponse = {
     "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
     "content": {"application/json": {"model": ErrorBody}},
 }
+_TOO_MANY_RECORDINGS: OpenAPIResponse = {
+    "description": "The caller started maxAnswersPerUserPerDay new recordings in the last 24 hours: retry after the "
+    "Retry-After seconds (when the oldest of them leaves the window)",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"model": LimitBody}},
+}
 
 
 @cache
@@ -95,6 +111,8 @@ def api_service() -> AnswerApi:
         reviewer_group=settings.reviewer_group,
         publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
         clock=utc_now,
+        recordings=DynamoRecordingWindows(settings.answers_table, client("dynamodb")),
+        max_recordings_per_day=settings.max_answers_per_user_per_day,
     )
 
 
@@ -114,6 +132,7 @@ def _caller() -> Caller:
             "content": {"text/plain": {"schema": {"type": "string", "example": ANSWER_EXISTS_BODY}}},
         },
         409: _BUSY,
+        429: _TOO_MANY_RECORDINGS,
     },
 )
 def presign(project: ProjectParam, step: StepParam) -> PresignedUpload:
@@ -254,6 +273,17 @@ def _busy(exc: AnswerBusyError) -> Response[Any]:
         content_type=content_types.APPLICATION_JSON,
         body=ErrorBody(message=str(exc)).model_dump(),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@_on_error(RecordingLimitError)
+def _too_many_recordings(exc: RecordingLimitError) -> Response[Any]:
+    metrics.add_metric(name="RecordingLimitReached", unit="Count", value=1)
+    return Response(
+        status_code=HTTPStatus.TOO_MANY_REQUESTS,
+        content_type=content_types.APPLICATION_JSON,
+        body=LimitBody(message=str(exc), limit=exc.limit, window=WINDOW_NAME).model_dump(),
+        headers={"Retry-After": str(exc.retry_after_seconds)},
     )
 
 

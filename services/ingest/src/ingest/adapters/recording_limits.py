@@ -1,0 +1,92 @@
+"""Each person's recording window (domain/limits.py), one item per person in the answers table.
+
+The item's key is ``recordings#{user_key}``: no answer id has a ``#`` and the item has no ``project_step``, so it is
+in no step listing (the by_step index is sparse). Whole-item conditional writes on a revision, like the answers;
+``expires_at`` (the table's TTL attribute) removes the item a day after the person's last counted recording.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ingest.domain.errors import ConcurrentUpdateError
+from ingest.domain.limits import Grant, RecordingWindow
+from ingest.domain.ports import StoredWindow
+
+KEY_PREFIX = "recordings#"
+TTL_ATTRIBUTE = "expires_at"
+_REVISION = "revision"
+
+
+class RecordingLimitsError(RuntimeError):
+    """DynamoDB refused a request for a reason other than a lost race."""
+
+
+def window_key(user_key: str) -> dict[str, Any]:
+    return {"answer_id": {"S": f"{KEY_PREFIX}{user_key}"}}
+
+
+def to_item(user_key: str, window: RecordingWindow, revision: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **window_key(user_key),
+        "grants": {
+            "L": [
+                {"M": {"at": {"S": grant.at.isoformat()}, "attempt": _optional(grant.attempt)}}
+                for grant in window.grants
+            ]
+        },
+        _REVISION: {"N": str(revision)},
+    }
+    expires_at = window.expires_at()
+    if expires_at is not None:
+        item[TTL_ATTRIBUTE] = {"N": str(int(expires_at.timestamp()))}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> StoredWindow:
+    grants = tuple(
+        Grant(
+            at=datetime.fromisoformat(entry["M"]["at"]["S"]),
+            attempt=entry["M"]["attempt"].get("S"),
+        )
+        for entry in item.get("grants", {}).get("L", [])
+    )
+    return StoredWindow(RecordingWindow(grants), int(item[_REVISION]["N"]))
+
+
+def _optional(text: str | None) -> dict[str, Any]:
+    return {"NULL": True} if text is None else {"S": text}
+
+
+class DynamoRecordingWindows:
+    def __init__(self, table_name: str, dynamodb_client: Any) -> None:
+        self._table = table_name
+        self._client = dynamodb_client
+
+    def get(self, user_key: str) -> StoredWindow | None:
+        try:
+            response = self._client.get_item(TableName=self._table, Key=window_key(user_key), ConsistentRead=True)
+        except ClientError as exc:
+            raise RecordingLimitsError(f"get_item failed for a recording window: {exc}") from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def save(self, user_key: str, window: RecordingWindow, expected_revision: int | None) -> None:
+        if expected_revision is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(answer_id)"}
+        else:
+            condition = {
+                "ConditionExpression": "#rev = :rev",
+                "ExpressionAttributeNames": {"#rev": _REVISION},
+                "ExpressionAttributeValues": {":rev": {"N": str(expected_revision)}},
+            }
+        revision = 1 if expected_revision is None else expected_revision + 1
+        try:
+            self._client.put_item(TableName=self._table, Item=to_item(user_key, window, revision), **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConcurrentUpdateError(f"a recording window changed since revision {expected_revision}") from exc
+            raise RecordingLimitsError(f"put_item failed for a recording window: {exc}") from exc
