@@ -141,19 +141,32 @@ def derived_event_id(cause_event_id: str, detail_type: str) -> str:
 # --- data payloads -----------------------------------------------------------------------------------------
 
 
+class PipelineRef(AnswerRef):
+    """An answer attempt as the pipeline events name it: also which recorded video the pipeline run started from."""
+
+    video_event_id: str | None = Field(
+        default=None,
+        description=(
+            "event_id of the VideoUploaded this pipeline run started from (one per recorded video). After an"
+            " erasure the person's next answer is attempt 1 again: this tells the erased answer's late events"
+            " from the new answer's. Null only from producers older than this field"
+        ),
+    )
+
+
 class VideoUploadedData(AnswerRef):
     video: S3Pointer = Field(description="The uploaded video object (the version that won)")
     size_bytes: int = Field(gt=0, description="Size of the uploaded object in bytes")
     content_type: str = Field(description="Content-Type stored with the object (video/webm)")
 
 
-class TranscoderCompletedData(AnswerRef):
+class TranscoderCompletedData(PipelineRef):
     job_id: str = Field(description="MediaConvert job id")
     audio: S3Pointer = Field(description="The audio rendition MediaConvert wrote")
     duration_ms: int | None = Field(default=None, ge=0)
 
 
-class TranscriptReadyData(AnswerRef):
+class TranscriptReadyData(PipelineRef):
     job_name: str = Field(description="Transcribe job name")
     transcript: S3Pointer = Field(description="Transcribe output JSON (claim check)")
     language_code: str
@@ -169,7 +182,7 @@ class SentimentScore(_Frozen):
     Mixed: float = Field(ge=0, le=1)
 
 
-class SentimentDetectedData(AnswerRef):
+class SentimentDetectedData(PipelineRef):
     transcript: S3Pointer = Field(description="Transcribe output JSON that was analysed")
     language_code: str = Field(description="Language of the transcript (Transcribe code, e.g. en-US)")
     sentiment: SentimentLabel = Field(description="Label with the highest combined score")
@@ -177,12 +190,12 @@ class SentimentDetectedData(AnswerRef):
     analyzed_at: AwareDatetime = Field(description="When the analysis ran, UTC")
 
 
-class NoSpeechDetectedData(AnswerRef):
+class NoSpeechDetectedData(PipelineRef):
     transcript: S3Pointer = Field(description="The (empty) Transcribe output JSON")
     language_code: str | None = Field(default=None, description="Language the transcription was run in")
 
 
-class FailureData(AnswerRef):
+class FailureData(PipelineRef):
     error_code: str = Field(description="Machine-readable error code from the failing service or vidsense")
     error_message: str = Field(description="Human-readable reason")
     retryable: bool = Field(default=False, description="True when retrying the same input may succeed")

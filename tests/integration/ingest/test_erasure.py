@@ -4,6 +4,7 @@ ingest (upload notification, projector) brings an erased answer back."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.unit.ingest.builders import (
     delivery,
     fixture,
     sentiment_detected,
+    sentiment_failed,
     transcode_failed,
     transcoder_completed,
     transcript_pointer,
@@ -205,3 +207,27 @@ def test_a_new_answer_after_an_erasure_is_processed_as_attempt_one(cloud, contex
     item = cloud.answer_item(ADA.answer_id)
     assert item is not None and item["attempt"]["N"] == "1" and item["status"]["S"] == "UPLOADED"
     assert [e["detail-type"] for e in cloud.published()] == ["VideoUploaded"]
+
+
+def test_a_late_event_of_the_erased_answer_is_not_applied_to_the_answer_recorded_after_it(cloud, context):
+    # Given Ada's answer was analysed and erased, and she recorded again (attempt 1 of a new video)
+    land(cloud, context)
+    (first,) = [e for e in cloud.published() if e["detail-type"] == "VideoUploaded"]
+    erased_video = first["detail"]["metadata"]["event_id"]
+    analysed(cloud, context)
+    assert delete(context)[0] == 202
+    land(cloud, context)
+    (again,) = [e for e in cloud.published() if e["detail-type"] == "VideoUploaded"]
+    new_video = again["detail"]["metadata"]["event_id"]
+    assert new_video != erased_video
+    # When the erased answer's failure is redriven from a dead-letter queue (same attempt number, later in time)
+    late = sentiment_failed(ADA, 1, when=datetime.now(UTC), video=erased_video)
+    result = projector.handler(delivery(late), context)
+    # Then the new answer is untouched
+    assert result == {"changed": False, "projection": "other_recording"}
+    item = cloud.answer_item(ADA.answer_id)
+    assert item is not None and item["status"]["S"] == "UPLOADED"
+    # And its own events still move it forward
+    project_events(context, transcoder_completed(ADA, 1, when=datetime.now(UTC), video=new_video))
+    item = cloud.answer_item(ADA.answer_id)
+    assert item is not None and item["status"]["S"] == "TRANSCODED"

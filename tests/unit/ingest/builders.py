@@ -44,8 +44,10 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def _ref(answer: AnswerKey, attempt: int) -> dict[str, Any]:
-    return {"project": answer.project, "step": answer.step, "user_key": answer.user_key, "attempt": attempt}
+def _ref(answer: AnswerKey, attempt: int, video: str | None = None) -> dict[str, Any]:
+    """``video``: the VideoUploaded event id the pipeline run started from (None: a producer that predates it)."""
+    ref = {"project": answer.project, "step": answer.step, "user_key": answer.user_key, "attempt": attempt}
+    return ref if video is None else {**ref, "video_event_id": video}
 
 
 def transcript_pointer(answer: AnswerKey = ANSWER, attempt: int = 1) -> S3Pointer:
@@ -60,11 +62,15 @@ def _create(model: type[DomainEvent], data: Any, answer: AnswerKey, when: dateti
 
 
 def transcoder_completed(
-    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, event_id: str | None = None
+    answer: AnswerKey = ANSWER,
+    attempt: int = 1,
+    when: datetime | None = None,
+    event_id: str | None = None,
+    video: str | None = None,
 ) -> TranscoderCompleted:
     audio_key = f"test/audio/{answer.project}/{answer.step}/{answer.user_key}/attempt-{attempt}/answer.mp3"
     data = TranscoderCompletedData(
-        **_ref(answer, attempt),
+        **_ref(answer, attempt, video),
         job_id="1764380467512-abc123",
         audio=S3Pointer(bucket=WORK_BUCKET, key=audio_key),
         duration_ms=42_000,
@@ -73,10 +79,14 @@ def transcoder_completed(
 
 
 def transcript_ready(
-    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, event_id: str | None = None
+    answer: AnswerKey = ANSWER,
+    attempt: int = 1,
+    when: datetime | None = None,
+    event_id: str | None = None,
+    video: str | None = None,
 ) -> TranscriptReady:
     data = TranscriptReadyData(
-        **_ref(answer, attempt),
+        **_ref(answer, attempt, video),
         job_name=f"vidsense.test.{answer.project}.{answer.step}.{answer.user_key}.{attempt}",
         transcript=transcript_pointer(answer, attempt),
         language_code="en-US",
@@ -92,9 +102,10 @@ def sentiment_detected(
     sentiment: str = "MIXED",
     event_id: str | None = None,
     score: SentimentScore | None = None,
+    video: str | None = None,
 ) -> SentimentDetected:
     data = SentimentDetectedData(
-        **_ref(answer, attempt),
+        **_ref(answer, attempt, video),
         transcript=transcript_pointer(answer, attempt),
         language_code="en",
         sentiment=sentiment,  # type: ignore[arg-type]
@@ -105,30 +116,36 @@ def sentiment_detected(
     return _create(SentimentDetected, data, answer, when or analyzed_at or at(70), event_id)  # type: ignore[no-any-return]
 
 
-def no_speech(answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None) -> NoSpeechDetected:
-    data = NoSpeechDetectedData(**_ref(answer, attempt), transcript=transcript_pointer(answer, attempt))
+def no_speech(
+    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, video: str | None = None
+) -> NoSpeechDetected:
+    data = NoSpeechDetectedData(**_ref(answer, attempt, video), transcript=transcript_pointer(answer, attempt))
     return _create(NoSpeechDetected, data, answer, when or at(70), None)  # type: ignore[no-any-return]
 
 
-def transcode_failed(answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None) -> TranscodeFailed:
+def transcode_failed(
+    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, video: str | None = None
+) -> TranscodeFailed:
     data = TranscodeFailedData(
-        **_ref(answer, attempt), error_code="1010", error_message="Unsupported codec in input", job_id="job-9"
+        **_ref(answer, attempt, video), error_code="1010", error_message="Unsupported codec in input", job_id="job-9"
     )
     return _create(TranscodeFailed, data, answer, when or at(30), None)  # type: ignore[no-any-return]
 
 
 def transcription_failed(
-    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None
+    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, video: str | None = None
 ) -> TranscriptionFailed:
     data = TranscriptionFailedData(
-        **_ref(answer, attempt), error_code="BadRequestException", error_message="Unsupported language"
+        **_ref(answer, attempt, video), error_code="BadRequestException", error_message="Unsupported language"
     )
     return _create(TranscriptionFailed, data, answer, when or at(60), None)  # type: ignore[no-any-return]
 
 
-def sentiment_failed(answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None) -> SentimentFailed:
+def sentiment_failed(
+    answer: AnswerKey = ANSWER, attempt: int = 1, when: datetime | None = None, video: str | None = None
+) -> SentimentFailed:
     data = SentimentFailedData(
-        **_ref(answer, attempt),
+        **_ref(answer, attempt, video),
         error_code="UnsupportedLanguageException",
         error_message="Comprehend does not support sv",
         transcript=transcript_pointer(answer, attempt),

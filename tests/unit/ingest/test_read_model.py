@@ -174,6 +174,58 @@ def test_events_of_an_older_attempt_are_ignored():
     assert project(second, transcript_ready(attempt=1), now=at(90)) is None
 
 
+# After an erasure the person's next recording is attempt 1 again: only the video tells the two answers apart.
+ERASED_VIDEO = video_event_id(BUCKET, ANSWER.video_key, "v1")
+
+
+def recorded_again_after_erasure() -> AnswerRecord:
+    """The answer the person recorded after erasing their first one (v1): a new video, attempt 1 again."""
+    record = new_record("v2")
+    assert record.attempt == 1 and record.video_event_id != ERASED_VIDEO
+    return record
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        pytest.param(lambda: sentiment_failed(video=ERASED_VIDEO, when=at(200)), id="SentimentFailed"),
+        pytest.param(lambda: transcode_failed(video=ERASED_VIDEO), id="TranscodeFailed"),
+        pytest.param(lambda: transcription_failed(video=ERASED_VIDEO), id="TranscriptionFailed"),
+        pytest.param(lambda: sentiment_detected(video=ERASED_VIDEO, sentiment="NEGATIVE"), id="SentimentDetected"),
+        pytest.param(lambda: no_speech(video=ERASED_VIDEO), id="NoSpeechDetected"),
+        pytest.param(lambda: transcript_ready(video=ERASED_VIDEO), id="TranscriptReady"),
+        pytest.param(lambda: transcoder_completed(video=ERASED_VIDEO), id="TranscoderCompleted"),
+    ],
+)
+def test_a_late_event_of_an_erased_answer_is_not_applied_to_the_answer_recorded_after_it(late):
+    # Given the person erased their answer and recorded again (attempt 1 of a new video)
+    record = recorded_again_after_erasure()
+    # When a late or redriven event of the erased answer's attempt 1 arrives
+    outcome, written = project_event(record, late(), now=at(300))
+    # Then the new answer is left as it is
+    assert (outcome, written) == (Projection.OTHER_RECORDING, None)
+
+
+def test_the_new_answers_own_events_still_apply_after_an_erasure():
+    # Given the answer recorded after an erasure, When its own pipeline events arrive
+    record = recorded_again_after_erasure()
+    video = record.video_event_id
+    events = [transcoder_completed(video=video), transcript_ready(video=video), sentiment_detected(video=video)]
+    # Then it reaches ANALYZED as any answer does
+    assert apply_all(record, events).status is Status.ANALYZED
+
+
+def test_an_erased_answers_event_does_not_overturn_the_new_answers_outcome():
+    # Given the new answer is ANALYZED
+    record = recorded_again_after_erasure()
+    analyzed = apply_all(record, [sentiment_detected(video=record.video_event_id)])
+    assert analyzed.status is Status.ANALYZED
+    # When the erased answer's failure, later in time, is redriven from a dead-letter queue
+    late = sentiment_failed(video=ERASED_VIDEO, when=at(500))
+    # Then the new answer stays ANALYZED (the same attempt number, a later outcome: it would have won)
+    assert project(analyzed, late, now=at(600)) is None
+
+
 def test_events_of_an_attempt_not_recorded_yet_are_retried():
     with pytest.raises(AttemptAheadError):
         project(new_record(), transcoder_completed(attempt=2), now=at(90))

@@ -449,3 +449,24 @@ def test_replay_of_an_older_attempt_neither_calls_comprehend_nor_announces():
     # Then the newer attempt stays, at no Comprehend cost
     assert result.outcome is Outcome.SUPERSEDED
     assert world.detector.single_calls == [] and world.store.saved == [] and world.publisher.events == []
+
+
+@pytest.mark.parametrize(
+    ("transcript", "error", "kind"),
+    [
+        ("en-US", None, SentimentDetected),
+        ("empty", None, NoSpeechDetected),
+        ("en-US", UnsupportedLanguage("Unsupported language: en"), SentimentFailed),
+    ],
+)
+def test_every_outcome_names_the_video_its_transcript_came_from(transcript, error, kind):
+    # Given a TranscriptReady that names the VideoUploaded its pipeline run started from
+    cause = _delivery("en-US")
+    cause = cause.model_copy(update={"data": cause.data.model_copy(update={"video_event_id": "video-of-attempt"})})
+    world = World(FakeTranscripts(_transcript(transcript)), detector=FakeDetector(error=error))
+    # When analysed
+    world.analyze(cause)
+    # Then the outcome names the same video (the read model tells an erased answer's events by it)
+    [event] = world.publisher.events
+    assert isinstance(event, kind)
+    assert event.data.video_event_id == "video-of-attempt"  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from vidsense_shared.events import (
     AnswerRef,
     DomainEvent,
     NoSpeechDetected,
+    PipelineRef,
     S3Pointer,
     SentimentDetected,
     SentimentFailed,
@@ -337,6 +338,19 @@ class Projection(StrEnum):
     DUPLICATE = "duplicate"  # this version of the event was applied already: no write
     OLDER_ATTEMPT = "older_attempt"  # the answer has moved on to a later attempt: no write
     ERASING = "erasing"  # the person is erasing the answer: a late or replayed event writes nothing
+    # The event's pipeline run started from another video than the record's at the same attempt: within one
+    # answer an attempt has one video, so it belongs to an erased answer (attempts restart at 1): no write.
+    OTHER_RECORDING = "other_recording"
+
+
+def _same_recording(record: AnswerRecord, event: DomainEvent) -> bool:
+    """Whether the event's pipeline run started from the record's video (its VideoUploaded event id).
+
+    An event from a producer older than ``video_event_id`` names no video: the attempt number alone decides.
+    """
+    data = event.data
+    video = data.video_event_id if isinstance(data, PipelineRef) else None
+    return video is None or video == record.video_event_id
 
 
 def project_event(record: AnswerRecord, event: DomainEvent, *, now: datetime) -> tuple[Projection, AnswerRecord | None]:
@@ -353,6 +367,8 @@ def project_event(record: AnswerRecord, event: DomainEvent, *, now: datetime) ->
         return Projection.OLDER_ATTEMPT, None
     if attempt > record.attempt:
         raise AttemptAheadError(f"{event.DETAIL_TYPE} for attempt {attempt}, record holds {record.attempt}")
+    if not _same_recording(record, event):
+        return Projection.OTHER_RECORDING, None
     event_id = event.metadata.event_id
     known = record.trail.get(event_id)
     # Redelivery and archive replay carry the very same event: never newer than its trail entry.

@@ -28,6 +28,7 @@ OUTCOME_METRICS: dict[Projection, str] = {
     Projection.DUPLICATE: "AnswerProjectionNoop",
     Projection.OLDER_ATTEMPT: "AnswerProjectionNoop",
     Projection.ERASING: "AnswerProjectionNoop",
+    Projection.OTHER_RECORDING: "AnswerProjectionNoop",
 }
 
 

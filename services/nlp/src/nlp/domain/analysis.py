@@ -18,10 +18,10 @@ from nlp.domain.record import AnalysisRecord, Failure, Outcome, StoredAnalysis, 
 from nlp.domain.scoring import ChunkSentiment, Sentiment, combine
 from nlp.domain.transcript import parse_transcript
 from vidsense_shared.events import (
-    AnswerRef,
     DomainEvent,
     NoSpeechDetected,
     NoSpeechDetectedData,
+    PipelineRef,
     S3Pointer,
     SentimentDetected,
     SentimentDetectedData,
@@ -240,6 +240,6 @@ def outcome_event(cause: TranscriptReady, verdict: Verdict) -> DomainEvent:
     )
 
 
-def _answer_ref(answer: AnswerRef) -> dict[str, Any]:
-    """The answer-identifying fields every outcome event repeats from its cause."""
-    return {name: getattr(answer, name) for name in AnswerRef.model_fields}
+def _answer_ref(answer: PipelineRef) -> dict[str, Any]:
+    """The answer-identifying fields every outcome event repeats from its cause (with the video it started from)."""
+    return {name: getattr(answer, name) for name in PipelineRef.model_fields}

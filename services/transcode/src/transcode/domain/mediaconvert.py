@@ -116,7 +116,13 @@ def relay_detail(detail: JobStateChangeDetail, stage: str, occurred_at: datetime
 
     def failed(code: str, message: str) -> TranscodeFailed:
         return TranscodeFailed.create(
-            TranscodeFailedData(**ref.model_dump(), error_code=code, error_message=message, job_id=detail.job_id),
+            TranscodeFailedData(
+                **ref.model_dump(),
+                video_event_id=meta.causation_id,
+                error_code=code,
+                error_message=message,
+                job_id=detail.job_id,
+            ),
             correlation_id=meta.correlation_id,
             causation_id=meta.causation_id,
             event_id=derived_event_id(cause, TranscodeFailed.DETAIL_TYPE),
@@ -136,7 +142,12 @@ def relay_detail(detail: JobStateChangeDetail, stage: str, occurred_at: datetime
         return failed(NO_AUDIO_OUTPUT_CODE, f"job {detail.job_id} completed without an .mp3 file output")
     return TranscoderCompleted.create(
         TranscoderCompletedData(
-            **ref.model_dump(), job_id=detail.job_id, audio=audio.pointer, duration_ms=audio.duration_ms
+            **ref.model_dump(),
+            # The job's causation is the VideoUploaded it was started for (start_transcode).
+            video_event_id=meta.causation_id,
+            job_id=detail.job_id,
+            audio=audio.pointer,
+            duration_ms=audio.duration_ms,
         ),
         correlation_id=meta.correlation_id,
         causation_id=meta.causation_id,

@@ -149,6 +149,7 @@ def _transcode_timeout(ref: AnswerRef, record: JobRecord, age: timedelta, why: s
     event = TranscodeFailed.create(
         TranscodeFailedData(
             **ref.model_dump(),
+            video_event_id=record.video_uploaded_event_id or None,
             error_code=TIMEOUT_CODE,
             error_message=f"{why} after {int(age.total_seconds())} s",
             retryable=True,
@@ -186,6 +187,7 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
         ref,
         job_name=job_name,
         causation_id=causation_id,
+        video_event_id=record.video_uploaded_event_id or None,
         audio_duration_ms=record.audio_duration_ms,
         stage=ctx.stage,
         work_bucket=ctx.work_bucket,
@@ -209,6 +211,7 @@ def _transcription_timeout(
     event = TranscriptionFailed.create(
         TranscriptionFailedData(
             **ref.model_dump(),
+            video_event_id=record.video_uploaded_event_id or None,
             error_code=TIMEOUT_CODE,
             error_message=f"{why} after {int(age.total_seconds())} s",
             retryable=True,

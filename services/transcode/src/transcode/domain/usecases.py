@@ -136,7 +136,12 @@ def start_transcode(
         job_id = transcoder.create_job(request)
     except TranscodeRejectedError as exc:
         failure = TranscodeFailed.create(
-            TranscodeFailedData(**ref.model_dump(), error_code=exc.code, error_message=exc.message),
+            TranscodeFailedData(
+                **ref.model_dump(),
+                video_event_id=event.metadata.event_id,
+                error_code=exc.code,
+                error_message=exc.message,
+            ),
             correlation_id=event.metadata.correlation_id,
             causation_id=event.metadata.event_id,
             event_id=failure_id,
@@ -192,7 +197,13 @@ def start_transcription(
 
     def failed(code: str, message: str) -> Outcome:
         failure = TranscriptionFailed.create(
-            TranscriptionFailedData(**ref.model_dump(), error_code=code, error_message=message, job_name=job_name),
+            TranscriptionFailedData(
+                **ref.model_dump(),
+                video_event_id=event.data.video_event_id,
+                error_code=code,
+                error_message=message,
+                job_name=job_name,
+            ),
             correlation_id=event.metadata.correlation_id,
             causation_id=event.metadata.event_id,
             event_id=failure_id,
@@ -258,6 +269,7 @@ def transcription_outcome(
     *,
     job_name: str,
     causation_id: str,
+    video_event_id: str | None,
     audio_duration_ms: int | None,
     stage: str,
     work_bucket: str,
@@ -269,7 +281,13 @@ def transcription_outcome(
 
     def failed(code: str, message: str) -> TranscriptionFailed:
         return TranscriptionFailed.create(
-            TranscriptionFailedData(**ref.model_dump(), error_code=code, error_message=message, job_name=job_name),
+            TranscriptionFailedData(
+                **ref.model_dump(),
+                video_event_id=video_event_id,
+                error_code=code,
+                error_message=message,
+                job_name=job_name,
+            ),
             correlation_id=ref.answer_id,
             causation_id=causation_id,
             event_id=derived_event_id(cause, TranscriptionFailed.DETAIL_TYPE),
@@ -292,6 +310,7 @@ def transcription_outcome(
     return TranscriptReady.create(
         TranscriptReadyData(
             **ref.model_dump(),
+            video_event_id=video_event_id,
             job_name=job_name,
             transcript=expected,
             language_code=job.language_code,
@@ -329,6 +348,7 @@ def complete_transcription(
         ref,
         job_name=change.job_name,
         causation_id=record.transcoder_completed_event_id,
+        video_event_id=record.video_uploaded_event_id or None,
         audio_duration_ms=record.audio_duration_ms,
         stage=stage,
         work_bucket=work_bucket,
