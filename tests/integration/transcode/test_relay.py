@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from tests.integration.transcode.conftest import job_item, put_job
 from tests.unit.transcode.fixtures import (
@@ -18,6 +20,8 @@ from tests.unit.transcode.fixtures import (
     with_sns_message,
 )
 from transcode.handlers import relay
+from vidsense_shared import aws
+from vidsense_shared.bus import PublishError
 from vidsense_shared.events import TranscodeFailed, TranscoderCompleted, derived_event_id, parse_detail
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -103,3 +107,34 @@ def test_a_message_that_is_not_a_mediaconvert_event_raises(stack, context):
     envelope = with_sns_message(load("sns_mediaconvert_complete.json"), {"hello": "world"})
     with pytest.raises(ValueError):
         relay.handler(envelope, context)
+
+
+def test_a_partly_failed_put_events_raises_and_marks_nothing_emitted(stack, context):
+    # Given the attempt's record, and EventBridge answering 200 with the entry rejected (FailedEntryCount 1)
+    put_job(stack.dynamodb, JOB_KEY, mediaconvert_job_id={"S": MEDIACONVERT_JOB_ID}, open_shard={"S": "open"})
+    events_client = aws.client("events")
+
+    def reject(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        rejected = {"ErrorCode": "InternalFailure", "ErrorMessage": "EventBridge could not store the event"}
+        return AWSResponse("https://events", 200, HTTPHeaders(), None), {
+            "FailedEntryCount": 1,
+            "Entries": [rejected],
+            "ResponseMetadata": {},
+        }
+
+    events_client.meta.events.register_first("before-call.events.PutEvents", reject)
+    try:
+        # When the outcome is relayed, Then the delivery fails with the typed error (Lambda retries it)
+        with pytest.raises(PublishError, match="InternalFailure"):
+            relay.handler(load("sns_mediaconvert_error.json"), context)
+    finally:
+        events_client.meta.events.unregister("before-call.events.PutEvents", reject)
+    # And the record does not claim the event went out, so the attempt stays open
+    item = job_item(stack.dynamodb, JOB_KEY)
+    assert "emitted" not in item
+    assert item["open_shard"] == {"S": "open"}
+    # And the retry publishes it and only then marks it
+    assert relay.handler(load("sns_mediaconvert_error.json"), context) == {"results": ["TranscodeFailed"]}
+    (published,) = stack.events.drain()
+    marker = f"TranscodeFailed:{published['detail']['metadata']['event_id']}"
+    assert job_item(stack.dynamodb, JOB_KEY)["emitted"] == {"SS": [marker]}
