@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
@@ -31,7 +32,7 @@ REJECTED = {"ErrorCode": "InternalFailure", "ErrorMessage": "EventBridge could n
 
 
 @pytest.fixture
-def stubbed() -> tuple[EventBridgePublisher, Stubber]:
+def stubbed() -> Iterator[tuple[EventBridgePublisher, Stubber]]:
     client = boto3.client("events", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         yield EventBridgePublisher(BUS, client), stubber
