@@ -20,6 +20,7 @@ from vidsense_local.auth.keys import (
     default_issuer,
     issue_token,
     load_or_create_key,
+    local_subject,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "flatten_claims",
     "issue_token",
     "load_or_create_key",
+    "local_subject",
 ]

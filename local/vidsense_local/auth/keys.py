@@ -94,6 +94,14 @@ def load_or_create_key(directory: Path | None = None) -> SigningKey:
     return _from_pem(path.read_bytes())
 
 
+def local_subject(email: str) -> str:
+    """The local issuer's ``sub`` for an email: one per address (any case, surrounding spaces), the same after a
+    restart and on every machine, so the local stage needs no user store. Answers are keyed by issuer and subject,
+    never by the email (docs/decisions/0003-user-key-from-subject.md); ``vidsense status --stage local`` looks an
+    email up with this same rule."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"vidsense-local:{email.strip().lower()}"))
+
+
 def issue_token(
     key: SigningKey,
     email: str,
@@ -105,12 +113,12 @@ def issue_token(
     now: float | None = None,
     extra_claims: dict[str, Any] | None = None,
 ) -> str:
-    """An RS256 ID-token-like JWT for ``email`` (``email_verified`` true, ``sub`` stable per email)."""
+    """An RS256 ID-token-like JWT for ``email`` (``email_verified`` true, ``sub`` stable per email: local_subject)."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
         "iss": issuer or default_issuer(),
         "aud": audience,
-        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"vidsense-local:{email.strip().lower()}")),
+        "sub": local_subject(email),
         "email": email,
         "email_verified": True,
         "iat": issued,

@@ -12,6 +12,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.domain.errors import InvalidParameterError
+from ingest.domain.keys import validate_step_ref
 from vidsense_local.ops import dlq, replay, status
 from vidsense_local.ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
 from vidsense_local.ops.timeparse import TimeFormatError, is_relative, parse_time
@@ -75,7 +76,12 @@ def register(subparsers: Any) -> None:
     st.add_argument("--stage", required=True)
     st.add_argument("project")
     st.add_argument("step")
-    st.add_argument("email")
+    st.add_argument(
+        "person",
+        metavar="PERSON",
+        help="the person's subject (their token's sub), or their email, looked up in the stage's user pool",
+    )
+    st.add_argument("--issuer", help="the stage's token issuer (default: the ingest stack's Issuer output)")
     st.add_argument("--user-key-parameter", help="SSM name of the user-key secret (default /vidsense/<stage>/...)")
     st.set_defaults(run=_guarded(lambda args, aws: run_status(args, client=aws.client, resource=aws.resource)))
 
@@ -208,16 +214,20 @@ def run_status(
     resource: ClientFactory = _resource,
 ) -> int:
     try:
+        # Arguments first: a wrong one costs no AWS call.
+        validate_step_ref(args.project, args.step)
+        status.check_person(args.person)
+        person = status.find_person(args.person, stage=args.stage, client=client, issuer=args.issuer)
         answer = status.read_status(
             client("ssm"),
             resource("dynamodb"),
             stage=args.stage,
             project=args.project,
             step=args.step,
-            email=args.email,
+            person=person,
             parameter=args.user_key_parameter,
         )
-    except status.AnswerNotFoundError as exc:
+    except (status.AnswerNotFoundError, status.PersonNotFoundError) as exc:
         print(str(exc), file=out)
         return EXIT_FAILED
     except InvalidParameterError as exc:

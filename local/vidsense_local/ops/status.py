@@ -1,16 +1,41 @@
-"""An answer's state and event trail, read from the ingest read model (the answers table)."""
+"""An answer's state and event trail, read from the ingest read model (the answers table).
+
+The answer's key derives from the person's token issuer and subject (docs/decisions/0003-user-key-from-subject.md),
+so the operator names the person by subject, or by email where the stage has a user pool to look it up in.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from ingest.domain.identity import Person
 from ingest.domain.keys import user_key_for, validate_step_ref
+from vidsense_local.ops.clients import OperatorError
 from vidsense_shared.events import answer_id
+
+# Outputs of the ingest stack (services/ingest/serverless.yml) that say who signs people in.
+ISSUER_OUTPUT = "Issuer"
+USER_POOL_OUTPUT = "UserPoolId"
+LOCAL_STAGE = "local"
+# The local issuer's subject for an email (vidsense_local.auth.keys.local_subject; a test keeps them equal): the
+# local stage's user pool is this rule, so a person's subject survives restarts and needs no file.
+LOCAL_SUBJECT_PREFIX = "vidsense-local:"
+# A plain address: no quote or backslash can break out of Cognito's filter string.
+_EMAIL = re.compile(r'^[^@\s"\\]+@[^@\s"\\]+$')
 
 
 class AnswerNotFoundError(LookupError):
     """No answer for that person and step."""
+
+
+class PersonNotFoundError(LookupError):
+    """The stage's user pool has no one with that email."""
 
 
 def answers_table(stage: str) -> str:
@@ -19,6 +44,80 @@ def answers_table(stage: str) -> str:
 
 def user_key_parameter(stage: str) -> str:
     return f"/vidsense/{stage}/user-key-secret"
+
+
+def ingest_stack(stage: str) -> str:
+    return f"vidsense-ingest-{stage}"
+
+
+def local_subject(email: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{LOCAL_SUBJECT_PREFIX}{email.strip().lower()}"))
+
+
+def is_email(person: str) -> bool:
+    """An argument with an @ names the person by email; anything else is the token's subject."""
+    return "@" in person
+
+
+def check_person(person: str) -> None:
+    """Raise OperatorError when the argument can be neither an email nor a subject."""
+    if is_email(person):
+        if not _EMAIL.fullmatch(person.strip()) or not person.isprintable():
+            raise OperatorError(f"{person!r} is not an email address: name the person by email or by subject (sub)")
+    elif not person.strip() or not person.isprintable():
+        raise OperatorError("the person is empty or unprintable: name them by email or by their token's sub")
+
+
+def stack_outputs(cloudformation: Any, stage: str) -> dict[str, str]:
+    name = ingest_stack(stage)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+            raise OperatorError(
+                f"stage {stage} has no stack {name}: deploy the ingest service, or pass --issuer with the stage's"
+                " token issuer and the person's subject"
+            ) from exc
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for stack in stacks for o in stack.get("Outputs", [])}
+
+
+def find_person(person: str, *, stage: str, client: Callable[[str], Any], issuer: str | None = None) -> Person:
+    """The issuer and subject of the person named by ``person`` (a subject, or an email to look up)."""
+    check_person(person)
+    if issuer and not is_email(person):
+        return Person(issuer=issuer, subject=person)
+    outputs = stack_outputs(client("cloudformation"), stage)
+    issuer = issuer or outputs.get(ISSUER_OUTPUT)
+    if not issuer:
+        raise OperatorError(
+            f"the stack {ingest_stack(stage)} names no {ISSUER_OUTPUT} among its outputs (deployed before it"
+            " had one): deploy it again, or pass --issuer with the stage's token issuer (jwtIssuer)"
+        )
+    if not is_email(person):
+        return Person(issuer=issuer, subject=person)
+    if stage == LOCAL_STAGE:
+        return Person(issuer=issuer, subject=local_subject(person))
+    pool = outputs.get(USER_POOL_OUTPUT)
+    if not pool:
+        raise OperatorError(
+            f"stage {stage} has no user pool to look an email up in (its issuer is {issuer}): name the person by"
+            " their token's subject (sub) instead"
+        )
+    return Person(issuer=issuer, subject=cognito_subject(client("cognito-idp"), pool, person.strip()))
+
+
+def cognito_subject(cognito: Any, pool: str, email: str) -> str:
+    users = cognito.list_users(UserPoolId=pool, Filter=f'email = "{email}"', AttributesToGet=["sub"], Limit=2)
+    found = users.get("Users", [])
+    if not found:
+        raise PersonNotFoundError(f"no user with that email in the user pool {pool}")
+    if len(found) > 1:
+        raise OperatorError(f"more than one user of the user pool {pool} has that email: name the person by subject")
+    subjects = [a["Value"] for a in found[0].get("Attributes", []) if a.get("Name") == "sub"]
+    if not subjects:
+        raise OperatorError(f"the user pool {pool} returned that user without a sub: name the person by subject")
+    return str(subjects[0])
 
 
 @dataclass(frozen=True)
@@ -53,14 +152,21 @@ def _trail_entries(trail: Any) -> list[Any]:
 
 
 def read_status(
-    ssm: Any, dynamodb: Any, *, stage: str, project: str, step: str, email: str, parameter: str | None = None
+    ssm: Any,
+    dynamodb: Any,
+    *,
+    stage: str,
+    project: str,
+    step: str,
+    person: Person,
+    parameter: str | None = None,
 ) -> AnswerStatus:
     validate_step_ref(project, step)
     secret = ssm.get_parameter(Name=parameter or user_key_parameter(stage), WithDecryption=True)["Parameter"]
-    key = answer_id(project, step, user_key_for(secret["Value"], email))
+    key = answer_id(project, step, user_key_for(secret["Value"], person.issuer, person.subject))
     item = dynamodb.Table(answers_table(stage)).get_item(Key={"answer_id": key}, ConsistentRead=True).get("Item")
     if item is None:
-        raise AnswerNotFoundError(f"no answer for {project}/{step} and that email in stage {stage}")
+        raise AnswerNotFoundError(f"no answer for {project}/{step} and that person in stage {stage}")
     trail = sorted(
         (
             TrailEntry(

@@ -142,6 +142,15 @@ TRAIL = [
 ]
 
 
+ISSUER = "https://login.example.org/tenant"
+
+
+def _status_args(project: str = "demo", step: str = "1") -> argparse.Namespace:
+    """Ada named by her token's subject, with the stage's issuer given: no stack lookup."""
+    fields = {"project": project, "step": step, "person": "ada-sub", "issuer": ISSUER, "user_key_parameter": None}
+    return argparse.Namespace(stage=STAGE, **fields)
+
+
 # The projector stores the trail as a map keyed by event id (see ingest's answers_table); a list works too.
 @pytest.mark.parametrize("trail", [{e["event_id"]: e for e in TRAIL}, TRAIL], ids=["map", "list"])
 def test_status_prints_state_and_ordered_trail(aws, trail):
@@ -154,7 +163,7 @@ def test_status_prints_state_and_ordered_trail(aws, trail):
         AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    user_key = user_key_for("s3cret", "Ada@Example.com ")
+    user_key = user_key_for("s3cret", ISSUER, "ada-sub")
     table.put_item(
         Item={
             "answer_id": f"demo/1/{user_key}",
@@ -165,7 +174,7 @@ def test_status_prints_state_and_ordered_trail(aws, trail):
             "trail": trail,
         }
     )
-    args = argparse.Namespace(stage=STAGE, project="demo", step="1", email="ada@example.com", user_key_parameter=None)
+    args = _status_args(step="1")
     out = io.StringIO()
     factory = lambda s: boto3.client(s, REGION)  # noqa: E731
     assert commands.run_status(args, out=out, client=factory, resource=lambda s: boto3.resource(s, REGION)) == 0
@@ -174,14 +183,12 @@ def test_status_prints_state_and_ordered_trail(aws, trail):
     assert text.index("VideoUploaded") < text.index("SentimentDetected")
     assert "e1" in text and "e3" in text
 
-    missing = argparse.Namespace(
-        stage=STAGE, project="demo", step="2", email="ada@example.com", user_key_parameter=None
-    )
+    missing = _status_args(step="2")
     assert (
         commands.run_status(missing, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION))
         == 1
     )
-    bad = argparse.Namespace(stage=STAGE, project="../x", step="1", email="a@b.c", user_key_parameter=None)
+    bad = _status_args(project="../x")
     assert (
         commands.run_status(bad, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION)) == 2
     )
