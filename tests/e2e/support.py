@@ -37,7 +37,7 @@ TABLES = {
 
 
 def email(prefix: str = "e2e") -> str:
-    """A person nobody else uses (the user key, hence the answer's key, derives from the email)."""
+    """A person nobody else uses (the local token's sub, hence the user key and the answer's key, derive from it)."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
 
 
