@@ -163,3 +163,23 @@ def test_a_duplicate_of_a_refused_upload_calls_and_publishes_nothing(stack, medi
     # When EventBridge delivers the same event again, Then no CreateJob (none queued) and no second event
     assert start_transcode.handler(load("eventbridge_video_uploaded.json"), context) == {"outcome": "duplicate"}
     assert len(stack.events.drain()) == 1
+
+
+# The replay resumes the attempt the refusal left claimed without a job.
+@pytest.mark.parametrize(("replay_name", "outcome"), [(None, "duplicate"), ("after-fix-1", "resumed")])
+def test_after_a_refusal_only_an_archive_replay_asks_mediaconvert_again(
+    stack, mediaconvert, context, replay_name, outcome
+):
+    # Given CreateJob refused the attempt and TranscodeFailed went out
+    mediaconvert.add_client_error(
+        "create_job", service_error_code="BadRequestException", service_message="bad input", http_status_code=400
+    )
+    assert start_transcode.handler(load("eventbridge_video_uploaded.json"), context) == {"outcome": "failed"}
+    # When the event comes again: redelivered (no replay-name), or replayed from the archive after a fix
+    again = load("eventbridge_video_uploaded.json")
+    if replay_name:
+        again = {**again, "id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "replay-name": replay_name}
+        mediaconvert.add_response("create_job", create_job_response(), expected_create_job())
+    # Then only the replay calls CreateJob: the Stubber fails a call it has no response for, and the fixture
+    # fails a queued response left unused (so the handler's replay flag, not a constant, decides)
+    assert start_transcode.handler(again, context) == {"outcome": outcome}

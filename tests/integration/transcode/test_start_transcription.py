@@ -137,3 +137,23 @@ def test_a_started_job_is_never_started_again(stack, transcribe, context, replay
     # A replay is logged as such, with its name
     replays = [extra["replay_name"] for msg, extra in logged if msg == "replay"]
     assert replays == ([replay_name] if replay_name else [])
+
+
+@pytest.mark.parametrize(("replay_name", "outcome"), [(None, "duplicate"), ("after-fix-1", "started")])
+def test_after_a_refusal_only_an_archive_replay_asks_transcribe_again(stack, transcribe, context, replay_name, outcome):
+    # Given Transcribe refused the job and TranscriptionFailed went out
+    transcribe.add_client_error(
+        "start_transcription_job",
+        service_error_code="BadRequestException",
+        service_message="The S3 URI that you specified can't be accessed.",
+        http_status_code=400,
+    )
+    assert start_transcription.handler(load("eventbridge_transcoder_completed.json"), context) == {"outcome": "failed"}
+    # When the event comes again: redelivered (no replay-name), or replayed from the archive after a fix
+    again = load("eventbridge_transcoder_completed.json")
+    if replay_name:
+        again = {**again, "id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "replay-name": replay_name}
+        transcribe.add_response("start_transcription_job", start_response(), expected_start())
+    # Then only the replay calls Transcribe: the Stubber fails a call it has no response for, and the fixture
+    # fails a queued response left unused (so the handler's replay flag, not a constant, decides)
+    assert start_transcription.handler(again, context) == {"outcome": outcome}
