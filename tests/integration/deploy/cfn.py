@@ -24,6 +24,9 @@ NAME_PROPERTIES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::KMS::Alias": "AliasName",
     "AWS::ApiGatewayV2::Api": "Name",
+    "AWS::Cognito::UserPool": "UserPoolName",
+    "AWS::Cognito::UserPoolClient": "ClientName",
+    "AWS::Cognito::UserPoolDomain": "Domain",
 }
 
 

@@ -34,8 +34,14 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     endpoint = f"http://127.0.0.1:{port}"
     try:
         root = make_workspace(tmp_path_factory.mktemp("deploy-moto"))
-        # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode and nlp.
-        output = run_sls(["deploy", "--stage", STAGE], cwd=root, env=sls_env(AWS_ENDPOINT_URL=endpoint))
+        # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode and nlp. moto's
+        # CloudFormation creates no Cognito resources: sign-in by an external provider whatever the stage (the
+        # templates test checks the user pool).
+        output = run_sls(
+            ["deploy", "--stage", STAGE],
+            cwd=root,
+            env=sls_env(AWS_ENDPOINT_URL=endpoint, VIDSENSE_IDENTITY="external"),
+        )
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
         )

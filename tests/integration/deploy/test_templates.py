@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import re
 from typing import Any
 
@@ -21,7 +22,15 @@ from tests.integration.deploy.cfn import (
     render,
     resources,
 )
-from tests.integration.deploy.conftest import PACKAGED_STAGES, REPO, SERVICES
+from tests.integration.deploy.conftest import (
+    PACKAGED_STAGES,
+    REPO,
+    SERVICES,
+    TEMPLATE,
+    make_workspace,
+    run_sls,
+    sls_env,
+)
 from vidsense_shared.config import BaseServiceSettings
 
 Templates = dict[str, dict[str, dict[str, Any]]]
@@ -250,9 +259,7 @@ def test_stage_parameters_differ_where_they_should(templates: Templates) -> None
 
     for stage in PACKAGED_STAGES:
         authorizer = ingest(stage, "AWS::ApiGatewayV2::Authorizer")
-        assert authorizer["AuthorizerType"] == "JWT"
-        assert authorizer["JwtConfiguration"]["Audience"] == [f"vidsense-{stage}"]
-        assert authorizer["JwtConfiguration"]["Issuer"].startswith("https://")
+        assert authorizer["AuthorizerType"] == "JWT"  # its issuer and audience: the sign-in tests below
         api = ingest(stage, "AWS::ApiGatewayV2::Api")
         assert "*" not in api["CorsConfiguration"]["AllowOrigins"]
         routes = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::ApiGatewayV2::Route")]
@@ -493,6 +500,101 @@ def test_erasure_roles_delete_only_the_answers_data(templates: Templates, stage:
     assert all(f"vidsense-{stage}-media-" in r for r in api["s3:DeleteObjectVersion"])
 
 
+# --- sign-in (stage parameter `identity`) -----------------------------------------------------------------------
+def _one(template: dict[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
+    found = list(resources(template, type_))
+    assert len(found) == 1, f"{type_}: {[logical_id for logical_id, _ in found]}"
+    return found[0][0], found[0][1]["Properties"]
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_by_default_the_stage_has_a_user_pool_and_the_api_trusts_it(templates: Templates, stage: str) -> None:
+    # Given dev and prod packaged with no VIDSENSE_* variable (conftest.sls_env drops them)
+    ingest = templates[stage]["ingest"]
+    pool_id, pool = _one(ingest, "AWS::Cognito::UserPool")
+    _, group = _one(ingest, "AWS::Cognito::UserPoolGroup")
+    client_id, client = _one(ingest, "AWS::Cognito::UserPoolClient")
+    _, domain = _one(ingest, "AWS::Cognito::UserPoolDomain")
+    _, style = _one(ingest, "AWS::Cognito::ManagedLoginBranding")
+    # Then people sign in with a verified e-mail address and a password policy
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    assert pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert pool["DeletionProtection"] == ("ACTIVE" if stage == "prod" else "INACTIVE")
+    assert group == {**group, "UserPoolId": {"Ref": pool_id}, "GroupName": "reviewers"}
+    # And the web client is public (no secret) with the code grant only (Cognito requires PKCE of it)
+    assert client["UserPoolId"] == {"Ref": pool_id}
+    assert client["GenerateSecret"] is False
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
+    assert client["CallbackURLs"] and client["LogoutURLs"]
+    for url in client["CallbackURLs"] + client["LogoutURLs"]:
+        assert url.startswith(("https://", "http://localhost:")), url  # Cognito allows plain HTTP for localhost
+    if stage == "prod":
+        assert all(url.startswith("https://") for url in client["CallbackURLs"] + client["LogoutURLs"])
+    # ... with short-lived tokens, and the admin password sign-in the smoke test uses
+    units = client["TokenValidityUnits"]
+    assert units["IdToken"] == units["AccessToken"] == "minutes"
+    assert client["IdTokenValidity"] <= 60 and client["AccessTokenValidity"] <= 60
+    assert (units["RefreshToken"], client["RefreshTokenValidity"]) in {("days", 1), ("hours", 12)}
+    assert {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(client["ExplicitAuthFlows"])
+    # And managed login has a stage-scoped prefix that includes the account (prefixes are global) and a style
+    assert domain["UserPoolId"] == {"Ref": pool_id}
+    assert render(domain["Domain"]) == f"vidsense-{stage}-${{AWS::AccountId}}"
+    assert domain["ManagedLoginVersion"] == 2
+    assert style["ClientId"] == {"Ref": client_id} and style["UseCognitoProvidedValues"] is True
+    # And the HTTP API's JWT authorizer takes the pool as issuer and the client as audience
+    _, authorizer = _one(ingest, "AWS::ApiGatewayV2::Authorizer")
+    issuer = authorizer["JwtConfiguration"]["Issuer"]
+    assert issuer == {"Fn::Sub": f"https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{{pool_id}}}"}
+    assert authorizer["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    # And the outputs name everything a person or the smoke test needs
+    outputs = ingest["Outputs"]
+    assert outputs["IdentityProvider"]["Value"] == "cognito"
+    assert outputs["Issuer"]["Value"] == issuer
+    assert outputs["UserPoolId"]["Value"] == {"Ref": pool_id}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
+    assert render(outputs["SignInDomain"]["Value"]).startswith("https://${UserPoolDomain}.auth.${AWS::Region}.")
+    assert "HttpApiUrl" in outputs
+    # And the choice was made when packaging: no condition or Fn::If about it is left
+    assert '"UseCognito"' not in json.dumps(ingest)
+
+
+@pytest.fixture(scope="module")
+def external_ingest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """ingest alone, stage dev, packaged with `identity: external` and a team's own provider (about 10 s)."""
+    root = make_workspace(tmp_path_factory.mktemp("identity-external"))
+    env = sls_env(
+        VIDSENSE_IDENTITY="external",
+        VIDSENSE_JWT_ISSUER="https://login.example.org/tenant",
+        VIDSENSE_JWT_AUDIENCE="team-client",
+    )
+    run_sls(["package", "--stage", "dev"], cwd=root / "services" / "ingest", env=env)
+    template: dict[str, Any] = json.loads((root / "services" / "ingest" / ".serverless" / TEMPLATE).read_text())
+    return template
+
+
+def test_identity_external_packages_no_cognito_and_trusts_the_given_provider(external_ingest: dict[str, Any]) -> None:
+    # Given ingest packaged with identity external
+    # Then it holds no Cognito resource and no output about one
+    assert not [logical_id for logical_id, r in resources(external_ingest) if r["Type"].startswith("AWS::Cognito::")]
+    assert not {"UserPoolId", "UserPoolClientId", "SignInDomain"} & set(external_ingest["Outputs"])
+    # And the authorizer trusts the issuer and audience it was given, as plain values
+    _, authorizer = _one(external_ingest, "AWS::ApiGatewayV2::Authorizer")
+    assert authorizer["JwtConfiguration"] == {"Audience": ["team-client"], "Issuer": "https://login.example.org/tenant"}
+    assert external_ingest["Outputs"]["Issuer"]["Value"] == "https://login.example.org/tenant"
+    assert external_ingest["Outputs"]["IdentityProvider"]["Value"] == "external"
+    assert '"UseCognito"' not in json.dumps(external_ingest)
+
+
+def test_an_unknown_identity_fails_the_packaging(tmp_path: Any) -> None:
+    root = make_workspace(tmp_path / "identity-unknown")
+    with pytest.raises(AssertionError, match="identity"):
+        run_sls(["package", "--stage", "dev"], cwd=root / "services" / "ingest", env=sls_env(VIDSENSE_IDENTITY="okta"))
+
+
 def test_the_limit_per_person_is_a_stage_parameter_of_the_api_and_its_windows_expire(templates: Templates) -> None:
     # maxAnswersPerUserPerDay reaches the api function (prod keeps the default, dev allows testers more)
     limits = {
@@ -512,3 +614,31 @@ def test_the_limit_per_person_is_a_stage_parameter_of_the_api_and_its_windows_ex
             if render(r["Properties"]["TableName"]) == f"vidsense-{stage}-answers"
         ]
         assert answers["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_transcript_text_in_the_metadata_table_expires_with_the_transcript_objects(templates: Templates) -> None:
+    retention = {}
+    for stage in PACKAGED_STAGES:
+        # The metadata table deletes an item after its expires_at...
+        [(_, table)] = resources(templates[stage]["nlp"], "AWS::DynamoDB::Table")
+        assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+        # ...which analyzeSentiment sets this many days after the analysis...
+        env = functions(templates[stage]["nlp"])["analyzeSentiment"][1]["Environment"]["Variables"]
+        # ...the days after which the work bucket expires the transcript objects
+        [work] = [
+            r["Properties"]
+            for _, r in resources(templates[stage]["transcode"], "AWS::S3::Bucket")
+            if "-work-" in render(r["Properties"].get("BucketName", ""))
+        ]
+        [rule] = [r for r in work["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-transcripts"]
+        assert rule["Prefix"] == f"{stage}/transcripts/"
+        assert int(env["TRANSCRIPT_RETENTION_DAYS"]) == int(rule["ExpirationInDays"])
+        retention[stage] = int(rule["ExpirationInDays"])
+    assert retention["dev"] != retention["prod"]  # a stage parameter, not two constants that happen to agree
+    # Both are the one stage parameter, so they cannot drift apart
+    one = "${param:transcriptExpirationDays}"
+    nlp = (REPO / "services" / "nlp" / "serverless.yml").read_text()
+    transcode = (REPO / "services" / "transcode" / "serverless.yml").read_text()
+    assert f"TRANSCRIPT_RETENTION_DAYS: {one}" in nlp
+    expire_rule = transcode.split("- Id: expire-transcripts", 1)[1].split("- Id:", 1)[0]
+    assert f"ExpirationInDays: {one}" in expire_rule
