@@ -32,8 +32,9 @@ import boto3
 
 from vidsense_local.apigw import ApiHandle, HttpApiApp, RouteTable, start_api
 from vidsense_local.apigw.runtime_routes import route_table
-from vidsense_local.auth import load_or_create_key
+from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
+from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 
 LOG = logging.getLogger("vidsense_local.stack")
 
@@ -266,13 +267,17 @@ class LocalStack:
         if not self.routes.routes:
             raise RuntimeError("the deployment has no HTTP API routes (was the ingest service deployed?)")
         key = load_or_create_key(folder)
-        issuer = self.routes.routes[0].authorizer.issuer if self.routes.routes[0].authorizer else ""
+        authorizer = self.routes.routes[0].authorizer
+        issuer = (authorizer.issuer if authorizer else "") or self.api_url
+        # The stand-in for the stage's user pool: its web client's id is the audience the API trusts.
+        client = local_app_client(authorizer.audiences[0] if authorizer and authorizer.audiences else DEFAULT_AUDIENCE)
         app = HttpApiApp(
             lambda: self.routes,
             self._invoke,
             key,
             account_id=self.config.account_id,
-            issuer_url=issuer or self.api_url,
+            issuer_url=issuer,
+            user_pool=LocalUserPool(key, issuer, client),
         )
         self.api = start_api(app, self.config.api_port)
         self._phase("api", started)
@@ -418,6 +423,7 @@ class LocalStack:
             f"region {self.config.region}, any credentials)\n"
             f"  HTTP API:           {self.api_url}\n{routes}\n"
             f"  JWKS:               {self.api_url}/.well-known/jwks.json\n"
+            f"  sign-in:            {self.api_url}/.well-known/openid-configuration (stands in for Cognito)\n"
             f"  token:              .venv/bin/vidsense token you@example.com [--groups reviewers]\n"
             f"  function logs:      {self._function_log.path if self._function_log else '-'}\n"
             "  stop with Ctrl-C"

@@ -1,8 +1,8 @@
 """The local HTTP API: a Werkzeug server that routes, authorizes and invokes like API Gateway (HTTP API).
 
 Routes come from the deployed template (through the function runtime), never from a hand-written list. The
-same server hosts the local identity provider's JWKS at ``/.well-known/jwks.json``, as the local issuer is
-``http://127.0.0.1:3000``.
+same server hosts the local user pool (the stand-in for Cognito: OpenID discovery, authorize, sign-in form, token,
+sign-out, JWKS; apigw/signin.py), as the local issuer is the API's origin ``http://127.0.0.1:3000``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from werkzeug.wrappers import Request, Response
 
 from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
 from vidsense_local.apigw.routes import CorsConfig, JwtAuthorizerConfig, RouteTable, select_route
+from vidsense_local.apigw.signin import SignInEndpoints
 from vidsense_local.auth import Forbidden, JwtAuthorizer, SigningKey, Unauthorized
+from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 
 LOG = logging.getLogger("vidsense_local.apigw")
 
@@ -27,9 +29,6 @@ LOG = logging.getLogger("vidsense_local.apigw")
 # failed (API Gateway answers 500 without detail).
 Invoke = Callable[[str, dict[str, Any]], Any]
 RouteSource = Callable[[], RouteTable]
-
-JWKS_PATH = "/.well-known/jwks.json"
-OPENID_PATH = "/.well-known/openid-configuration"
 
 
 def _message(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
@@ -52,12 +51,14 @@ class HttpApiApp:
         *,
         account_id: str,
         issuer_url: str,
+        user_pool: LocalUserPool | None = None,
     ) -> None:
         self._routes = routes
         self._invoke = invoke
         self._key = signing_key
         self._account_id = account_id
         self._issuer_url = issuer_url
+        self._sign_in = SignInEndpoints(user_pool or LocalUserPool(signing_key, issuer_url, local_app_client()))
         self._authorizers: dict[JwtAuthorizerConfig, JwtAuthorizer] = {}
         self._lock = threading.Lock()
 
@@ -74,13 +75,9 @@ class HttpApiApp:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
-        if request.method == "GET" and request.path == JWKS_PATH:
-            return Response(json.dumps(self._key.jwks()), content_type="application/json")
-        if request.method == "GET" and request.path == OPENID_PATH:
-            return Response(
-                json.dumps({"issuer": self._issuer_url, "jwks_uri": self._issuer_url + JWKS_PATH}),
-                content_type="application/json",
-            )
+        signed_in = self._sign_in.handle(request)
+        if signed_in is not None:
+            return signed_in
         table = self._routes()
         origin = request.headers.get("Origin")
         cors = table.cors
