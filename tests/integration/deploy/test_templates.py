@@ -523,7 +523,7 @@ def test_by_default_the_stage_has_a_user_pool_and_the_api_trusts_it(templates: T
     assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
     assert pool["DeletionProtection"] == ("ACTIVE" if stage == "prod" else "INACTIVE")
     assert group == {**group, "UserPoolId": {"Ref": pool_id}, "GroupName": "reviewers"}
-    # And the web client is public (no secret) with the code grant only (Cognito requires PKCE of it)
+    # And the web client is public (no secret) with the code grant only (used with PKCE)
     assert client["UserPoolId"] == {"Ref": pool_id}
     assert client["GenerateSecret"] is False
     assert client["AllowedOAuthFlowsUserPoolClient"] is True
