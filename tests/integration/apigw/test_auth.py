@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from vidsense_local import cli
 from vidsense_local.auth import (
     DEFAULT_AUDIENCE,
     DEFAULT_ISSUER,
@@ -21,6 +22,7 @@ from vidsense_local.auth import (
     flatten_claims,
     issue_token,
     load_or_create_key,
+    local_subject,
 )
 from vidsense_local.auth.keys import KEY_FILE
 
@@ -67,6 +69,27 @@ def test_token_has_the_local_claims(key):
     assert claims["email"] == "Ana@Example.com" and claims["email_verified"] is True
     assert claims["cognito:groups"] == ["reviewers"]
     assert claims["exp"] - claims["iat"] == 120 and claims["sub"]
+
+
+def _subject(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
+
+
+def test_vidsense_token_gives_one_stable_subject_per_email(tmp_path, monkeypatch, capsys):
+    # Given two state folders (two machines, or .local/ wiped between restarts: two different signing keys)
+    def printed(state: str, *argv: str) -> str:
+        monkeypatch.setenv("VIDSENSE_LOCAL_DIR", str(tmp_path / state))
+        assert cli.main(["token", *argv]) == 0
+        return _subject(capsys.readouterr().out.strip())
+
+    # When `vidsense token` is run for the same address in any case and with any options
+    first = printed("one", "ana@example.com")
+    again = printed("two", " Ana@Example.COM", "--groups", "reviewers", "--expires-in", "60")
+    # Then the subject is the same (answers are keyed by issuer and subject, docs/decisions/0003), another
+    # address is another person, and the subject is not the email
+    assert first == again == local_subject("ana@example.com")
+    assert printed("one", "ana.b@example.com") != first
+    assert "@" not in first and "ana" not in first
 
 
 def test_valid_token_passes_claims_as_api_gateway_does(key, authorizer):
