@@ -25,7 +25,6 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 import boto3
@@ -35,6 +34,7 @@ from vidsense_local.apigw.runtime_routes import route_table
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
+from vidsense_local.shutdown import StopSignals
 
 LOG = logging.getLogger("vidsense_local.stack")
 
@@ -494,16 +494,9 @@ def configure_logging() -> None:
 def main() -> int:
     configure_logging()
     stack = LocalStack(StackConfig.from_env())
-    signals_seen = 0
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal signals_seen
-        signals_seen += 1
-        # The terminal and make may each deliver one: the first starts the shutdown, later ones change nothing.
-        stack.request_stop()
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, on_signal)
+    # No stack code in a signal handler (it deadlocked the main thread): see vidsense_local.shutdown.
+    signals = StopSignals(stack.request_stop)
+    signals.install()
     print("starting the vidsense local stack (local AWS, stand-ins, functions, deploy, HTTP API)...", flush=True)
     code = 0
     try:

@@ -23,6 +23,7 @@ import pytest
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.faults import FaultClient
+from vidsense_local.shutdown import alive, descendants
 from vidsense_local.stack import READY_LINE, free_port
 
 from .support import MEDIA
@@ -39,33 +40,6 @@ __all__ = ["MEDIA", "RunningStack", "alive", "descendants"]
 @pytest.fixture(scope="session")
 def manifest() -> dict:
     return json.loads((MEDIA / "manifest.json").read_text())
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        children = {child for child, parent in parents.items() if parent in frontier}
-        frontier = children - found
-        found |= children
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 @dataclass
