@@ -23,13 +23,26 @@ SHARED_PATHS: Final = (
 MAX_TRIGGER_PATHS: Final = 8  # CodePipeline GitFilePathFilterCriteria.Includes maximum
 
 SOURCE_ACTION_NAME: Final = "Source"
-STAGE_NAMES: Final = ("Source", "Build", "DeployDev", "ApprovalBeforeProd", "DeployProd")
+# The smoke test checks the deployed dev stage before anyone is asked to approve prod.
+STAGE_NAMES: Final = ("Source", "Build", "DeployDev", "SmokeDev", "ApprovalBeforeProd", "DeployProd")
+# The source action's output variables (commit id, ...) under this namespace: the approval message links the commit.
+SOURCE_NAMESPACE: Final = "SourceVariables"
 
 # CodeBuild: the Amazon Linux 2023 based ARM image carries Python 3.12 and Node.js 20 (Lambda runs arm64).
 DEFAULT_BUILD_IMAGE: Final = "aws/codebuild/amazonlinux2-aarch64-standard:3.0"
 DEFAULT_BUILD_TYPE: Final = "ARM_CONTAINER"
 BUILD_SPEC: Final = "pipelines/buildspec-build.yml"
 DEPLOY_SPEC: Final = "pipelines/buildspec-deploy.yml"
+SMOKE_SPEC: Final = "pipelines/buildspec-smoke.yml"
+SMOKE_STAGE: Final = "dev"
+# `make smoke` creates a throw-away user in the stage's pool, signs it in and removes it (docs/deploy.md).
+SMOKE_COGNITO_ACTIONS: Final = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminSetUserPassword",
+)
 
 
 def path_filters(service: str) -> tuple[str, ...]:
@@ -59,7 +72,8 @@ def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
         "transcode": {
             "buckets": (f"{app}-work-*",),
             "topics": (f"{app}-on-complete",),
-            "roles": (f"{app}-mediaconvert",),
+            # The roles MediaConvert and Transcribe assume (services/transcode/serverless.yml).
+            "roles": (f"{app}-mediaconvert", f"{app}-transcribe-data-access"),
         },
         "nlp": {"tables": (f"{app}-metadata",)},
     }
@@ -67,6 +81,9 @@ def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
     kinds = ("functions", "roles", "tables", "buckets", "rules", "topics", "queues", "alarms", "log_groups")
     names = {kind: common + extra.get(kind, ()) for kind in kinds}
     names["functions"] = names["log_groups"] = (stack, f"{stack}-*")
+    # Roles: the Framework's per-function roles and the service's own, nothing broader (every role of the packaged
+    # templates is checked against these by tests/integration/pipelines).
+    names["roles"] = (f"{stack}-*", *extra.get("roles", ()))
     names["buckets"] = extra.get("buckets", ())
     names["key_aliases"] = (f"{app}-{service}-*",)
     return names
@@ -102,9 +119,89 @@ SERVICE_RESOURCE_TYPES: Final = {
         "AWS::ApiGatewayV2::Integration",
         "AWS::ApiGatewayV2::Route",
         "AWS::ApiGatewayV2::Stage",
+        "AWS::Cognito::ManagedLoginBranding",
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+        "AWS::Cognito::UserPoolDomain",
+        "AWS::Cognito::UserPoolGroup",
         "AWS::Events::Archive",
         "AWS::Events::EventBus",
+        "AWS::IAM::Policy",
     ),
     "transcode": (*FRAMEWORK_RESOURCE_TYPES, "AWS::SNS::TopicPolicy"),
     "nlp": FRAMEWORK_RESOURCE_TYPES,
+}
+
+
+# The permissions boundary of every role a service's stack creates in a stage: what its functions and the roles
+# it hands to MediaConvert and Transcribe may do at most. Exactly the actions of the role policies in the
+# service's packaged template (tests/integration/pipelines checks both ways against `serverless package`).
+BOUNDARY_ACTIONS: Final = {
+    "ingest": (
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "events:PutEvents",
+        "kms:Decrypt",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:PutObject",
+        "sqs:SendMessage",
+        "ssm:GetParameter",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ),
+    "transcode": (
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "events:PutEvents",
+        "iam:PassRole",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "mediaconvert:CreateJob",
+        "mediaconvert:DescribeEndpoints",
+        "mediaconvert:GetJob",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucketVersions",
+        "s3:PutObject",
+        "sqs:SendMessage",
+        "transcribe:DeleteTranscriptionJob",
+        "transcribe:GetTranscriptionJob",
+        "transcribe:StartTranscriptionJob",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ),
+    "nlp": (
+        "comprehend:BatchDetectSentiment",
+        "comprehend:DetectSentiment",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "events:PutEvents",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "sqs:SendMessage",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ),
 }

@@ -1,4 +1,5 @@
-"""The IAM policy of a service's deploy role: what ``serverless deploy`` of that one service into one stage needs.
+"""The IAM policy of a service's deploy role: what ``serverless deploy`` of that one service into one stage needs,
+and the permissions boundary every role that deploy creates must carry.
 
 CloudFormation creates the stack's resources with the caller's credentials, so the deploy role needs the
 permissions of CloudFormation's resource handlers (create, read, update, delete) for every resource type in the
@@ -6,6 +7,12 @@ service's stack. Those lists come from the CloudFormation registry schemas that 
 with cfn-lint), minus the actions listed below with the reason they are not granted. Every action is scoped to
 the names that service's stack uses in that stage (``definition.owned_names``); the few actions without
 resource-level permissions are listed in ``NO_RESOURCE_LEVEL``.
+
+The deploy of dev runs repository code (buildspec, npm scripts, the Framework's plugins) before anyone approves
+prod, so the deploy role must not be a way to more than the service's own permissions: it may create roles and
+put policies on them only with the stage's boundary (``boundary_statements``), cannot change or remove that
+boundary or its own role and policies (``guard_statements``), and reads no one's recordings or transcripts and
+no user-key secret (``data_protection_statements``, also on the build and smoke roles).
 """
 
 import importlib.util
@@ -15,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.definition import SERVICE_RESOURCE_TYPES, owned_names, stack_name
+from pipelines.definition import BOUNDARY_ACTIONS, SERVICE_RESOURCE_TYPES, owned_names, stack_name
 
 Json = dict[str, Any]
 ARN = "arn:${AWS::Partition}"
@@ -30,6 +37,7 @@ NOT_GRANTED_SERVICES: dict[str, str] = {
     "kinesis": "DynamoDB Kinesis streaming destinations: not used",
     "firehose": "log delivery to Firehose: not used",
     "s3tables": "S3 bucket metadata tables: not used",
+    "cloudfront": "custom sign-in domains: the managed-login prefix domain needs no CloudFront change of ours",
 }
 NOT_GRANTED: dict[str, str] = {
     "dynamodb:DeleteTable": "a deploy must never drop a table (replacement fails instead of losing data)",
@@ -50,8 +58,15 @@ NOT_GRANTED: dict[str, str] = {
     "dynamodb:DisableKinesisStreamingDestination": "Kinesis streaming: not used",
     "dynamodb:UpdateKinesisStreamingDestination": "Kinesis streaming: not used",
     "iam:CreateServiceLinkedRole": "no resource here needs a service-linked role created at deploy time",
-    "iam:PutRolePermissionsBoundary": "a deploy must not change permissions boundaries set by administrators",
-    "iam:DeleteRolePermissionsBoundary": "a deploy must not remove permissions boundaries set by administrators",
+    "iam:DeleteRolePermissionsBoundary": "a deploy must never remove the boundary of a role (denied as well)",
+    "iam:PutUserPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:PutGroupPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:GetUserPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:GetGroupPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:DeleteUserPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:DeleteGroupPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
+    "iam:AttachRolePolicy": "no role of the stacks attaches a managed policy (no ManagedPolicyArns in the packaged "
+    "templates, checked by tests/integration/pipelines); inline policies are bounded instead",
     "lambda:GetLayerVersion": "no Lambda layers",
     "lambda:GetCodeSigningConfig": "no code-signing configuration",
     "lambda:PutFunctionCodeSigningConfig": "no code-signing configuration",
@@ -98,14 +113,19 @@ FRAMEWORK_ACTIONS = (
     "s3:GetObject",
     "s3:ListBucket",
     "s3:PutObject",
-    "ssm:GetParameter",
-    "ssm:GetParameters",
 )
+# Object-level S3 actions: only on the Framework's deployment bucket, never on the service's buckets (people's
+# recordings, audio and transcripts). CloudFormation configures those buckets with bucket-level actions.
+OBJECT_ACTIONS = frozenset({"s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"})
+# Role actions whose request must name the stage's boundary (condition key iam:PermissionsBoundary).
+BOUNDED_ROLE_ACTIONS = ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy")
 
 # Actions without resource-level permissions (IAM service authorization reference): granted on "*".
 NO_RESOURCE_LEVEL = frozenset(
     {
         "cloudformation:ValidateTemplate",
+        "cognito-idp:CreateUserPool",
+        "cognito-idp:DescribeUserPoolDomain",
         "kms:CreateKey",
         "kms:ListAliases",
         "logs:CreateLogDelivery",
@@ -181,8 +201,9 @@ def _statement(sid: str, actions: Iterable[str], resources: list[Any], condition
     return statement
 
 
-def deploy_statements(service: str, stage: str) -> list[Json]:
-    """The deploy role's statements for ``service`` in ``stage`` (every required action exactly once)."""
+def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
+    """The deploy role's statements for ``service`` in ``stage`` (every required action exactly once); ``boundary``
+    is the ARN (an intrinsic) of the permissions boundary every role it creates must carry."""
     stack = stack_name(service, stage)
     app = f"vidsense-{stage}"
     names = owned_names(service, stage)
@@ -196,7 +217,7 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
 
     stage_tags = {"aws:ResourceTag/app": "vidsense", "aws:ResourceTag/stage": stage}
     statements: list[Json] = []
-    no_resource = sorted(actions & NO_RESOURCE_LEVEL - {"kms:CreateKey"})
+    no_resource = sorted(actions & NO_RESOURCE_LEVEL - {"kms:CreateKey", "cognito-idp:CreateUserPool"})
     statements.append(_statement("NoResourceLevelPermissions", no_resource, ["*"]))
     # CreateKey cannot be scoped to a key (it does not exist yet): only keys tagged with this stage (the
     # Framework's stackTags app/stage, which CloudFormation passes to CreateKey) may be created.
@@ -217,14 +238,19 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
             [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/vidsense-*-{stage}/*")],
         )
     )
-    buckets = [f"{stack}-serverlessdeploy*", *names["buckets"]]
+    s3 = by_prefix.pop("s3")
+    deployment_bucket = f"{stack}-serverlessdeploy*"
     statements.append(
         _statement(
-            "Buckets",
-            by_prefix.pop("s3"),
-            [sub(f"{ARN}:s3:::{b}") for b in buckets] + [sub(f"{ARN}:s3:::{b}/*") for b in buckets],
+            "DeploymentBucket",
+            s3,
+            [sub(f"{ARN}:s3:::{deployment_bucket}"), sub(f"{ARN}:s3:::{deployment_bucket}/*")],
         )
     )
+    if names["buckets"]:
+        statements.append(
+            _statement("ServiceBuckets", s3 - OBJECT_ACTIONS, [sub(f"{ARN}:s3:::{b}") for b in names["buckets"]])
+        )
     statements.append(
         _statement(
             "Functions", by_prefix.pop("lambda"), arns(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{{name}}", "functions")
@@ -232,7 +258,17 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
     )
     iam = by_prefix.pop("iam")
     role_arns = arns(f"{ARN}:iam::${{AWS::AccountId}}:role/{{name}}", "roles")
-    statements.append(_statement("ServiceRoles", iam - {"iam:PassRole"}, role_arns))
+    # A role is created, and given policies or a boundary, only with the stage's boundary: whatever policy a
+    # deploy writes, the role can do no more than the boundary allows.
+    statements.append(
+        _statement(
+            "CreateBoundedRoles",
+            iam & set(BOUNDED_ROLE_ACTIONS),
+            role_arns,
+            {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+        )
+    )
+    statements.append(_statement("ServiceRoles", iam - {"iam:PassRole", *BOUNDED_ROLE_ACTIONS}, role_arns))
     statements.append(
         _statement(
             "PassServiceRoles",
@@ -278,13 +314,6 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
             "Alarms", by_prefix.pop("cloudwatch"), arns(f"{ARN}:cloudwatch:{REGION_ACCOUNT}:alarm:{{name}}", "alarms")
         )
     )
-    statements.append(
-        _statement(
-            "StageParameters",
-            by_prefix.pop("ssm"),
-            [sub(f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense/{stage}/*")],
-        )
-    )
     kms = by_prefix.pop("kms")
     alias_actions = {a for a in kms if "Alias" in a}
     statements.append(
@@ -320,6 +349,143 @@ def deploy_statements(service: str, stage: str) -> list[Json]:
                 ],
             )
         )
+    if "cognito-idp" in by_prefix:
+        statements += _user_pool_statements(by_prefix.pop("cognito-idp"), stage)
     if by_prefix:
         raise ValueError(f"actions of services without a scoped statement: {sorted(by_prefix)}")
     return [s for s in statements if s["Action"]]
+
+
+def _user_pool_statements(actions: set[str], stage: str) -> list[Json]:
+    """User pool ids are generated: the pool is created only with the stage's tag and managed only while it
+    carries it (UserPoolTags in services/ingest/serverless.yml)."""
+    return [
+        _statement(
+            "CreateStageUserPool",
+            ["cognito-idp:CreateUserPool"],
+            ["*"],
+            {"StringEquals": {"aws:RequestTag/stage": stage}},
+        ),
+        _statement(
+            "StageUserPool",
+            actions,
+            [sub(f"{ARN}:cognito-idp:{REGION_ACCOUNT}:userpool/*")],
+            {"StringEquals": {"aws:ResourceTag/stage": stage}},
+        ),
+    ]
+
+
+# IAM actions that change a role or a managed policy: denied on the pipeline stack's own roles and policies.
+ROLE_CHANGES = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PassRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+)
+POLICY_CHANGES = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+)
+
+
+def _deny(sid: str, actions: Iterable[str], resources: list[Any], condition: Json | None = None) -> Json:
+    statement = _statement(sid, actions, resources, condition)
+    statement["Effect"] = "Deny"
+    return statement
+
+
+def guard_statements(boundary: Any) -> list[Json]:
+    """Denials that hold whatever else a deploy role is granted: roles only with ``boundary``, the boundary never
+    removed, and neither the boundary nor the pipeline stack's own roles and policies changed. The stack's roles
+    and managed policies have CloudFormation-generated names ``<stack name>-<logical id>-<suffix>``."""
+    own_roles = sub(f"{ARN}:iam::${{AWS::AccountId}}:role/${{AWS::StackName}}-*")
+    own_policies = sub(f"{ARN}:iam::${{AWS::AccountId}}:policy/${{AWS::StackName}}-*")
+    return [
+        _deny(
+            "RolesOnlyWithTheBoundary",
+            [*BOUNDED_ROLE_ACTIONS, "iam:AttachRolePolicy"],
+            ["*"],
+            {"StringNotEquals": {"iam:PermissionsBoundary": boundary}},
+        ),
+        _deny("NeverRemoveABoundary", ["iam:DeleteRolePermissionsBoundary"], ["*"]),
+        _deny("BoundaryAndOwnPoliciesStay", POLICY_CHANGES, [boundary, own_policies]),
+        _deny("OwnRolesStay", ROLE_CHANGES, [own_roles]),
+    ]
+
+
+def data_protection_statements() -> list[Json]:
+    """Denials for every pipeline role that runs repository code (build, deploy, smoke): no object of the media
+    and work buckets (people's recordings, audio, transcripts) of any stage, no stage parameter (the user-key
+    secret lives under ``/vidsense/<stage>/``)."""
+    data_buckets = ("vidsense-*-media-*", "vidsense-*-work-*")
+    return [
+        _deny(
+            "NoRecordingsOrTranscripts",
+            ["s3:DeleteObject*", "s3:GetObject*", "s3:PutObject*", "s3:RestoreObject"],
+            [sub(f"{ARN}:s3:::{bucket}/*") for bucket in data_buckets],
+        ),
+        _deny(
+            "NoUserKeySecret",
+            ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            [
+                sub(f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense"),
+                sub(f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense/*"),
+            ],
+        ),
+    ]
+
+
+# Where a stage's roles may act, per action prefix (the boundary's resources). `*` in an ARN also spans `/`.
+def _boundary_scopes(service: str, stage: str) -> dict[str, list[str]]:
+    app, stack = f"vidsense-{stage}", stack_name(service, stage)
+    return {
+        "dynamodb": [f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{app}-*"],
+        "events": [f"{ARN}:events:{REGION_ACCOUNT}:event-bus/{app}-*"],
+        "iam": [f"{ARN}:iam::${{AWS::AccountId}}:role/{app}-*"],
+        "kms": [f"{ARN}:kms:{REGION_ACCOUNT}:key/*"],
+        "logs": [f"{ARN}:logs:{REGION_ACCOUNT}:log-group:/aws/lambda/{stack}-*"],
+        "mediaconvert": [f"{ARN}:mediaconvert:{REGION_ACCOUNT}:*"],
+        "s3": [f"{ARN}:s3:::{app}-*"],
+        "sqs": [f"{ARN}:sqs:{REGION_ACCOUNT}:{app}-*"],
+        "ssm": [f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense/{stage}/*"],
+    }
+
+
+# Function actions IAM authorizes on "*" only (no resource-level permissions).
+BOUNDARY_UNSCOPED = frozenset({"mediaconvert:DescribeEndpoints"})
+BOUNDARY_UNSCOPED_PREFIXES = frozenset({"comprehend", "transcribe", "xray"})
+
+
+def boundary_statements(service: str, stage: str) -> list[Json]:
+    """The permissions boundary of the roles ``service``'s stack creates in ``stage``: the actions its roles use
+    (``BOUNDARY_ACTIONS``), on this stage's resources only, so no role a dev deploy creates reaches prod data."""
+    scopes = _boundary_scopes(service, stage)
+    by_prefix: dict[str, set[str]] = {}
+    unscoped: set[str] = set()
+    for action in BOUNDARY_ACTIONS[service]:
+        prefix = action.split(":")[0]
+        if action in BOUNDARY_UNSCOPED or prefix in BOUNDARY_UNSCOPED_PREFIXES:
+            unscoped.add(action)
+        elif prefix in scopes:
+            by_prefix.setdefault(prefix, set()).add(action)
+        else:
+            raise ValueError(f"{action}: no boundary scope for {prefix} (add one to _boundary_scopes)")
+    statements = [
+        _statement(f"Stage{prefix.title().replace('-', '')}", actions, [sub(a) for a in scopes[prefix]])
+        for prefix, actions in sorted(by_prefix.items())
+    ]
+    if unscoped:
+        statements.append(_statement("NoResourceLevelPermissions", unscoped, ["*"]))
+    return statements

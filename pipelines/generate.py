@@ -21,13 +21,22 @@ from pipelines.definition import (
     DEFAULT_BUILD_TYPE,
     DEPLOY_SPEC,
     SERVICES,
+    SMOKE_COGNITO_ACTIONS,
+    SMOKE_SPEC,
+    SMOKE_STAGE,
     SOURCE_ACTION_NAME,
+    SOURCE_NAMESPACE,
     STAGES,
     path_filters,
     pipeline_name,
     stack_name,
 )
-from pipelines.deploy_policy import deploy_statements
+from pipelines.deploy_policy import (
+    boundary_statements,
+    data_protection_statements,
+    deploy_statements,
+    guard_statements,
+)
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
@@ -83,7 +92,10 @@ WORST_CASE_PSEUDO = {
     "${AWS::Partition}": "aws-iso-b",
     "${AWS::Region}": "ap-southeast-5",
     "${AWS::AccountId}": "123456789012",
+    "${AWS::StackName}": "x" * 128,
 }
+# A Ref to a managed policy of this stack resolves to its ARN: at most this long (a 128-character generated name).
+WORST_CASE_POLICY_ARN = "arn:aws-iso-b:iam::123456789012:policy/" + "x" * 128
 
 
 def resolved_size(document: Any) -> int:
@@ -91,6 +103,8 @@ def resolved_size(document: Any) -> int:
     (worst case), as IAM counts it."""
 
     def resolve(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            return WORST_CASE_POLICY_ARN
         if isinstance(node, dict):
             if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
                 text = node["Fn::Sub"]
@@ -187,6 +201,42 @@ def _parameters() -> Json:
             "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
             "Default": 30,
         },
+        # Stage settings every deploy passes to the Framework (stage parameters, deploy/serverless/params.yml).
+        "AlertEmail": {
+            "Type": "String",
+            "Default": "",
+            "Description": "E-mail address subscribed to the stages' alert topics (stage parameter alertEmail); "
+            "empty: no subscription.",
+        },
+        "Identity": {
+            "Type": "String",
+            "AllowedValues": ["cognito", "external"],
+            "Default": "cognito",
+            "Description": "Who signs people in (stage parameter identity): cognito, the user pool of the ingest "
+            "stack; external, your own OpenID provider (the Jwt* parameters).",
+        },
+        **{
+            f"{stage.capitalize()}Jwt{what}": {
+                "Type": "String",
+                "Default": "",
+                "Description": f"{stage}: the external provider's {meaning} (Identity=external; stage "
+                f"parameter jwt{what}).",
+            }
+            for stage in STAGES
+            for what, meaning in (("Issuer", "issuer URL"), ("Audience", "audience (client id)"))
+        },
+        "ApprovalEmail": {
+            "Type": "String",
+            "Default": "",
+            "Description": "E-mail address subscribed to the approval topic (who approves prod); empty: none "
+            "(subscribe to the ApprovalTopicArn output yourself).",
+        },
+        "CommitUrlPrefix": {
+            "Type": "String",
+            "Default": "",
+            "Description": "Web address the commit id is appended to in the approval's link (CodeConnections); "
+            "empty: https://github.com/<FullRepositoryId>/commit/.",
+        },
     }
 
 
@@ -200,6 +250,10 @@ def _conditions() -> Json:
                 {"Fn::Equals": [ref("CreateCodeCommitRepository"), "true"]},
             ]
         },
+        "HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlertEmail"), ""]}]},
+        "HasApprovalEmail": {"Fn::Not": [{"Fn::Equals": [ref("ApprovalEmail"), ""]}]},
+        "HasCommitUrlPrefix": {"Fn::Not": [{"Fn::Equals": [ref("CommitUrlPrefix"), ""]}]},
+        "UseExternalIdentity": {"Fn::Equals": [ref("Identity"), "external"]},
     }
 
 
@@ -217,7 +271,18 @@ def _rules() -> Json:
                     "AssertDescription": "SourceType=CodeConnections needs FullRepositoryId (owner/name)",
                 },
             ],
-        }
+        },
+        "ExternalIdentitySettings": {
+            "RuleCondition": {"Fn::Equals": [ref("Identity"), "external"]},
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Not": [{"Fn::Equals": [ref(name), ""]}]},
+                    "AssertDescription": f"Identity=external needs {name}",
+                }
+                for stage in STAGES
+                for name in (f"{stage.capitalize()}JwtIssuer", f"{stage.capitalize()}JwtAudience")
+            ],
+        },
     }
 
 
@@ -381,8 +446,14 @@ def _log_access(group: str) -> Json:
     )
 
 
+def env_var(name: str, value: Any, condition: str | None = None) -> Any:
+    """A CodeBuild environment variable, left out (no empty value) unless ``condition`` holds."""
+    variable = {"Name": name, "Value": value, "Type": "PLAINTEXT"}
+    return if_(condition, variable, NO_VALUE) if condition else variable
+
+
 def _project(
-    name: str, *, role: str, spec: str, log_group: str, compute: Any, variables: dict[str, str], timeout: int
+    name: str, *, role: str, spec: str, log_group: str, compute: Any, variables: list[Any], timeout: int
 ) -> Json:
     return {
         "Type": "AWS::CodeBuild::Project",
@@ -395,7 +466,7 @@ def _project(
                 "Type": ref("BuildEnvironmentType"),
                 "Image": ref("BuildImage"),
                 "ComputeType": compute,
-                "EnvironmentVariables": [{"Name": k, "Value": v, "Type": "PLAINTEXT"} for k, v in variables.items()],
+                "EnvironmentVariables": variables,
             },
             "EncryptionKey": get_att("ArtifactKey", "Arn"),
             "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": log_group}},
@@ -429,7 +500,9 @@ def _build_resources(service: str) -> Json:
             "Policies": [
                 {
                     "PolicyName": "build",
-                    "PolicyDocument": policy_document([_log_access(build_group), *_artifact_access(write=True)]),
+                    "PolicyDocument": policy_document(
+                        [_log_access(build_group), *_artifact_access(write=True), *data_protection_statements()]
+                    ),
                 }
             ],
         },
@@ -440,12 +513,22 @@ def _build_resources(service: str) -> Json:
         spec=BUILD_SPEC,
         log_group=build_group,
         compute=ref("BuildComputeType"),
-        variables={"SERVICE": service},
+        variables=[env_var("SERVICE", service)],
         timeout=60,
     )
     for stage in STAGES:
         title = stage.capitalize()
         group = f"/aws/codebuild/{base}-deploy-{stage}"
+        boundary = ref(f"{title}RolesBoundary")
+        # Every role the deploy creates carries this boundary (the stage parameter permissionsBoundaryArn; the
+        # deploy role cannot create or change a role without it, guard_statements).
+        resources[f"{title}RolesBoundary"] = {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": f"permissions boundary of every role the {service} stack creates in {stage}",
+                "PolicyDocument": policy_document(boundary_statements(service, stage)),
+            },
+        }
         resources[f"Deploy{title}LogGroup"] = _log_group(group)
         resources[f"Deploy{title}Role"] = {
             "Type": "AWS::IAM::Role",
@@ -462,7 +545,7 @@ def _build_resources(service: str) -> Json:
         }
         # The deploy permissions exceed IAM's inline size limit (10,240 characters per role): they go into
         # customer-managed policies of at most MANAGED_POLICY_BUDGET characters each, attached to this role only.
-        for index, chunk in enumerate(pack_statements(deploy_statements(service, stage)), start=1):
+        for index, chunk in enumerate(pack_statements(deploy_statements(service, stage, boundary)), start=1):
             resources[f"Deploy{title}Policy{index}"] = {
                 "Type": "AWS::IAM::ManagedPolicy",
                 "Properties": {
@@ -471,16 +554,100 @@ def _build_resources(service: str) -> Json:
                     "PolicyDocument": policy_document(chunk),
                 },
             }
+        resources[f"Deploy{title}Guard"] = {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": f"what the {stage} deploy of {service} may never do, whatever else it is granted",
+                "Roles": [ref(f"Deploy{title}Role")],
+                "PolicyDocument": policy_document([*guard_statements(boundary), *data_protection_statements()]),
+            },
+        }
         resources[f"Deploy{title}Project"] = _project(
             f"{base}-deploy-{stage}",
             role=f"Deploy{title}Role",
             spec=DEPLOY_SPEC,
             log_group=group,
             compute="BUILD_GENERAL1_SMALL",
-            variables={"SERVICE": service, "STAGE": stage},
+            variables=deploy_variables(service, stage),
             timeout=30,
         )
+    resources.update(_smoke_resources(service))
     return resources
+
+
+def deploy_variables(service: str, stage: str) -> list[Any]:
+    """The deploy project's environment: pipelines/buildspec-deploy.yml passes each one that is set to the
+    Framework as the stage parameter named in DEPLOY_STAGE_PARAMETERS."""
+    title = stage.capitalize()
+    return [
+        env_var("SERVICE", service),
+        env_var("STAGE", stage),
+        env_var("VIDSENSE_PERMISSIONS_BOUNDARY_ARN", ref(f"{title}RolesBoundary")),
+        env_var("VIDSENSE_ALERT_EMAIL", ref("AlertEmail"), "HasAlertEmail"),
+        env_var("VIDSENSE_IDENTITY", ref("Identity")),
+        env_var("VIDSENSE_JWT_ISSUER", ref(f"{title}JwtIssuer"), "UseExternalIdentity"),
+        env_var("VIDSENSE_JWT_AUDIENCE", ref(f"{title}JwtAudience"), "UseExternalIdentity"),
+    ]
+
+
+# Environment variable of the deploy project -> the stage parameter it sets (deploy/serverless/params.yml).
+DEPLOY_STAGE_PARAMETERS = {
+    "VIDSENSE_PERMISSIONS_BOUNDARY_ARN": "permissionsBoundaryArn",
+    "VIDSENSE_ALERT_EMAIL": "alertEmail",
+    "VIDSENSE_IDENTITY": "identity",
+    "VIDSENSE_JWT_ISSUER": "jwtIssuer",
+    "VIDSENSE_JWT_AUDIENCE": "jwtAudience",
+}
+
+
+def _smoke_resources(service: str) -> Json:
+    """The smoke test of the deployed dev stage (``make smoke STAGE=dev``): it reads the stage's stack outputs,
+    manages a throw-away user in the stage's user pool and calls the HTTP API; nothing else."""
+    base, stage = pipeline_name(service), SMOKE_STAGE
+    group = f"/aws/codebuild/{base}-smoke-{stage}"
+    statements = [
+        _log_access(group),
+        *_artifact_access(write=False),
+        allow(
+            "ReadStageOutputs",
+            ["cloudformation:DescribeStacks"],
+            [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/vidsense-*-{stage}/*")],
+        ),
+        # Pool ids are generated: only the pool tagged with this stage (UserPoolTags in services/ingest).
+        allow(
+            "ThrowAwayUser",
+            list(SMOKE_COGNITO_ACTIONS),
+            [sub(f"{ARN}:cognito-idp:{REGION_ACCOUNT}:userpool/*")],
+            {"StringEquals": {"aws:ResourceTag/stage": stage}},
+        ),
+        # The HTTP API's default stage (its id is generated); routes authorize with the JWT.
+        allow("CallStageApi", ["execute-api:Invoke"], [sub(f"{ARN}:execute-api:{REGION_ACCOUNT}:*/$default/*")]),
+        *data_protection_statements(),
+    ]
+    return {
+        "SmokeDevLogGroup": _log_group(group),
+        "SmokeDevRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": f"smoke test of {stage} after the {service} deploy (make smoke STAGE={stage})",
+                "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
+                "Policies": [{"PolicyName": "smoke", "PolicyDocument": policy_document(statements)}],
+            },
+        },
+        "SmokeDevProject": _project(
+            f"{base}-smoke-{stage}",
+            role="SmokeDevRole",
+            spec=SMOKE_SPEC,
+            log_group=group,
+            compute="BUILD_GENERAL1_SMALL",
+            variables=[
+                env_var("SERVICE", service),
+                env_var("STAGE", stage),
+                env_var("VIDSENSE_IDENTITY", ref("Identity")),
+            ],
+            timeout=20,
+        ),
+    }
 
 
 def _source_action() -> Json:
@@ -501,6 +668,7 @@ def _source_action() -> Json:
             "DetectChanges": False,
         },
         "OutputArtifacts": [{"Name": "SourceOutput"}],
+        "Namespace": SOURCE_NAMESPACE,
         "RunOrder": 1,
     }
     codecommit = {
@@ -514,6 +682,7 @@ def _source_action() -> Json:
             "PollForSourceChanges": False,
         },
         "OutputArtifacts": [{"Name": "SourceOutput"}],
+        "Namespace": SOURCE_NAMESPACE,
         "RunOrder": 1,
     }
     return if_("UseConnections", connections, codecommit)
@@ -532,6 +701,52 @@ def _codebuild_action(name: str, project: str, source: str, output: str | None) 
     return action
 
 
+def commit_id() -> str:
+    return f"#{{{SOURCE_NAMESPACE}.CommitId}}"
+
+
+def _approval_action(service: str) -> Json:
+    """Manual approval of prod: the message to the approval topic names the commit and links to it."""
+    connections_link = if_(
+        "HasCommitUrlPrefix",
+        sub(f"${{CommitUrlPrefix}}{commit_id()}"),
+        sub(f"https://github.com/${{FullRepositoryId}}/commit/{commit_id()}"),
+    )
+    codecommit_link = sub(
+        "https://${AWS::Region}.console.aws.amazon.com/codesuite/codecommit/repositories/"
+        f"${{CodeCommitRepositoryName}}/commit/{commit_id()}?region=${{AWS::Region}}"
+    )
+    return {
+        "Name": "ApproveProd",
+        "ActionTypeId": {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"},
+        "Configuration": {
+            "NotificationArn": ref("ApprovalTopic"),
+            "CustomData": f"Deploy {service} commit {commit_id()} to prod? This execution deployed it to dev and "
+            "the dev smoke test passed.",
+            "ExternalEntityLink": if_("UseConnections", connections_link, codecommit_link),
+        },
+        "RunOrder": 1,
+    }
+
+
+def _approval_resources(service: str) -> Json:
+    return {
+        # CodePipeline publishes with the pipeline role, which may use the artifact key.
+        "ApprovalTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "DisplayName": f"vidsense {service}: approve prod",
+                "KmsMasterKeyId": ref("ArtifactKey"),
+            },
+        },
+        "ApprovalEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasApprovalEmail",
+            "Properties": {"TopicArn": ref("ApprovalTopic"), "Protocol": "email", "Endpoint": ref("ApprovalEmail")},
+        },
+    }
+
+
 def _pipeline_resources(service: str) -> Json:
     name = pipeline_name(service)
     pipeline_policy = [
@@ -539,8 +754,9 @@ def _pipeline_resources(service: str) -> Json:
         allow(
             "RunProjects",
             ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-            [get_att(p, "Arn") for p in ("BuildProject", "DeployDevProject", "DeployProdProject")],
+            [get_att(p, "Arn") for p in ("BuildProject", "DeployDevProject", "SmokeDevProject", "DeployProdProject")],
         ),
+        allow("NotifyApprovers", ["sns:Publish"], [ref("ApprovalTopic")]),
         if_(
             "UseConnections",
             allow(
@@ -607,23 +823,10 @@ def _pipeline_resources(service: str) -> Json:
                         "Actions": [_codebuild_action("ServerlessDeployDev", "DeployDevProject", "BuildOutput", None)],
                     },
                     {
-                        "Name": "ApprovalBeforeProd",
-                        "Actions": [
-                            {
-                                "Name": "ApproveProd",
-                                "ActionTypeId": {
-                                    "Category": "Approval",
-                                    "Owner": "AWS",
-                                    "Provider": "Manual",
-                                    "Version": "1",
-                                },
-                                "Configuration": {
-                                    "CustomData": f"Deploy {service} to prod? dev was deployed by this execution."
-                                },
-                                "RunOrder": 1,
-                            }
-                        ],
+                        "Name": "SmokeDev",
+                        "Actions": [_codebuild_action("SmokeTestDev", "SmokeDevProject", "BuildOutput", None)],
                     },
+                    {"Name": "ApprovalBeforeProd", "Actions": [_approval_action(service)]},
                     {
                         "Name": "DeployProd",
                         "Actions": [
@@ -788,6 +991,9 @@ def _outputs() -> Json:
         "ArtifactKeyArn": {"Value": get_att("ArtifactKey", "Arn")},
         "DeployDevRoleArn": {"Value": get_att("DeployDevRole", "Arn")},
         "DeployProdRoleArn": {"Value": get_att("DeployProdRole", "Arn")},
+        "DevRolesBoundaryArn": {"Value": ref("DevRolesBoundary")},
+        "ProdRolesBoundaryArn": {"Value": ref("ProdRolesBoundary")},
+        "ApprovalTopicArn": {"Value": ref("ApprovalTopic")},
         "RepositoryCloneUrlHttp": {
             "Condition": "CreateRepository",
             "Value": get_att("CodeCommitRepository", "CloneUrlHttp"),
@@ -800,7 +1006,7 @@ def build_template(service: str) -> Json:
     """The CloudFormation template of ``service``'s pipeline stack."""
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"vidsense {service}: CodePipeline (V2) Source -> Build -> DeployDev -> "
+        "Description": f"vidsense {service}: CodePipeline (V2) Source -> Build -> DeployDev -> SmokeDev -> "
         "ApprovalBeforeProd -> DeployProd",
         "Parameters": _parameters(),
         "Rules": _rules(),
@@ -809,6 +1015,7 @@ def build_template(service: str) -> Json:
             **_artifact_resources(service),
             **_build_resources(service),
             **_pipeline_resources(service),
+            **_approval_resources(service),
             **_codecommit_resources(service),
         },
         "Outputs": _outputs(),

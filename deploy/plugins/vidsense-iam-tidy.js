@@ -4,6 +4,12 @@
 // IamRoleLambdaExecution in the template, unused, with permissions over every function's log group.
 // Remove it when no resource refers to it any more, so the stack holds only the per-function roles.
 // Must be listed after serverless-iam-roles-per-function (both hook before:package:finalize).
+//
+// It also gives every role of the stack (the per-function roles, the service's own `resources:` roles such as
+// transcode's MediaConvert and Transcribe roles, any role added later) the permissions boundary named by the
+// stage parameter `permissionsBoundaryArn` (`custom.permissionsBoundaryArn`): a pipeline deploys with its
+// boundary, and its deploy role can create no role without it (pipelines/deploy_policy.py). Empty (local stage,
+// tests, a deploy by an administrator without one): no boundary.
 
 const ROLE = 'IamRoleLambdaExecution';
 
@@ -19,7 +25,27 @@ function refersTo(value, logicalId) {
 class VidsenseIamTidy {
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { 'before:package:finalize': () => this.pruneSharedRole() };
+    this.hooks = {
+      'before:package:finalize': () => this.pruneSharedRole(),
+      // After the service's own `resources:` are merged in, before the template is written.
+      'after:aws:package:finalize:mergeCustomProviderResources': () => this.applyPermissionsBoundary(),
+    };
+  }
+
+  applyPermissionsBoundary() {
+    const boundary = (this.serverless.service.custom || {}).permissionsBoundaryArn;
+    if (!boundary) return;
+    if (typeof boundary !== 'string' || !boundary.startsWith('arn:')) {
+      throw new this.serverless.classes.Error(
+        `permissionsBoundaryArn must be the ARN of a managed policy, got ${JSON.stringify(boundary)}`
+      );
+    }
+    const { Resources: resources } = this.serverless.service.provider.compiledCloudFormationTemplate;
+    for (const resource of Object.values(resources)) {
+      if (resource.Type === 'AWS::IAM::Role') {
+        resource.Properties = { ...resource.Properties, PermissionsBoundary: boundary };
+      }
+    }
   }
 
   pruneSharedRole() {

@@ -1,24 +1,42 @@
-"""The committed pipeline templates: cfn-lint clean, stage order, approval before prod, per-service paths in both
-source modes, least-privilege IAM and an encrypted artifact store."""
+"""The committed pipeline templates: cfn-lint clean, stage order, smoke test and notified approval before prod,
+per-service paths in both source modes, least-privilege IAM that cannot escalate (permissions boundary, guard
+denials, no people's data) and an encrypted artifact store."""
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipelines import deploy_policy, lint
-from pipelines.definition import SERVICE_RESOURCE_TYPES, SERVICES, STAGE_NAMES, path_filters
-from pipelines.generate import MANAGED_POLICY_LIMIT, load_template, resolved_size, yaml
+from pipelines.definition import (
+    BOUNDARY_ACTIONS,
+    SERVICE_RESOURCE_TYPES,
+    SERVICES,
+    SMOKE_COGNITO_ACTIONS,
+    STAGE_NAMES,
+    path_filters,
+)
+from pipelines.generate import DEPLOY_STAGE_PARAMETERS, MANAGED_POLICY_LIMIT, load_template, resolved_size, yaml
+from tests.integration.pipelines import iam
 
 ROOT = Path(__file__).resolve().parents[3]
 
-MODES = {
+SOURCE_MODES = {
     "connections": {"UseConnections": True, "UseCodeCommit": False, "CreateRepository": False},
     "codecommit": {"UseConnections": False, "UseCodeCommit": True, "CreateRepository": True},
     "codecommit-existing-repo": {"UseConnections": False, "UseCodeCommit": True, "CreateRepository": False},
 }
+# The other conditions, at their defaults (empty e-mail addresses, cognito identity, GitHub links).
+DEFAULT_SETTINGS = {
+    "HasAlertEmail": False,
+    "HasApprovalEmail": False,
+    "HasCommitUrlPrefix": False,
+    "UseExternalIdentity": False,
+}
+MODES = {name: {**DEFAULT_SETTINGS, **conditions} for name, conditions in SOURCE_MODES.items()}
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
@@ -86,26 +104,42 @@ def test_stages_in_order_with_manual_approval_before_prod(service: str, mode: st
     pipeline = template["Resources"]["Pipeline"]["Properties"]
     assert pipeline["PipelineType"] == "V2"
     assert [s["Name"] for s in stages(template)] == list(STAGE_NAMES)
-    assert list(STAGE_NAMES) == ["Source", "Build", "DeployDev", "ApprovalBeforeProd", "DeployProd"]
+    assert list(STAGE_NAMES) == ["Source", "Build", "DeployDev", "SmokeDev", "ApprovalBeforeProd", "DeployProd"]
     by_name = {s["Name"]: s["Actions"] for s in stages(template)}
     approval = by_name["ApprovalBeforeProd"]
     assert len(approval) == 1
     assert approval[0]["ActionTypeId"] == {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}
-    for stage in ("Build", "DeployDev", "DeployProd"):
+    for stage in ("Build", "DeployDev", "SmokeDev", "DeployProd"):
         assert [a["ActionTypeId"]["Provider"] for a in by_name[stage]] == ["CodeBuild"]
-    # Nothing but the approval stands between the dev deployment and prod.
+    # The smoke test of dev runs right after its deploy; nothing but the approval stands between it and prod.
     names = [s["Name"] for s in stages(template)]
-    assert names.index("DeployDev") < names.index("ApprovalBeforeProd") == names.index("DeployProd") - 1
+    at = names.index("DeployDev")
+    assert names[at : at + 4] == ["DeployDev", "SmokeDev", "ApprovalBeforeProd", "DeployProd"]
+    assert by_name["SmokeDev"][0]["Configuration"]["ProjectName"] == {"Ref": "SmokeDevProject"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_build_and_deploy_projects_run_the_committed_buildspecs_for_this_service(service: str) -> None:
     resources = effective(service, "connections")["Resources"]
     by_stage = {s["Name"]: s["Actions"][0] for s in stages(effective(service, "connections"))}
+
+    def deploy_env(stage: str) -> dict[str, Any]:
+        return {
+            "SERVICE": service,
+            "STAGE": stage,
+            "VIDSENSE_PERMISSIONS_BOUNDARY_ARN": {"Ref": f"{stage.capitalize()}RolesBoundary"},
+            "VIDSENSE_IDENTITY": {"Ref": "Identity"},
+        }
+
     expected = {
         "Build": ("BuildProject", "pipelines/buildspec-build.yml", {"SERVICE": service}),
-        "DeployDev": ("DeployDevProject", "pipelines/buildspec-deploy.yml", {"SERVICE": service, "STAGE": "dev"}),
-        "DeployProd": ("DeployProdProject", "pipelines/buildspec-deploy.yml", {"SERVICE": service, "STAGE": "prod"}),
+        "DeployDev": ("DeployDevProject", "pipelines/buildspec-deploy.yml", deploy_env("dev")),
+        "SmokeDev": (
+            "SmokeDevProject",
+            "pipelines/buildspec-smoke.yml",
+            {"SERVICE": service, "STAGE": "dev", "VIDSENSE_IDENTITY": {"Ref": "Identity"}},
+        ),
+        "DeployProd": ("DeployProdProject", "pipelines/buildspec-deploy.yml", deploy_env("prod")),
     }
     for stage, (project, spec, variables) in expected.items():
         assert by_stage[stage]["Configuration"]["ProjectName"] == {"Ref": project}
@@ -113,11 +147,12 @@ def test_build_and_deploy_projects_run_the_committed_buildspecs_for_this_service
         assert props["Source"] == {"Type": "CODEPIPELINE", "BuildSpec": spec}
         assert (ROOT / spec).is_file()
         env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
-        assert env == variables
+        assert env == variables  # (defaults: no alert e-mail, cognito identity)
         assert props["EncryptionKey"] == {"Fn::GetAtt": ["ArtifactKey", "Arn"]}
     # Deploys use the build's output (the tested revision), never the raw source.
     assert by_stage["DeployDev"]["InputArtifacts"] == by_stage["Build"]["OutputArtifacts"]
     assert by_stage["DeployProd"]["InputArtifacts"] == by_stage["Build"]["OutputArtifacts"]
+    assert by_stage["SmokeDev"]["InputArtifacts"] == by_stage["Build"]["OutputArtifacts"]
 
 
 def makefile_targets() -> set[str]:
@@ -125,7 +160,7 @@ def makefile_targets() -> set[str]:
     return {m.group(1) for m in re.finditer(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE)}
 
 
-@pytest.mark.parametrize("name", ["build", "deploy"])
+@pytest.mark.parametrize("name", ["build", "deploy", "smoke"])
 def test_buildspecs_are_codebuild_0_2_with_python_312_and_node_20(name: str) -> None:
     spec = yaml.safe_load((ROOT / "pipelines" / f"buildspec-{name}.yml").read_text())
     assert spec["version"] == 0.2
@@ -143,6 +178,8 @@ def test_buildspecs_call_the_makefile_targets_ci_uses() -> None:
     assert not missing, f"buildspec-build.yml calls Makefile targets that do not exist: {sorted(missing)}"
     deploy = (ROOT / "pipelines" / "buildspec-deploy.yml").read_text()
     assert 'cd "services/${SERVICE}" && npx serverless deploy --stage "${STAGE}"' in deploy
+    smoke = (ROOT / "pipelines" / "buildspec-smoke.yml").read_text()
+    assert "make smoke STAGE=$STAGE" in smoke
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -255,22 +292,33 @@ def test_no_wildcard_actions_and_star_resources_only_where_iam_allows_nothing_el
             assert not [a for a in actions if "*" in a], where
             assert "NotAction" not in statement and "NotResource" not in statement, where
             if "*" in as_list(statement.get("Resource", [])) and not where.endswith("/KeyPolicy"):
-                assert set(actions) <= deploy_policy.NO_RESOURCE_LEVEL, (where, actions)
+                if where.endswith("RolesBoundary/PolicyDocument"):  # the functions' own unscoped actions
+                    assert all(
+                        a in deploy_policy.BOUNDARY_UNSCOPED
+                        or a.split(":")[0] in deploy_policy.BOUNDARY_UNSCOPED_PREFIXES
+                        for a in actions
+                    ), (where, actions)
+                else:
+                    assert set(actions) <= deploy_policy.NO_RESOURCE_LEVEL, (where, actions)
 
 
-def deploy_statements_of(resources: dict[str, Any], stage: str) -> list[dict[str, Any]]:
-    """Every statement the deploy role of ``stage`` holds: its inline policies and the managed policies attached
-    to it."""
-    role_name = f"Deploy{stage.capitalize()}Role"
+def role_statements(resources: dict[str, Any], role_name: str) -> list[dict[str, Any]]:
+    """Every statement ``role_name`` holds: its inline policies and the managed policies attached to it."""
     inline = [s for p in resources[role_name]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
     managed = [
         s
         for r in resources.values()
-        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role_name} in r["Properties"]["Roles"]
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role_name} in r["Properties"].get("Roles", [])
         for s in r["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert managed, f"no managed policy attached to {role_name}"
     return inline + managed
+
+
+def deploy_statements_of(resources: dict[str, Any], stage: str) -> list[dict[str, Any]]:
+    """The Allow statements of the deploy role of ``stage`` (inline and attached managed policies)."""
+    statements = role_statements(resources, f"Deploy{stage.capitalize()}Role")
+    assert len(statements) > 5, f"no deploy permissions attached to Deploy{stage.capitalize()}Role"
+    return [s for s in statements if s["Effect"] == "Allow"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -319,7 +367,7 @@ def test_policies_fit_iam_size_limits(service: str) -> None:
             attached = [
                 r
                 for r in resources.values()
-                if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": name} in r["Properties"]["Roles"]
+                if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": name} in r["Properties"].get("Roles", [])
             ]
             assert len(attached) <= 10, name  # IAM: managed policies per role (default quota)
 
@@ -327,7 +375,8 @@ def test_policies_fit_iam_size_limits(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_build_role_cannot_deploy(service: str) -> None:
     role = effective(service, "connections")["Resources"]["BuildRole"]["Properties"]
-    actions = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in s["Action"]}
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
     assert {a.split(":")[0] for a in actions} == {"logs", "s3", "kms"}
     assert "s3:PutObject" in actions
 
@@ -360,8 +409,9 @@ def deploy_actions(resources: dict[str, Any], stage: str) -> list[str]:
     return [
         a
         for r in resources.values()
-        if r["Type"] == "AWS::IAM::ManagedPolicy" and role in r["Properties"]["Roles"]
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and role in r["Properties"].get("Roles", [])
         for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
         for a in s["Action"]
     ]
 
@@ -374,9 +424,16 @@ def test_deploy_roles_hold_cloudformations_handler_permissions_for_the_stacks_re
     for stage in ("dev", "prod"):
         granted = deploy_actions(resources, stage)
         # An action sits in one statement, except where it needs two resource scopes (own stack + sibling
-        # outputs; an alias and its target key).
+        # outputs; an alias and its target key; the deployment bucket and, without its objects, the service's).
         repeated = {a for a in granted if granted.count(a) > 1}
-        assert repeated <= {"cloudformation:DescribeStacks", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"}
+        bucket_level = {a for a in required if a.startswith("s3:")} - deploy_policy.OBJECT_ACTIONS
+        assert repeated <= {
+            "cloudformation:DescribeStacks",
+            "kms:CreateAlias",
+            "kms:DeleteAlias",
+            "kms:UpdateAlias",
+            *bucket_level,
+        }
         assert set(granted) == required
         assert not set(granted) & set(deploy_policy.NOT_GRANTED)
         assert not {a.split(":")[0] for a in granted} & set(deploy_policy.NOT_GRANTED_SERVICES)
@@ -417,3 +474,287 @@ def test_docs_cover_every_template_parameter_and_deploy_command() -> None:
     oversized = [s for s in SERVICES if len(lint.templates()[SERVICES.index(s)].read_bytes()) > 51200]
     if oversized:  # CloudFormation takes at most 51,200 bytes inline: the commands must upload through S3
         assert all("--s3-bucket" in c for c in commands), commands
+
+
+# --- cannot escalate: boundary, guard denials, no people's data --------------------------------------------------
+
+STACK = iam.PSEUDO["AWS::StackName"]
+
+
+def boundary_arn(stage: str) -> str:
+    return f"arn:aws:iam::{iam.ACCOUNT}:policy/{STACK}-{stage.capitalize()}RolesBoundary-EXAMPLE"
+
+
+REFS = {f"{stage.capitalize()}RolesBoundary": boundary_arn(stage) for stage in ("dev", "prod")}
+
+
+def resolved_role_statements(service: str, role_name: str) -> list[dict[str, Any]]:
+    resources = effective(service, "connections")["Resources"]
+    resolved: list[dict[str, Any]] = iam.resolve(role_statements(resources, role_name), REFS)
+    return resolved
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{iam.ACCOUNT}:role/{name}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_deploy_role_creates_and_changes_roles_only_with_the_stage_boundary(service: str, stage: str) -> None:
+    statements = resolved_role_statements(service, f"Deploy{stage.capitalize()}Role")
+    own_role = role_arn(f"vidsense-{service}-{stage}-api-us-east-1-lambdaRole")
+    with_boundary = {"iam:PermissionsBoundary": boundary_arn(stage)}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"):
+        assert iam.allowed(statements, action, own_role, with_boundary), action
+        assert not iam.allowed(statements, action, own_role), f"{action} without a boundary"
+        other = {"iam:PermissionsBoundary": boundary_arn("prod" if stage == "dev" else "dev")}
+        assert not iam.allowed(statements, action, own_role, other), f"{action} with another boundary"
+        granting = [s for s in statements if s["Effect"] == "Allow" and action in iam.as_list(s["Action"])]
+        assert [s["Condition"] for s in granting] == [{"StringEquals": with_boundary}], action
+    # Nothing attaches a managed policy (tests/integration/deploy/test_pipeline_roles.py), so nothing may.
+    assert not iam.allowed(statements, "iam:AttachRolePolicy", own_role, with_boundary)
+    for action in ("iam:DeleteRolePermissionsBoundary", "iam:CreatePolicy"):
+        assert not iam.allowed(statements, action, own_role, with_boundary), action
+        assert not iam.allowed(statements, action, "*", with_boundary), action
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_deploy_role_can_change_neither_the_boundary_nor_its_own_role_and_policies(service: str, stage: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    statements = resolved_role_statements(service, f"Deploy{stage.capitalize()}Role")
+    denials = [s for s in statements if s["Effect"] == "Deny"]
+    # The denials hold whatever Allow an administrator may add later: evaluate them with an Allow of everything.
+    everything = [*denials, {"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    for action in deploy_policy.POLICY_CHANGES:
+        assert not iam.allowed(everything, action, boundary_arn(stage)), action
+        assert not iam.allowed(everything, action, f"arn:aws:iam::{iam.ACCOUNT}:policy/{STACK}-DeployDevPolicy1-X")
+    for action in deploy_policy.ROLE_CHANGES:
+        assert not iam.allowed(everything, action, role_arn(f"{STACK}-DeployDevRole-X")), action
+    assert not iam.allowed(everything, "iam:DeleteRolePermissionsBoundary", role_arn(f"vidsense-{stage}-mediaconvert"))
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy"):
+        assert not iam.allowed(everything, action, role_arn(f"vidsense-{stage}-x")), action
+        assert iam.allowed(
+            everything, action, role_arn(f"vidsense-{stage}-x"), {"iam:PermissionsBoundary": boundary_arn(stage)}
+        )
+    # The boundary is the stack's own managed policy, attached to no principal.
+    boundary = resources[f"{stage.capitalize()}RolesBoundary"]
+    assert boundary["Type"] == "AWS::IAM::ManagedPolicy"
+    assert not {"Roles", "Users", "Groups"} & set(boundary["Properties"])
+
+
+def data_arns(stage: str) -> dict[str, str]:
+    account = iam.ACCOUNT
+    return {
+        "recording": f"arn:aws:s3:::vidsense-{stage}-media-{account}/{stage}/answers/p/s/a/v1.webm",
+        "audio": f"arn:aws:s3:::vidsense-{stage}-work-{account}/{stage}/audio/a.mp4",
+        "transcript": f"arn:aws:s3:::vidsense-{stage}-work-{account}/{stage}/transcripts/a.json",
+    }
+
+
+PIPELINE_ROLES_RUNNING_CODE = ("BuildRole", "DeployDevRole", "DeployProdRole", "SmokeDevRole")
+
+
+@pytest.mark.parametrize("role", [*PIPELINE_ROLES_RUNNING_CODE, "PipelineRole"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_pipeline_role_touches_recordings_transcripts_or_the_user_key_secret(service: str, role: str) -> None:
+    statements = resolved_role_statements(service, role)
+    object_actions = (
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    )
+    for stage in ("dev", "prod"):
+        for what, arn in data_arns(stage).items():
+            for action in object_actions:
+                assert not iam.allowed(statements, action, arn), (what, action)
+        secret = f"arn:aws:ssm:us-east-1:{iam.ACCOUNT}:parameter/vidsense/{stage}/user-key-secret"
+        for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"):
+            assert not iam.allowed(statements, action, secret), action
+    if role in PIPELINE_ROLES_RUNNING_CODE:  # denied explicitly: no Allow added later can open it
+        everything = [*statements, {"Effect": "Allow", "Action": "*", "Resource": "*"}]
+        assert not iam.allowed(everything, "s3:GetObject", data_arns("prod")["recording"])
+        assert not iam.allowed(everything, "ssm:GetParameter", secret)
+    if role.startswith("Deploy"):  # the Framework's own bucket stays usable
+        stage = role.removeprefix("Deploy").removesuffix("Role").lower()
+        package = f"arn:aws:s3:::vidsense-{service}-{stage}-serverlessdeploymentbucket-x/serverless/a.zip"
+        assert iam.allowed(statements, "s3:PutObject", package)
+        assert iam.allowed(
+            statements, "s3:PutBucketVersioning", f"arn:aws:s3:::vidsense-{stage}-media-{iam.ACCOUNT}"
+        ) == (service == "ingest")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_stage_boundary_keeps_roles_to_that_stage(service: str) -> None:
+    resources = effective(service, "connections")["Resources"]
+    for stage, other in (("dev", "prod"), ("prod", "dev")):
+        boundary = iam.resolve(resources[f"{stage.capitalize()}RolesBoundary"]["Properties"], REFS)
+        statements = boundary["PolicyDocument"]["Statement"]
+        assert {a for s in statements for a in s["Action"]} == set(BOUNDARY_ACTIONS[service])
+        for action in ("s3:GetObject", "dynamodb:GetItem", "events:PutEvents", "sqs:SendMessage", "iam:PassRole"):
+            if action not in BOUNDARY_ACTIONS[service]:
+                continue
+            arns = {
+                "s3": "arn:aws:s3:::vidsense-{}-work-123456789012/x",
+                "dynamodb": "arn:aws:dynamodb:us-east-1:123456789012:table/vidsense-{}-answers",
+                "events": "arn:aws:events:us-east-1:123456789012:event-bus/vidsense-{}-bus",
+                "sqs": "arn:aws:sqs:us-east-1:123456789012:vidsense-{}-x-dlq",
+                "iam": "arn:aws:iam::123456789012:role/vidsense-{}-mediaconvert",
+            }
+            arn = arns[action.split(":")[0]]
+            assert iam.allowed(statements, action, arn.format(stage)), action
+            assert not iam.allowed(statements, action, arn.format(other)), action
+        for action in ("iam:CreateRole", "iam:PutRolePolicy", "sts:AssumeRole", "s3:PutBucketPolicy"):
+            assert not iam.allowed(statements, action, "*"), action
+
+
+# --- approval and smoke test ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("service", SERVICES)
+def test_approval_notifies_an_encrypted_topic_with_the_commit_and_a_link_to_it(service: str, mode: str) -> None:
+    template = effective(service, mode)
+    resources = template["Resources"]
+    [source] = stages(template)[0]["Actions"]
+    assert source["Namespace"] == "SourceVariables"
+    [approval] = {s["Name"]: s["Actions"] for s in stages(template)}["ApprovalBeforeProd"]
+    config = approval["Configuration"]
+    assert config["NotificationArn"] == {"Ref": "ApprovalTopic"}
+    assert "#{SourceVariables.CommitId}" in config["CustomData"]
+    link = config["ExternalEntityLink"]["Fn::Sub"]
+    assert link.startswith("https://") and link.count("#{SourceVariables.CommitId}") == 1
+    if mode == "connections":
+        assert "${FullRepositoryId}/commit/" in link
+    else:
+        assert "codecommit/repositories/${CodeCommitRepositoryName}/commit/" in link
+    topic = resources["ApprovalTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "ArtifactKey"}
+    # CodePipeline publishes with the pipeline role: it may publish there and use the key.
+    pipeline = iam.resolve(role_statements(resources, "PipelineRole"), {"ApprovalTopic": "arn:aws:sns:us-east-1:1:t"})
+    assert iam.allowed(pipeline, "sns:Publish", "arn:aws:sns:us-east-1:1:t")
+    publish = [s for s in pipeline if "sns:Publish" in s["Action"]]
+    assert [s["Resource"] for s in publish] == [["arn:aws:sns:us-east-1:1:t"]]
+    key_use = next(s for s in pipeline if s.get("Sid") == "ArtifactKey")
+    assert {"kms:GenerateDataKey", "kms:Decrypt"} <= set(key_use["Action"])
+
+
+def test_commit_link_prefix_overrides_the_github_link() -> None:
+    template = effective("nlp", "connections")
+    with_prefix = resolve(load_template("nlp"), {**MODES["connections"], "HasCommitUrlPrefix": True})
+    approval = lambda t: {s["Name"]: s["Actions"] for s in stages(t)}["ApprovalBeforeProd"][0]  # noqa: E731
+    assert approval(with_prefix)["Configuration"]["ExternalEntityLink"] == {
+        "Fn::Sub": "${CommitUrlPrefix}#{SourceVariables.CommitId}"
+    }
+    assert "github" in approval(template)["Configuration"]["ExternalEntityLink"]["Fn::Sub"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_smoke_role_may_only_read_dev_outputs_manage_a_dev_pool_user_and_call_the_api(service: str) -> None:
+    statements = resolved_role_statements(service, "SmokeDevRole")
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    actions = {a for s in allows for a in s["Action"]}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetBucketAcl",
+        "s3:GetBucketLocation",
+        "s3:GetBucketVersioning",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "cloudformation:DescribeStacks",
+        "execute-api:Invoke",
+        *SMOKE_COGNITO_ACTIONS,
+    }
+    assert all(a.startswith("cognito-idp:Admin") for a in SMOKE_COGNITO_ACTIONS)
+    pool = f"arn:aws:cognito-idp:us-east-1:{iam.ACCOUNT}:userpool/us-east-1_EXAMPLE"
+    for action in SMOKE_COGNITO_ACTIONS:
+        assert iam.allowed(statements, action, pool, {"aws:ResourceTag/stage": "dev"})
+        assert not iam.allowed(statements, action, pool, {"aws:ResourceTag/stage": "prod"})
+        assert not iam.allowed(statements, action, pool)
+    stack = f"arn:aws:cloudformation:us-east-1:{iam.ACCOUNT}:stack/vidsense-ingest-%s/abc"
+    assert iam.allowed(statements, "cloudformation:DescribeStacks", stack % "dev")
+    assert not iam.allowed(statements, "cloudformation:DescribeStacks", stack % "prod")
+    api = f"arn:aws:execute-api:us-east-1:{iam.ACCOUNT}:a1b2c3/$default/GET/answers/x"
+    assert iam.allowed(statements, "execute-api:Invoke", api)
+
+
+# --- stage settings a deploy needs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deploy_projects_pass_alert_email_and_identity_settings_when_set(service: str) -> None:
+    external = {**MODES["connections"], "HasAlertEmail": True, "UseExternalIdentity": True}
+    template = resolve(load_template(service), external)
+    for stage in ("dev", "prod"):
+        title = stage.capitalize()
+        props = template["Resources"][f"Deploy{title}Project"]["Properties"]
+        env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+        assert env == {
+            "SERVICE": service,
+            "STAGE": stage,
+            "VIDSENSE_PERMISSIONS_BOUNDARY_ARN": {"Ref": f"{title}RolesBoundary"},
+            "VIDSENSE_ALERT_EMAIL": {"Ref": "AlertEmail"},
+            "VIDSENSE_IDENTITY": {"Ref": "Identity"},
+            "VIDSENSE_JWT_ISSUER": {"Ref": f"{title}JwtIssuer"},
+            "VIDSENSE_JWT_AUDIENCE": {"Ref": f"{title}JwtAudience"},
+        }
+        assert set(env) - {"SERVICE", "STAGE"} == set(DEPLOY_STAGE_PARAMETERS)
+    parameters = template["Parameters"]
+    assert parameters["Identity"]["AllowedValues"] == ["cognito", "external"]
+    assert parameters["Identity"]["Default"] == "cognito"
+    rule = template["Rules"]["ExternalIdentitySettings"]
+    asserted = {a["Assert"]["Fn::Not"][0]["Fn::Equals"][0]["Ref"] for a in rule["Assertions"]}
+    assert asserted == {"DevJwtIssuer", "DevJwtAudience", "ProdJwtIssuer", "ProdJwtAudience"}
+
+
+def run_deploy_command(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """The deploy buildspec's build command, run by bash with a stand-in ``npx`` that prints its arguments."""
+    spec = yaml.safe_load((ROOT / "pipelines" / "buildspec-deploy.yml").read_text())
+    [command] = spec["phases"]["build"]["commands"]
+    (tmp_path / "services" / "nlp").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npx").write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
+    (bin_dir / "npx").chmod(0o755)
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "SERVICE": "nlp", "STAGE": "dev", "AWS_REGION": "eu-west-1"}
+    proc = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env={**base, **env}, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.splitlines()
+
+
+def test_deploy_buildspec_turns_the_settings_that_are_set_into_stage_parameters(tmp_path: Path) -> None:
+    args = run_deploy_command(
+        tmp_path,
+        {
+            "VIDSENSE_PERMISSIONS_BOUNDARY_ARN": "arn:aws:iam::1:policy/b",
+            "VIDSENSE_IDENTITY": "external",
+            "VIDSENSE_JWT_ISSUER": "https://id.example.com/",
+            "VIDSENSE_JWT_AUDIENCE": "vidsense-dev",
+        },
+    )
+    assert args[:6] == ["serverless", "deploy", "--stage", "dev", "--region", "eu-west-1"]
+    params = [args[i + 1] for i, a in enumerate(args) if a == "--param"]
+    assert params == [
+        "permissionsBoundaryArn=arn:aws:iam::1:policy/b",
+        "identity=external",
+        "jwtIssuer=https://id.example.com/",
+        "jwtAudience=vidsense-dev",
+    ]
+    args = run_deploy_command(tmp_path / "again", {"VIDSENSE_ALERT_EMAIL": "ops@example.com"})
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--param"] == ["alertEmail=ops@example.com"]
+
+
+def test_every_passed_setting_is_a_stage_parameter_of_the_services() -> None:
+    params = yaml.safe_load((ROOT / "deploy" / "serverless" / "params.yml").read_text())
+    buildspec = (ROOT / "pipelines" / "buildspec-deploy.yml").read_text()
+    for variable, parameter in DEPLOY_STAGE_PARAMETERS.items():
+        assert f"{parameter}={variable}" in buildspec
+        assert parameter in params["default"], parameter
+    assert params["default"]["permissionsBoundaryArn"] == "${env:VIDSENSE_PERMISSIONS_BOUNDARY_ARN, ''}"
