@@ -31,6 +31,7 @@ STAGE = "test"
 BUS = f"vidsense-{STAGE}-bus"
 METADATA_TABLE = f"vidsense-{STAGE}-metadata"
 WORK_BUCKET = f"vidsense-{STAGE}-work-123456789012"
+TRANSCRIPT_RETENTION_DAYS = 14
 
 
 @dataclass
@@ -112,6 +113,7 @@ def _aws() -> Iterator[_Aws]:
             "POWERTOOLS_METRICS_NAMESPACE": "vidsense",
             "METADATA_TABLE": METADATA_TABLE,
             "EVENT_BUS_NAME": BUS,
+            "TRANSCRIPT_RETENTION_DAYS": str(TRANSCRIPT_RETENTION_DAYS),
         }.items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from vidsense_shared.bus import PublishError
 from vidsense_shared.consume import UnexpectedEventError
 from vidsense_shared.events import derived_event_id, parse_detail
 
-from .conftest import FIXTURES, Logs, Stack, load_delivery
+from .conftest import FIXTURES, TRANSCRIPT_RETENTION_DAYS, Logs, Stack, load_delivery
 
 MAX_BYTES = 5000
 # 99 characters and a space: 50 of them make a 4,999-byte document, so N sentences make N / 50 documents.
@@ -419,3 +420,17 @@ def test_delivery_of_another_event_is_refused(stack: Stack):
     del broken["detail"]["data"]["transcript"]
     with pytest.raises(ValidationError):
         stack.invoke(broken)
+
+
+def test_the_stored_transcript_text_expires_with_the_transcript_objects(stack: Stack):
+    # Given a stage that keeps transcripts TRANSCRIPT_RETENTION_DAYS days (the function's environment)
+    delivery = load_delivery("en-US")
+    stack.put_fixture_transcript(delivery, "en-US")
+    stack.comprehend.add_response("detect_sentiment", _single("POSITIVE"), {"Text": ANY, "LanguageCode": "en"})
+    # When the answer is analyzed
+    stack.invoke(delivery)
+    # Then its item, which holds the transcript text, carries the table's TTL: analysis time + the retention
+    item = stack.item(delivery["detail"]["metadata"]["correlation_id"])
+    assert item is not None and item["transcript"]
+    analyzed_at = datetime.fromisoformat(item["analyzed_at"])
+    assert item["expires_at"] == Decimal(int((analyzed_at + timedelta(days=TRANSCRIPT_RETENTION_DAYS)).timestamp()))

@@ -63,6 +63,21 @@ def job_name(attempt: int) -> str:
     return f"vidsense.{STAGE}.acme-onboarding.2.{USER_KEY}.{attempt}"
 
 
+def transcribe_job(attempt: int, created_at: datetime, status: str = "COMPLETED") -> dict[str, Any]:
+    """GetTranscriptionJob's answer for the answer's job of ``attempt``."""
+    return {
+        "TranscriptionJob": {
+            "TranscriptionJobName": job_name(attempt),
+            "TranscriptionJobStatus": status,
+            "CreationTime": created_at,
+        }
+    }
+
+
+def gone(transcribe: Any) -> None:
+    transcribe.add_client_error("get_transcription_job", "BadRequestException", NOT_FOUND)
+
+
 def test_erases_audio_transcripts_job_items_and_transcribe_jobs_of_every_attempt(stack, transcribe, context):
     # Given two attempts of the answer (the transcript rewritten once: two versions) and another person's answer
     s3 = boto3.client("s3", region_name=REGION)
@@ -85,15 +100,16 @@ def test_erases_audio_transcripts_job_items_and_transcribe_jobs_of_every_attempt
     for attempt in (1, 2):
         put_created(stack.dynamodb, f"{ANSWER_ID}#{attempt}")
     put_created(stack.dynamodb, f"acme-onboarding/2/{OTHER_KEY}#1")
-    # Transcribe still knows attempt 2's job; attempt 1's is gone already (answered as a bad request)
-    transcribe.add_client_error("delete_transcription_job", "BadRequestException", NOT_FOUND)
-    transcribe.add_client_error("get_transcription_job", "NotFoundException", NOT_FOUND)
+    # Transcribe still knows attempt 2's job (created before the erasure); attempt 1's is gone already
+    gone(transcribe)
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    transcribe.add_response("get_transcription_job", transcribe_job(2, old), {"TranscriptionJobName": job_name(2)})
     transcribe.add_response("delete_transcription_job", {}, {"TranscriptionJobName": job_name(2)})
 
     result = erase.handler(answer_deleted(attempt=2), context)
 
     # Then nothing of the answer is left, and the other answers are untouched
-    assert result == {"objects": 5, "job_items": 2, "transcription_jobs": 1}
+    assert result == {"objects": 5, "job_items": 2, "transcription_jobs": 1, "newer_transcription_jobs": 0}
     assert keys(s3) == sorted(others)
     items = stack.dynamodb.scan(TableName=JOBS_TABLE)["Items"]
     assert [i["job_key"]["S"] for i in items] == [f"acme-onboarding/2/{OTHER_KEY}#1"]
@@ -102,20 +118,23 @@ def test_erases_audio_transcripts_job_items_and_transcribe_jobs_of_every_attempt
 def test_a_duplicate_delivery_finds_nothing_left_and_succeeds(stack, transcribe, context):
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=WORK_BUCKET)
-    transcribe.add_client_error("delete_transcription_job", "BadRequestException", NOT_FOUND)
-    transcribe.add_client_error("get_transcription_job", "NotFoundException", NOT_FOUND)
-    assert erase.handler(answer_deleted(attempt=1), context) == {"objects": 0, "job_items": 0, "transcription_jobs": 0}
+    gone(transcribe)
+    assert erase.handler(answer_deleted(attempt=1), context) == {
+        "objects": 0,
+        "job_items": 0,
+        "transcription_jobs": 0,
+        "newer_transcription_jobs": 0,
+    }
 
 
 def test_a_transcribe_job_still_running_is_retried_not_skipped(stack, transcribe, context):
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=WORK_BUCKET)
     put_created(stack.dynamodb, f"{ANSWER_ID}#1")
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    transcribe.add_response("get_transcription_job", transcribe_job(1, old, "IN_PROGRESS"))
     transcribe.add_client_error("delete_transcription_job", "BadRequestException", "The job is in progress")
-    transcribe.add_response(
-        "get_transcription_job",
-        {"TranscriptionJob": {"TranscriptionJobName": job_name(1), "TranscriptionJobStatus": "IN_PROGRESS"}},
-    )
+    transcribe.add_response("get_transcription_job", transcribe_job(1, old, "IN_PROGRESS"))
     # A running job makes the delivery fail, so Lambda retries it
     with pytest.raises(ClientError, match="BadRequestException"):
         erase.handler(answer_deleted(attempt=1), context)
@@ -131,11 +150,18 @@ def test_a_late_delivery_leaves_an_answer_recorded_after_the_erasure(stack, tran
     new = f"{STAGE}/transcripts/acme-onboarding/2/{USER_KEY}/attempt-1.json"
     s3.put_object(Bucket=WORK_BUCKET, Key=new, Body=b"{}")
     put_created(stack.dynamodb, f"{ANSWER_ID}#1", at=datetime.now(UTC))
-    transcribe.add_client_error("delete_transcription_job", "BadRequestException", NOT_FOUND)
-    transcribe.add_client_error("get_transcription_job", "NotFoundException", NOT_FOUND)
+    # And Transcribe runs the new answer's job, under the erased answer's job name (no delete may be called)
+    transcribe.add_response(
+        "get_transcription_job", transcribe_job(1, datetime.now(UTC)), {"TranscriptionJobName": job_name(1)}
+    )
 
-    # When the erasure's AnswerDeleted arrives only now (retries), Then the new answer's data stays
+    # When the erasure's AnswerDeleted arrives only now (retries), Then the new answer's data and job stay
     late = answer_deleted(attempt=1, erased_at=datetime.now(UTC) - timedelta(hours=1))
-    assert erase.handler(late, context) == {"objects": 0, "job_items": 0, "transcription_jobs": 0}
+    assert erase.handler(late, context) == {
+        "objects": 0,
+        "job_items": 0,
+        "transcription_jobs": 0,
+        "newer_transcription_jobs": 1,
+    }
     assert keys(s3) == [new]
     assert stack.dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": f"{ANSWER_ID}#1"}}).get("Item")

@@ -22,12 +22,28 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("STAGE", "dev")
     monkeypatch.setenv("METADATA_TABLE", "vidsense-dev-metadata")
     monkeypatch.setenv("EVENT_BUS_NAME", "vidsense-dev-bus")
+    monkeypatch.setenv("TRANSCRIPT_RETENTION_DAYS", "90")
     settings = load_settings(AnalyzeSettings)
-    assert (settings.stage, settings.metadata_table, settings.event_bus_name) == (
+    assert (settings.stage, settings.metadata_table, settings.event_bus_name, settings.transcript_retention_days) == (
         "dev",
         "vidsense-dev-metadata",
         "vidsense-dev-bus",
+        90,
     )
+
+
+@pytest.mark.parametrize("value", [None, "0", "forever"])
+def test_the_transcript_retention_is_required_and_a_number_of_days(monkeypatch, value):
+    # Without it the transcript text of the metadata table would never expire
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.setenv("METADATA_TABLE", "vidsense-dev-metadata")
+    monkeypatch.setenv("EVENT_BUS_NAME", "vidsense-dev-bus")
+    if value is None:
+        monkeypatch.delenv("TRANSCRIPT_RETENTION_DAYS", raising=False)
+    else:
+        monkeypatch.setenv("TRANSCRIPT_RETENTION_DAYS", value)
+    with pytest.raises(ConfigurationError, match="TRANSCRIPT_RETENTION_DAYS"):
+        analyze.analyzer()
 
 
 def test_missing_table_is_named_when_the_handler_wires_itself(monkeypatch):

@@ -14,7 +14,11 @@ class EraseSettings(BaseServiceSettings):
 
 
 class AnalyzeSettings(BaseServiceSettings):
-    """analyzeSentiment: METADATA_TABLE, EVENT_BUS_NAME (plus STAGE)."""
+    """analyzeSentiment: METADATA_TABLE, EVENT_BUS_NAME, TRANSCRIPT_RETENTION_DAYS (plus STAGE)."""
 
     metadata_table: str = Field(min_length=3, max_length=255)
     event_bus_name: str = Field(min_length=1, max_length=256)
+    # Days the transcript text stays in the metadata table after the analysis: the stage parameter
+    # transcriptExpirationDays, which also expires the transcript objects. No default: without it the text of an
+    # erased or expired transcript would be kept for good.
+    transcript_retention_days: int = Field(ge=1, le=36500)

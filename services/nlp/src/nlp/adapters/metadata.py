@@ -9,7 +9,15 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from nlp.domain.record import AnalysisRecord, Failure, Outcome, StoredAnalysis, Verdict, truncate_utf8
+from nlp.domain.record import (
+    AnalysisRecord,
+    Failure,
+    Outcome,
+    StoredAnalysis,
+    Verdict,
+    transcript_expires_at,
+    truncate_utf8,
+)
 from nlp.domain.scoring import LABELS, Scores, Sentiment
 
 # DynamoDB's item limit is "400 KB" of attribute names plus values; 400,000 (not 409,600) stays under every
@@ -18,6 +26,8 @@ MAX_ITEM_BYTES = 400_000
 # Our size estimate is an upper bound already; the margin covers DynamoDB's own per-item overhead.
 _SAFETY_BYTES = 1024
 _TRANSCRIPT = "transcript"
+# The table's TTL attribute (serverless.yml, TimeToLiveSpecification): DynamoDB deletes the item after it.
+TTL_ATTRIBUTE = "expires_at"
 
 # An older attempt (late retry, replay) must never overwrite a newer one. The same attempt may rewrite (a replay
 # recomputes it), but only with a newer analysis: two replays racing end on the later one, as the read model does.
@@ -46,12 +56,15 @@ _deserializer = TypeDeserializer()
 
 
 class DynamoMetadataStore:
-    def __init__(self, table_name: str, dynamodb_client: Any) -> None:
+    def __init__(self, table_name: str, dynamodb_client: Any, *, transcript_retention_days: int | None = None) -> None:
+        """``transcript_retention_days``: every saved item expires that long after its analysis (analyzeSentiment
+        always sets it; eraseAnswer only deletes)."""
         self._table = table_name
         self._dynamodb = dynamodb_client
+        self._retention_days = transcript_retention_days
 
     def save(self, record: AnalysisRecord) -> bool:
-        item = to_item(record)
+        item = to_item(record, retention_days=self._retention_days)
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
@@ -118,8 +131,12 @@ class DynamoMetadataStore:
         return True
 
 
-def to_item(record: AnalysisRecord) -> dict[str, Any]:
-    """The item in Python types (Decimal numbers); the transcript is cut only as far as the limit needs."""
+def to_item(record: AnalysisRecord, *, retention_days: int | None = None) -> dict[str, Any]:
+    """The item in Python types (Decimal numbers); the transcript is cut only as far as the limit needs.
+
+    With ``retention_days`` the item carries its TTL: it holds the transcript text, which must not outlive the
+    transcript objects (their lifecycle expiration has the same number of days).
+    """
     answer = record.answer
     sentiment = record.sentiment
     item: dict[str, Any] = {
@@ -148,6 +165,8 @@ def to_item(record: AnalysisRecord) -> dict[str, Any]:
         item["error_message"] = record.failure.message
     if answer.transcript.version_id:
         item["transcript_version_id"] = answer.transcript.version_id
+    if retention_days is not None:
+        item[TTL_ATTRIBUTE] = transcript_expires_at(record.analyzed_at, retention_days)
     item["transcript_truncated"] = False  # counted in the budget below, set for real after
     budget = MAX_ITEM_BYTES - _SAFETY_BYTES - attribute_size(item) - len(_TRANSCRIPT)
     item[_TRANSCRIPT], item["transcript_truncated"] = truncate_utf8(record.transcript_text, budget)

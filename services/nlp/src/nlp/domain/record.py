@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from nlp.domain.scoring import Sentiment
 from vidsense_shared.events import S3Pointer, TranscriptReadyData
@@ -81,6 +81,13 @@ class StoredAnalysis:
 
     def is_result_of(self, cause_event_id: str, attempt: int) -> bool:
         return self.attempt == attempt and self.source_event_id == cause_event_id
+
+
+def transcript_expires_at(analyzed_at: datetime, retention_days: int) -> int:
+    """When the item's transcript text expires, in epoch seconds (its DynamoDB TTL): the analysis time plus the
+    retention of the transcript objects in the work bucket (both the stage parameter transcriptExpirationDays), so
+    the text does not outlive the object it was read from."""
+    return int((analyzed_at + timedelta(days=retention_days)).timestamp())
 
 
 def truncate_utf8(text: str, max_bytes: int) -> tuple[str, bool]:

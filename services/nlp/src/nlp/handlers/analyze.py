@@ -29,7 +29,9 @@ def analyzer() -> Analyzer:
     return Analyzer(
         transcripts=S3TranscriptStore(client("s3")),
         detector=ComprehendSentimentDetector(client("comprehend")),
-        store=DynamoMetadataStore(settings.metadata_table, client("dynamodb")),
+        store=DynamoMetadataStore(
+            settings.metadata_table, client("dynamodb"), transcript_retention_days=settings.transcript_retention_days
+        ),
         publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
         clock=utc_now,
     )

@@ -86,4 +86,5 @@ class TranscribeJobs:
             transcript_uri=job.get("Transcript", {}).get("TranscriptFileUri"),
             failure_reason=job.get("FailureReason"),
             completed_at=job.get("CompletionTime"),
+            created_at=job.get("CreationTime"),
         )

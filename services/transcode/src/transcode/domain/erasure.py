@@ -5,9 +5,10 @@ audio and transcript prefixes of the answer (every attempt, every object version
 ``{answer_id}#{n}`` and the Transcribe jobs of attempts 1..n. Each step is idempotent, so a retry or a duplicate
 delivery repeats it harmlessly.
 
-Attempt numbers start at 1 again for an answer recorded after an erasure, so its keys are the erased one's. A
-late delivery (retries, a replay) must not erase that new answer: only objects and items written before the
-erasure (``occurred_at``) go. The answer was final then, so everything of it is older.
+Attempt numbers start at 1 again for an answer recorded after an erasure, so its keys and Transcribe job names are
+the erased one's. A late delivery (retries, a replay) must not erase that new answer: only objects, items and
+Transcribe jobs created before the erasure (``occurred_at``) go. The answer was final then, so everything of it is
+older.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from transcode.domain import naming
+from transcode.domain.transcribe import TranscriptionJob
 from vidsense_shared.events import AnswerDeleted, AnswerRef
 
 
@@ -34,6 +36,10 @@ class JobRecords(Protocol):
 
 
 class TranscriptionJobs(Protocol):
+    def find(self, job_name: str) -> TranscriptionJob | None:
+        """GetTranscriptionJob; None when no such job exists (any more)."""
+        ...
+
     def delete(self, job_name: str) -> bool:
         """DeleteTranscriptionJob; False when no such job exists (any more)."""
         ...
@@ -51,6 +57,8 @@ class ErasureReport:
     objects: int
     job_items: int
     transcription_jobs: int
+    # Jobs of the plan's names created after the erasure: an answer recorded since, left alone.
+    newer_transcription_jobs: int = 0
 
 
 def answer_prefixes(stage: str, ref: AnswerRef) -> tuple[str, str]:
@@ -69,6 +77,26 @@ def erasure_plan(stage: str, event: AnswerDeleted) -> ErasurePlan:
     )
 
 
+def created_before_erasure(job: TranscriptionJob, erased_at: datetime) -> bool:
+    """Whether a job of the erased answer's name is the erased answer's own (created at or before the erasure).
+
+    A job without a creation time (Transcribe always reports one) is taken as the erased answer's: erasure errs on
+    the side of deleting personal data.
+    """
+    return job.created_at is None or job.created_at <= erased_at
+
+
+def _erase_transcription_job(transcriptions: TranscriptionJobs, name: str, erased_at: datetime) -> str:
+    job = transcriptions.find(name)
+    if job is None:
+        return "gone"
+    if not created_before_erasure(job, erased_at):
+        return "newer"
+    # Names are unique: a newer answer's job of this name can only start once this one is deleted (by a duplicate
+    # delivery racing this one in the instant between the two calls, the one window this check leaves open).
+    return "deleted" if transcriptions.delete(name) else "gone"
+
+
 def erase_answer(
     event: AnswerDeleted,
     *,
@@ -81,7 +109,12 @@ def erase_answer(
     plan = erasure_plan(stage, event)
     erased_at = event.metadata.occurred_at
     # Transcribe jobs first: each names the transcript it wrote; the items last, they are the trace of the rest.
-    transcription_jobs = sum(transcriptions.delete(name) for name in plan.job_names)
+    outcomes = [_erase_transcription_job(transcriptions, name, erased_at) for name in plan.job_names]
     removed = sum(objects.delete_prefix(work_bucket, prefix, written_before=erased_at) for prefix in plan.prefixes)
     job_items = sum(jobs.delete(key, created_before=erased_at) for key in plan.job_keys)
-    return ErasureReport(objects=removed, job_items=job_items, transcription_jobs=transcription_jobs)
+    return ErasureReport(
+        objects=removed,
+        job_items=job_items,
+        transcription_jobs=outcomes.count("deleted"),
+        newer_transcription_jobs=outcomes.count("newer"),
+    )

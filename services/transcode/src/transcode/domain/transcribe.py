@@ -49,6 +49,7 @@ class TranscriptionJob:
     transcript_uri: str | None
     failure_reason: str | None
     completed_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 class _Detail(BaseModel):

@@ -1,5 +1,6 @@
 """eraseAnswer: EventBridge delivery of AnswerDeleted -> the answer's audio, transcripts, job items and
-Transcribe jobs are deleted (idempotent: a duplicate or replay deletes nothing more)."""
+Transcribe jobs are deleted (idempotent: a duplicate or replay deletes nothing more; what was created after the
+erasure, an answer recorded since, stays)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         "objects": report.objects,
         "job_items": report.job_items,
         "transcription_jobs": report.transcription_jobs,
+        "newer_transcription_jobs": report.newer_transcription_jobs,
     }
     logger.info(
         "answer erased",
