@@ -1,5 +1,6 @@
 """Property tests for the transcode service's parsers of AWS input (MediaConvert and Transcribe state changes, job
-metadata, job names and keys, S3 locations): an answer or a typed error, never anything else."""
+metadata, job names and keys, S3 locations): an answer or a typed error, never anything else; and every valid
+input parses to what it says (the siblings at the end), so a parser that refused everything fails here."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.unit.transcode.fixtures import load, sns_message
 from transcode.domain import mediaconvert, transcribe
 from transcode.domain.job_metadata import InvalidJobMetadataError, JobMetadata
 from transcode.domain.mediaconvert import JobStateChangeDetail, Skipped, relay_detail
 from transcode.domain.naming import (
     InvalidS3UriError,
+    job_key,
     parse_job_key,
     parse_s3_https_url,
     parse_s3_uri,
     parse_transcription_job_name,
+    transcription_job_name,
 )
 from vidsense_shared.events import AnswerRef, S3Pointer, TranscodeFailed, TranscoderCompleted
 
@@ -148,3 +153,79 @@ def test_s3_uris_parse_to_a_pointer_or_raise_invalid_s3_uri(uri: str) -> None:
 def test_transcribe_output_urls_parse_to_a_pointer_or_none(url: str) -> None:
     pointer = parse_s3_https_url(url)
     assert pointer is None or isinstance(pointer, S3Pointer)
+
+
+# --- valid input parses -----------------------------------------------------------------------------------
+
+refs = st.builds(
+    AnswerRef,
+    project=st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    step=st.integers(0, 999).map(str),
+    user_key=st.binary(min_size=32, max_size=32).map(bytes.hex),
+    attempt=st.integers(1, 1000),
+)
+# S3's naming rules: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at both ends.
+buckets = st.from_regex(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", fullmatch=True).filter(lambda b: ".." not in b)
+# Keys of S3's "safe characters" (the ones vidsense's keys use): an s3:// URI carries them unescaped.
+object_keys = st.from_regex(r"[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]{0,199}", fullmatch=True)
+job_ids = st.from_regex(r"[0-9]{13}-[a-z0-9]{6}", fullmatch=True)
+
+
+@given(job_id=job_ids, status=st.sampled_from(["COMPLETE", "ERROR", "CANCELED", "PROGRESSING", "SUBMITTED"]))
+def test_every_valid_mediaconvert_state_change_parses(job_id: str, status: str) -> None:
+    message = sns_message(load("sns_mediaconvert_complete.json"))
+    message["detail"] |= {"jobId": job_id, "status": status}
+    change = mediaconvert.JobStateChange.model_validate_json(json.dumps(message))
+    assert (change.detail.job_id, change.detail.status) == (job_id, status)
+
+
+@given(ref=refs, job_id=job_ids, bucket=buckets, duration=st.none() | st.integers(0, 10**8))
+def test_every_completed_job_of_this_stage_is_relayed_as_transcoder_completed(
+    ref: AnswerRef, job_id: str, bucket: str, duration: int | None
+) -> None:
+    audio = f"s3://{bucket}/{STAGE}/audio/{ref.project}/answer.mp3"
+    output = {"outputFilePaths": [audio]} | ({"durationInMs": duration} if duration is not None else {})
+    detail = JobStateChangeDetail.model_validate(
+        {
+            "jobId": job_id,
+            "status": "COMPLETE",
+            "userMetadata": JobMetadata.for_attempt(STAGE, ref, causation_id="c0ffee").to_user_metadata(),
+            "outputGroupDetails": [{"type": "FILE_GROUP", "outputDetails": [output]}],
+        }
+    )
+    outcome = relay_detail(detail, STAGE, WHEN)
+    assert isinstance(outcome, TranscoderCompleted)
+    assert outcome.data.attempt == ref.attempt and outcome.data.audio.uri == audio
+    assert outcome.data.duration_ms == duration
+
+
+@given(ref=refs, status=st.sampled_from(["COMPLETED", "FAILED", "IN_PROGRESS"]))
+def test_every_valid_transcribe_state_change_parses(ref: AnswerRef, status: str) -> None:
+    event = load("eventbridge_transcribe_completed.json")
+    event["detail"] = {"TranscriptionJobName": transcription_job_name(STAGE, ref), "TranscriptionJobStatus": status}
+    change = transcribe.JobStateChange.model_validate(event)
+    assert change.detail.status == status
+    assert parse_transcription_job_name(STAGE, change.detail.job_name) == ref
+
+
+@given(ref=refs, causation=st.uuids().map(str))
+def test_every_job_metadata_vidsense_writes_is_read_back(ref: AnswerRef, causation: str) -> None:
+    written = JobMetadata.for_attempt(STAGE, ref, causation_id=causation)
+    assert JobMetadata.from_user_metadata(written.to_user_metadata()) == written
+
+
+@given(ref=refs)
+def test_every_job_name_and_key_vidsense_makes_parses_back_to_its_attempt(ref: AnswerRef) -> None:
+    assert parse_transcription_job_name(STAGE, transcription_job_name(STAGE, ref)) == ref
+    assert parse_job_key(job_key(ref)) == ref
+
+
+@given(bucket=buckets, key=object_keys)
+def test_every_s3_uri_and_transcribe_url_of_a_valid_object_parses_to_it(bucket: str, key: str) -> None:
+    assert parse_s3_uri(f"s3://{bucket}/{key}") == S3Pointer(bucket=bucket, key=key)
+    quoted = quote(key)
+    for url in (
+        f"https://s3.eu-west-1.amazonaws.com/{bucket}/{quoted}",
+        f"https://{bucket}.s3.eu-west-1.amazonaws.com/{quoted}",
+    ):
+        assert parse_s3_https_url(url) == S3Pointer(bucket=bucket, key=key), url

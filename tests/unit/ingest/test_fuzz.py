@@ -1,4 +1,5 @@
-"""Property tests: parameter, identity, cursor and object-key parsing only ever raise the domain's typed errors."""
+"""Property tests: parameter, identity, cursor and object-key parsing only ever raise the domain's typed errors,
+and accept every valid input (the siblings at the end), so a parser that refused everything fails here."""
 
 from __future__ import annotations
 
@@ -119,3 +120,42 @@ def test_crafted_cursors_with_a_bad_user_key_are_refused(user_key):
 def test_a_cursor_this_api_returned_round_trips():
     start = {"answer_id": f"p1/3/{USER_KEY}", "project_step": "p1/3", "user_key": USER_KEY}
     assert decode_cursor(encode_cursor(start), "p1/3") == start
+
+
+# --- valid input parses -----------------------------------------------------------------------------------
+
+PROJECTS = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
+STEPS = st.integers(0, 999).map(str)
+USER_KEYS = st.binary(min_size=32, max_size=32).map(bytes.hex)
+# Issuers and subjects as identity providers issue them: printable, not blank.
+PRINTABLE = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "S")), min_size=1, max_size=60)
+
+
+@given(PROJECTS, STEPS)
+def test_every_valid_step_reference_passes(project, step):
+    validate_step_ref(project, step)
+
+
+@given(PROJECTS, STEPS, USER_KEYS)
+def test_every_video_key_vidsense_makes_parses_back_to_its_answer(project, step, user_key):
+    answer = AnswerKey(project, step, user_key)
+    assert parse_video_key(answer.video_key) == answer
+
+
+@given(PRINTABLE, PRINTABLE, st.sampled_from([True, "true"]), st.lists(st.sampled_from(["reviewers", "admins"])))
+def test_every_verified_token_yields_its_person_and_groups(issuer, subject, verified, groups):
+    claims = {"iss": issuer, "sub": subject, "email": "ada@example.org", "email_verified": verified}
+    if groups:
+        claims["cognito:groups"] = f"[{' '.join(groups)}]"
+    caller = caller_from_claims(claims)
+    person = verified_person(caller)
+    assert (person.issuer, person.subject) == (issuer, subject)
+    for group in groups:
+        require_group(caller, group)
+
+
+@given(PROJECTS, STEPS, USER_KEYS)
+def test_every_cursor_this_api_returns_decodes_to_its_start(project, step, user_key):
+    project_step = f"{project}/{step}"
+    start = {"answer_id": f"{project_step}/{user_key}", "project_step": project_step, "user_key": user_key}
+    assert decode_cursor(encode_cursor(start), project_step) == start

@@ -2,7 +2,9 @@
 
 Whatever arrives, they either return a value or raise the service's typed errors (TranscriptMalformed; for a
 delivery pydantic's ValidationError, UnexpectedEventError or MalformedDelivery, all ValueErrors), never a
-KeyError, TypeError, IndexError, UnicodeError or OverflowError. Example counts come from the suite's profile.
+KeyError, TypeError, IndexError, UnicodeError or OverflowError; and every valid input parses to what it says
+(the siblings at the end), so a parser that refused everything fails here. Example counts come from the suite's
+profile.
 """
 
 from __future__ import annotations
@@ -174,3 +176,47 @@ def test_date_overflowing_utc_is_a_typed_error():
         assert "occurred_at is out of range once converted to UTC" in str(error)
     else:
         raise AssertionError("a date before year 1 in UTC was accepted")
+
+
+# --- valid input parses -----------------------------------------------------------------------------------
+
+# Unicode text as Transcribe writes it (any character but lone surrogates, which UTF-8 cannot carry).
+spoken = st.text(st.characters(codec="utf-8"), max_size=200)
+words = st.lists(st.text(st.characters(codec="utf-8"), min_size=1, max_size=12), max_size=20)
+
+
+@given(text=spoken, pronounced=words, punctuation=st.integers(0, 5), ascii_only=st.booleans())
+def test_every_transcribe_output_parses_to_its_text_and_word_count(
+    text: str, pronounced: list[str], punctuation: int, ascii_only: bool
+):
+    document = _fixture("transcript-en-US.json")
+    document["results"]["transcripts"][0]["transcript"] = text
+    document["results"]["items"] = [
+        *({"type": "pronunciation", "alternatives": [{"content": w, "confidence": "0.9"}]} for w in pronounced),
+        *({"type": "punctuation", "alternatives": [{"content": "."}]} for _ in range(punctuation)),
+    ]
+    transcript = parse_transcript(json.dumps(document, ensure_ascii=ascii_only).encode())
+    assert (transcript.text, transcript.word_count) == (text, len(pronounced))
+    assert transcript.job_name == document["jobName"]
+
+
+@given(
+    project=st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    step=st.integers(0, 999).map(str),
+    attempt=st.integers(1, 1000),
+    occurred_at=st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=offsets),
+    replay_name=st.none() | st.text(min_size=1, max_size=64),
+)
+def test_every_valid_delivery_parses_to_its_event(
+    project: str, step: str, attempt: int, occurred_at: datetime, replay_name: str | None
+):
+    raw = _fixture("eventbridge-transcript-ready-en-US.json")
+    raw["detail"]["data"] |= {"project": project, "step": step, "attempt": attempt}
+    raw["detail"]["metadata"]["occurred_at"] = occurred_at.isoformat()
+    if replay_name:
+        raw["replay-name"] = replay_name
+    delivery = parse_transcript_ready(raw)
+    data = delivery.event.data
+    assert (data.project, data.step, data.attempt) == (project, step, attempt)
+    assert delivery.event.metadata.occurred_at == occurred_at
+    assert delivery.replay_name == replay_name
