@@ -48,9 +48,15 @@ def scheduled_event(target: RuleTarget, account_id: str, region: str) -> Any:
 class Scheduler:
     """Fires each enabled ``rate(...)`` rule's Lambda target every period, first one period after ``set_rules``."""
 
-    def __init__(self, fire: Callable[[RuleTarget], None], tick_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        fire: Callable[[RuleTarget], None],
+        tick_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fire = fire
         self._tick = tick_seconds
+        self._clock = clock  # injectable, so tests drive the periods without sleeping through them
         self._due: dict[tuple[str, str, str], tuple[float, int, RuleTarget]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -58,7 +64,7 @@ class Scheduler:
         self._thread.start()
 
     def set_rules(self, targets: list[RuleTarget]) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             due: dict[tuple[str, str, str], tuple[float, int, RuleTarget]] = {}
             for target in targets:
@@ -76,18 +82,22 @@ class Scheduler:
 
     def _run(self) -> None:
         while not self._stop.wait(self._tick):
-            now = time.monotonic()
-            fire: list[RuleTarget] = []
-            with self._lock:
-                for key, (next_at, period, target) in list(self._due.items()):
-                    if now >= next_at:
-                        fire.append(target)
-                        self._due[key] = (now + period, period, target)
-            for target in fire:
-                try:
-                    self._fire(target)
-                except Exception:
-                    log.exception("scheduled rule %s failed to fire", target.rule)
+            self.fire_due()
+
+    def fire_due(self) -> None:
+        """Fire every rule whose period has come (the ticking thread calls this; tests may call it directly)."""
+        now = self._clock()
+        fire: list[RuleTarget] = []
+        with self._lock:
+            for key, (next_at, period, target) in list(self._due.items()):
+                if now >= next_at:
+                    fire.append(target)
+                    self._due[key] = (now + period, period, target)
+        for target in fire:
+            try:
+                self._fire(target)
+            except Exception:
+                log.exception("scheduled rule %s failed to fire", target.rule)
 
     def stop(self) -> None:
         self._stop.set()

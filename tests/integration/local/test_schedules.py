@@ -43,7 +43,32 @@ def test_scheduled_rule_fires_its_lambda_with_the_scheduled_event(stack: Stack) 
     assert (event["account"], event["region"]) == (ACCOUNT, REGION)
 
 
-def test_scheduler_fires_every_period(monkeypatch: pytest.MonkeyPatch) -> None:
+RULES = [
+    RuleTarget("default", "every", None, "arn:aws:lambda:us-east-1:1:function:f", "rate(1 minute)"),
+    RuleTarget("default", "off", None, "arn:aws:lambda:us-east-1:1:function:f", "rate(1 minute)", "DISABLED"),
+    RuleTarget("default", "pattern", '{"source": ["x"]}', "arn:aws:lambda:us-east-1:1:function:f"),
+]
+
+
+def test_scheduler_fires_each_enabled_rate_rule_once_per_period() -> None:
+    # Given a scheduler on a clock the test moves (its own thread ticks once an hour: it never fires here)
+    now = [1000.0]
+    fired: list[tuple[str, float]] = []
+    sched = Scheduler(lambda target: fired.append((target.rule, now[0])), tick_seconds=3600, clock=lambda: now[0])
+    try:
+        sched.set_rules(RULES)
+        # When the clock passes through three periods of 60 s, checked every 10 s
+        for _ in range(18):
+            now[0] += 10
+            sched.fire_due()
+    finally:
+        sched.stop()
+    # Then only the enabled rate rule fired, first one period after set_rules, then once per period
+    assert fired == [("every", 1060.0), ("every", 1120.0), ("every", 1180.0)]
+
+
+def test_scheduler_thread_fires_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a 1 s period and the real clock, When the scheduler's own thread runs
     monkeypatch.setattr(scheduler, "rate_seconds", lambda expression: 1)
     fired: list[str] = []
     lock = threading.Lock()
@@ -54,16 +79,13 @@ def test_scheduler_fires_every_period(monkeypatch: pytest.MonkeyPatch) -> None:
 
     sched = Scheduler(fire, tick_seconds=0.05)
     try:
-        sched.set_rules(
-            [
-                RuleTarget("default", "every", None, "arn:aws:lambda:us-east-1:1:function:f", "rate(1 minute)"),
-                RuleTarget(
-                    "default", "off", None, "arn:aws:lambda:us-east-1:1:function:f", "rate(1 minute)", "DISABLED"
-                ),
-                RuleTarget("default", "pattern", '{"source": ["x"]}', "arn:aws:lambda:us-east-1:1:function:f"),
-            ]
-        )
-        time.sleep(2.6)
+        sched.set_rules(RULES)
+        # Then it fires the enabled rule at least twice; the deadline is a bound for a loaded machine, not a
+        # measurement (two periods take 2 s; the exact cadence is the fake-clock test's)
+        deadline = time.monotonic() + 30
+        while len(fired) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         sched.stop()
-    assert fired == ["every", "every"]
+    with lock:
+        assert len(fired) >= 2 and set(fired) == {"every"}, fired

@@ -292,22 +292,29 @@ def test_the_local_stack_reads_its_limit_from_the_environment(monkeypatch: pytes
         limit()
 
 
-def test_stop_returns_quickly_while_a_job_runs(endpoint: Endpoint) -> None:
-    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), concurrency=1)
+def test_stop_returns_while_a_job_runs(endpoint: Endpoint) -> None:
+    # Given a job held in the engine until the test opens the gate
+    engine = GatedEngine()
+    standin = TranscribeStandIn(AwsTarget(endpoint.url, REGION, ACCOUNT), concurrency=1, engine=engine)  # type: ignore[arg-type]
     standin.start()
-    uri = endpoint.upload("benchmark-10s.webm")
-    name = f"stop-{uuid.uuid4().hex[:8]}"
-    standin.start_transcription_job(
-        {
-            "TranscriptionJobName": name,
-            "LanguageCode": "en-US",
-            "Media": {"MediaFileUri": uri},
-            "OutputBucketName": endpoint.bucket,
-        }
-    )
-    time.sleep(0.5)  # the worker has picked the job up
-    started = time.monotonic()
-    standin.stop()
-    assert time.monotonic() - started < 2.0
-    # The job that was running still finishes on its (daemon) thread; let it, so no work outlives the test.
-    endpoint.events.wait_for(for_job(name, "COMPLETED"), timeout=120)
+    uri = endpoint.upload("neutral.webm")
+    try:
+        standin.start_transcription_job(_body(endpoint, uri, "held", deferred=False))
+        deadline = time.monotonic() + 30  # a bound for a loaded machine, not a measurement
+        while engine.running < 1:
+            assert time.monotonic() < deadline, "the job never reached the engine"
+            time.sleep(0.05)
+        # When the stand-in stops, Then stop() returns although the job has not finished (ordering, not a
+        # stopwatch: a stop that waited for its jobs would never return before the gate opens)
+        stopped = threading.Thread(target=standin.stop, daemon=True)
+        stopped.start()
+        stopped.join(timeout=30)
+        assert not stopped.is_alive(), "stop() waited for the running job"
+        assert engine.running == 1 and _status(standin, "held") == "IN_PROGRESS"
+    finally:
+        # The job still finishes on its (daemon) thread once let go, so no work outlives the test.
+        engine.gate.set()
+    deadline = time.monotonic() + 30
+    while engine.running:
+        assert time.monotonic() < deadline, "the held job never finished"
+        time.sleep(0.05)
