@@ -642,3 +642,10 @@ def test_transcript_text_in_the_metadata_table_expires_with_the_transcript_objec
     assert f"TRANSCRIPT_RETENTION_DAYS: {one}" in nlp
     expire_rule = transcode.split("- Id: expire-transcripts", 1)[1].split("- Id:", 1)[0]
     assert f"ExpirationInDays: {one}" in expire_rule
+
+
+def test_the_web_client_may_read_retry_after_from_the_api(templates: Templates) -> None:
+    # Given the packaged ingest API of each stage, Then its CORS lets a browser read Retry-After (409, 429)
+    for stage in PACKAGED_STAGES:
+        apis = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::ApiGatewayV2::Api")]
+        assert [api["CorsConfiguration"].get("ExposeHeaders") for api in apis] == [["Retry-After"]], stage
