@@ -9,7 +9,7 @@ STAGE ?= dev
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help setup venv lint typecheck unit test test-e2e test-heavy schemas openapi clean up demo bench-local
+.PHONY: help setup venv lint typecheck unit test test-e2e test-heavy schemas openapi clean up demo smoke bench-local
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,11 @@ up: venv node_modules ## run the local stack in the foreground: AWS endpoint :45
 
 demo: venv node_modules ## one answer through the whole local pipeline (uses a running `make up`, or starts one)
 	$(PY) -m vidsense_local.demo
+
+# After a deploy (the pipelines' SmokeDev stage; docs/deploy.md): finds the stage from the ingest stack's outputs,
+# records the sample answer as a throw-away person, waits for ANALYZED (VIDSENSE_SMOKE_TIMEOUT, 300 s), erases it.
+smoke: venv ## check a deployed STAGE end to end (STAGE=local: the running `make up`); exit 1 names the failed step
+	$(VENV)/bin/vidsense smoke --stage $(STAGE)
 
 bench-local: venv node_modules ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
 	$(PY) -m vidsense_local.bench

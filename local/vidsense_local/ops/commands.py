@@ -1,11 +1,14 @@
-"""``vidsense replay|replays|dlq|status``: argument parsing and output; the work is in the sibling modules."""
+"""``vidsense replay|replays|dlq|status|smoke``: argument parsing and output; the work is in the sibling modules."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
@@ -13,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.domain.errors import InvalidParameterError
 from ingest.domain.keys import validate_step_ref
-from vidsense_local.ops import dlq, replay, status
+from vidsense_local.ops import dlq, replay, smoke, status
 from vidsense_local.ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
 from vidsense_local.ops.timeparse import TimeFormatError, is_relative, parse_time
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
@@ -84,6 +87,19 @@ def register(subparsers: Any) -> None:
     st.add_argument("--issuer", help="the stage's token issuer (default: the ingest stack's Issuer output)")
     st.add_argument("--user-key-parameter", help="SSM name of the user-key secret (default /vidsense/<stage>/...)")
     st.set_defaults(run=_guarded(lambda args, aws: run_status(args, client=aws.client, resource=aws.resource)))
+
+    sm = subparsers.add_parser(
+        "smoke", help="record the sample answer on a deployed stage, wait for its analysis and erase it"
+    )
+    sm.add_argument("--stage", required=True)
+    sm.add_argument(
+        "--timeout",
+        type=float,
+        help=f"seconds to wait for the analysis, then for the erasure (default ${smoke.TIMEOUT_VARIABLE}, else"
+        f" {smoke.DEFAULT_TIMEOUT:.0f})",
+    )
+    sm.add_argument("--sample", type=Path, default=smoke.SAMPLE, help="the answer to record (default: the bundled one)")
+    sm.set_defaults(run=_guarded(lambda args, aws: run_smoke(args, client=aws.client)))
 
 
 def _guarded(command: OperatorCommand) -> Callable[[argparse.Namespace], int]:
@@ -234,4 +250,47 @@ def run_status(
         print(f"vidsense status: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(status.render(answer), file=out)
+    return EXIT_OK
+
+
+def smoke_timeout(args: argparse.Namespace, environ: Mapping[str, str]) -> float:
+    """``--timeout``, else ``VIDSENSE_SMOKE_TIMEOUT``, else the default; OperatorError when not a positive number."""
+    text = environ.get(smoke.TIMEOUT_VARIABLE)
+    if args.timeout is not None:
+        value, source = float(args.timeout), "--timeout"
+    elif text:
+        try:
+            value, source = float(text), smoke.TIMEOUT_VARIABLE
+        except ValueError:
+            raise OperatorError(f"{smoke.TIMEOUT_VARIABLE}={text} is not a number of seconds") from None
+    else:
+        return smoke.DEFAULT_TIMEOUT
+    if not value > 0 or value == float("inf"):
+        raise OperatorError(f"{source} must be a positive number of seconds, not {value:g}")
+    return value
+
+
+def run_smoke(
+    args: argparse.Namespace,
+    *,
+    out: TextIO = sys.stdout,
+    client: ClientFactory = _client,
+    environ: Mapping[str, str] | None = None,
+    http: smoke.Http = smoke.urllib_http,
+    clock: smoke.Clock | None = None,
+) -> int:
+    env = os.environ if environ is None else environ
+    timeout = smoke_timeout(args, env)
+    if not Path(args.sample).is_file():
+        raise OperatorError(f"no sample answer at {args.sample}: pass --sample with a WebM recording")
+    options = smoke.SmokeOptions(
+        stage=args.stage, timeout=timeout, sample=Path(args.sample), token=env.get(smoke.TOKEN_VARIABLE) or None
+    )
+    began = time.monotonic()
+    try:
+        smoke.run_smoke(options, client, out=out, http=http, clock=clock)
+    except smoke.SmokeFailure as exc:
+        print(f"vidsense smoke: stage {args.stage} failed at step '{exc.step}': {exc.saw}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"smoke test of stage {args.stage} passed in {time.monotonic() - began:.1f} s", file=out)
     return EXIT_OK
