@@ -460,12 +460,14 @@ def _boundary_scopes(service: str, stage: str) -> dict[str, list[str]]:
         "s3": [f"{ARN}:s3:::{app}-*"],
         "sqs": [f"{ARN}:sqs:{REGION_ACCOUNT}:{app}-*"],
         "ssm": [f"{ARN}:ssm:{REGION_ACCOUNT}:parameter/vidsense/{stage}/*"],
+        # Job names start with vidsense.<stage>. (transcode.domain.naming).
+        "transcribe": [f"{ARN}:transcribe:{REGION_ACCOUNT}:transcription-job/vidsense.{stage}.*"],
     }
 
 
 # Function actions IAM authorizes on "*" only (no resource-level permissions).
-BOUNDARY_UNSCOPED = frozenset({"mediaconvert:DescribeEndpoints"})
-BOUNDARY_UNSCOPED_PREFIXES = frozenset({"comprehend", "transcribe", "xray"})
+BOUNDARY_UNSCOPED = frozenset({"mediaconvert:DescribeEndpoints", "transcribe:StartTranscriptionJob"})
+BOUNDARY_UNSCOPED_PREFIXES = frozenset({"comprehend", "xray"})
 
 
 def boundary_statements(service: str, stage: str) -> list[Json]:

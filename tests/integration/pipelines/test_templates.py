@@ -606,6 +606,10 @@ def test_each_stage_boundary_keeps_roles_to_that_stage(service: str) -> None:
             arn = arns[action.split(":")[0]]
             assert iam.allowed(statements, action, arn.format(stage)), action
             assert not iam.allowed(statements, action, arn.format(other)), action
+        if service == "transcode":  # Transcribe jobs of the stage only (their names carry it)
+            job = "arn:aws:transcribe:us-east-1:123456789012:transcription-job/vidsense.{}.a.1"
+            assert iam.allowed(statements, "transcribe:DeleteTranscriptionJob", job.format(stage))
+            assert not iam.allowed(statements, "transcribe:DeleteTranscriptionJob", job.format(other))
         for action in ("iam:CreateRole", "iam:PutRolePolicy", "sts:AssumeRole", "s3:PutBucketPolicy"):
             assert not iam.allowed(statements, action, "*"), action
 
