@@ -173,4 +173,6 @@ def test_functions_with_their_environment(deployed: dict[str, Any]) -> None:
         "LOG_LEVEL": "DEBUG",
         "METADATA_TABLE": f"{P}-metadata",
         "EVENT_BUS_NAME": f"{P}-bus",
+        # The local stage's transcriptExpirationDays: the items' TTL and the transcripts' lifecycle alike.
+        "TRANSCRIPT_RETENTION_DAYS": "1",
     }
