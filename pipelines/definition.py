@@ -39,7 +39,6 @@ SMOKE_STAGE: Final = "dev"
 SMOKE_COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
     "cognito-idp:AdminInitiateAuth",
     "cognito-idp:AdminSetUserPassword",
 )

@@ -180,6 +180,15 @@ def test_buildspecs_call_the_makefile_targets_ci_uses() -> None:
     assert 'cd "services/${SERVICE}" && npx serverless deploy --stage "${STAGE}"' in deploy
     smoke = (ROOT / "pipelines" / "buildspec-smoke.yml").read_text()
     assert "make smoke STAGE=$STAGE" in smoke
+    assert "smoke" in makefile_targets()
+
+
+def test_smoke_role_grants_every_cognito_call_of_the_smoke_test() -> None:
+    source = (ROOT / "local" / "vidsense_local" / "ops" / "smoke.py").read_text()
+    calls = set(re.findall(r"\.(admin_[a-z_]+)\(", source))
+    assert calls, "the smoke test makes no Cognito admin call"
+    needed = {"cognito-idp:" + "".join(part.capitalize() for part in call.split("_")) for call in calls}
+    assert needed == set(SMOKE_COGNITO_ACTIONS)  # all it calls, nothing more
 
 
 @pytest.mark.parametrize("service", SERVICES)
