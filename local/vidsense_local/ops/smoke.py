@@ -13,6 +13,7 @@ needing only boto3 and vidsense_shared. The local token path imports the local s
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import secrets
@@ -241,8 +242,11 @@ def local_id_token(http: Http, issuer: str, email: str) -> str:
     authorize = _expect(http("GET", authorize_url), 302, step, "authorize")
     form_url = urljoin(authorize_url, authorize.headers.get("Location", ""))
     form = _expect(http("GET", form_url), 200, step, "sign-in form")
-    action = re.search(r'<form[^>]*action="([^"]+)"', form.text)
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.text))
+    action = re.search(r'<form[^>]*action="([^"]+)"', form.text)  # the form's own target, as a browser posts it
+    hidden = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.text)
+    }
     posted = _expect(
         http(
             "POST",
