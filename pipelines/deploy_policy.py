@@ -238,19 +238,7 @@ def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
             [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/vidsense-*-{stage}/*")],
         )
     )
-    s3 = by_prefix.pop("s3")
-    deployment_bucket = f"{stack}-serverlessdeploy*"
-    statements.append(
-        _statement(
-            "DeploymentBucket",
-            s3,
-            [sub(f"{ARN}:s3:::{deployment_bucket}"), sub(f"{ARN}:s3:::{deployment_bucket}/*")],
-        )
-    )
-    if names["buckets"]:
-        statements.append(
-            _statement("ServiceBuckets", s3 - OBJECT_ACTIONS, [sub(f"{ARN}:s3:::{b}") for b in names["buckets"]])
-        )
+    statements += _bucket_statements(by_prefix.pop("s3"), stack, names["buckets"])
     statements.append(
         _statement(
             "Functions", by_prefix.pop("lambda"), arns(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{{name}}", "functions")
@@ -354,6 +342,23 @@ def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
     if by_prefix:
         raise ValueError(f"actions of services without a scoped statement: {sorted(by_prefix)}")
     return [s for s in statements if s["Action"]]
+
+
+def _bucket_statements(actions: set[str], stack: str, service_buckets: tuple[str, ...]) -> list[Json]:
+    """Objects only in the Framework's deployment bucket; the service's buckets get bucket-level actions."""
+    deployment_bucket = f"{stack}-serverlessdeploy*"
+    statements = [
+        _statement(
+            "DeploymentBucket",
+            actions,
+            [sub(f"{ARN}:s3:::{deployment_bucket}"), sub(f"{ARN}:s3:::{deployment_bucket}/*")],
+        )
+    ]
+    if service_buckets:
+        statements.append(
+            _statement("ServiceBuckets", actions - OBJECT_ACTIONS, [sub(f"{ARN}:s3:::{b}") for b in service_buckets])
+        )
+    return statements
 
 
 def _user_pool_statements(actions: set[str], stage: str) -> list[Json]:
