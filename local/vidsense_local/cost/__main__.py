@@ -7,6 +7,7 @@ python -m vidsense_local.cost measure --functions-log .local/functions.log   # r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ REPORT = REPO / "docs" / "cost.md"
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.6f}" if abs(value) < 1 else f"${value:,.2f}"
+    return f"${value:.7f}" if abs(value) < 1 else f"${value:,.2f}"
 
 
 def render(
@@ -119,7 +120,8 @@ def render(
         f"- KMS: {assumptions.kms_requests_per_sns_message} requests per message of the encrypted onComplete topic; "
         "DynamoDB and S3 use AWS owned or managed keys (S3 Bucket Keys).",
         "- Not counted: free tiers, Cognito (monthly active users), data transfer out to the browser, the "
-        "deployment buckets, DynamoDB storage (under 2 KiB per answer), retries and failed answers.",
+        "deployment buckets, DynamoDB storage and its point-in-time backups (under 2 KiB per answer), retries "
+        "and failed answers.",
     ]
     return "\n".join(lines)
 
@@ -138,9 +140,12 @@ def keep_hand_written(generated: str, path: Path) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    assumptions = Assumptions(poll_interval_seconds=args.poll_seconds)
+    assumptions = Assumptions(poll_interval_seconds=args.poll_seconds, storage_months=args.storage_months)
     prices, price_header = load_prices(args.prices)
     measured, measured_doc = load_measured(args.measured)
+    if args.video_kbps is not None:  # a real camera instead of the synthetic samples
+        measured = dataclasses.replace(measured, video_bytes_per_second=args.video_kbps * 1000 / 8)
+        measured_doc = {**measured_doc, "source": f"{measured_doc.get('source')}; video at {args.video_kbps:g} kb/s"}
     templates, template_line = packaged_templates(args.stage, refresh=args.refresh_package)
     settings = read_settings(templates, load_job_template())
     seconds = args.minutes * 60
@@ -151,11 +156,8 @@ def _report(args: argparse.Namespace) -> int:
     result = estimate(
         seconds, args.answers, flow=flow, settings=settings, measured=measured, prices=prices, assumptions=assumptions
     )
-    command = (
-        "make cost"
-        if (args.answers, args.minutes) == (10000, 1.0)
-        else (f"make cost COST_ARGS='--answers {args.answers:g} --minutes {args.minutes:g}'")
-    )
+    shown = [a for a in args.argv if a != "--no-write"]
+    command = f"make cost COST_ARGS='{' '.join(shown)}'" if shown else "make cost"
     text = render(
         result,
         stage=args.stage,
@@ -198,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=1.0, help="length of one answer in minutes (default 1)")
     parser.add_argument("--stage", default="prod", help="stage whose packaged templates are read (default prod)")
     parser.add_argument("--poll-seconds", type=float, default=1.5, help="browser poll interval (default 1.5)")
+    parser.add_argument("--storage-months", type=float, default=1.0, help="months of storage per answer (default 1)")
+    parser.add_argument("--video-kbps", type=float, help="video bitrate instead of the samples' (a camera: 2500)")
     parser.add_argument("--prices", type=Path, default=PRICES)
     parser.add_argument("--measured", type=Path, default=MEASURED)
     parser.add_argument("--output", type=Path, default=REPORT, help="Markdown report (default docs/cost.md)")
@@ -208,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     measure.add_argument("--media", type=Path, default=REPO / "tests" / "fixtures" / "media")
     measure.add_argument("--output", type=Path, default=MEASURED)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "measure":
             return _measure(args)
