@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vidsense_local.cost.__main__ import END, START, keep_hand_written
+from vidsense_local.cost.__main__ import END, START, keep_hand_written, main
 from vidsense_local.cost.flow import answer_flow, comprehend_chunks
 from vidsense_local.cost.inputs import (
     PRICES,
@@ -202,3 +202,15 @@ def test_the_report_keeps_hand_written_text_around_its_section(tmp_path: Path) -
     page.write_text(f"# Cost\nintro\n{START}\nold\n{END}\n## Cuts\nkept\n")
     text = keep_hand_written("new table", page)
     assert text == f"# Cost\nintro\n{START}\nnew table\n{END}\n## Cuts\nkept\n"
+
+
+def test_a_missing_input_is_one_line_on_stderr_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given no measurements file
+    code = main(["--no-write", "--measured", str(tmp_path / "absent.json")])
+    # Then exit 1 with one line naming the file and how to rebuild it
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert "absent.json" in err and "measure --functions-log" in err
