@@ -458,3 +458,10 @@ def test_the_ingest_stack_name_follows_the_service_name_in_serverless_yml() -> N
 def test_the_bundled_sample_exists_and_is_webm() -> None:
     assert smoke.SAMPLE == REPO_ROOT / "local" / "samples" / "answer.webm"
     assert smoke.SAMPLE.read_bytes()[:4] == b"\x1aE\xdf\xa3"  # EBML magic
+
+
+def test_the_outputs_it_reads_are_the_ingest_stacks() -> None:
+    text = (REPO_ROOT / "services" / "ingest" / "serverless.yml").read_text()
+    declared = text[text.index("\n  Outputs:\n") :]
+    for output in (smoke.IDENTITY_OUTPUT, smoke.ISSUER_OUTPUT, smoke.USER_POOL_OUTPUT, smoke.CLIENT_OUTPUT):
+        assert f"\n    {output}:\n" in declared, output
