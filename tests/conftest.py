@@ -19,22 +19,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # Suites whose fixtures are expensive and shared across their modules (a local stack, osls packaging, the speech
 # model) stay in one scheduling unit, so they are built once; every other module is a unit of its own. The long units
 # come first: xdist hands the first units to different workers, so they run side by side from the start.
-# The stand-ins' tests share one unit with the local-stack tests and run before them: the local tests install the
-# edge's delivery hooks into moto's process-wide backends, after which the stand-ins' capture rule sees no events.
+# The local-stack and stand-ins' tests share one unit (both serve moto in process) in no required order: each of
+# their fixtures starts from and leaves empty moto state and removes the delivery hooks it installed.
 LONG_GROUPS = (
     ("tests/e2e", "tests/e2e"),
     ("tests/integration/deploy", "tests/integration/deploy"),
-    ("tests/integration/standins", "local-and-standins"),
     ("tests/integration/local", "local-and-standins"),
+    ("tests/integration/standins", "local-and-standins"),
 )
+# A unit's rank is where it first appears: the modules of one unit keep their collection order.
+_UNIT_RANK: dict[str, int] = {}
+for _prefix, _unit in LONG_GROUPS:
+    _UNIT_RANK.setdefault(_unit, len(_UNIT_RANK))
 
 
 def group_of(nodeid: str) -> tuple[int, str]:
     path = nodeid.split("::", 1)[0]
-    for rank, (prefix, unit) in enumerate(LONG_GROUPS):
+    for prefix, unit in LONG_GROUPS:
         if path.startswith(prefix + "/"):
-            return rank, unit
-    return len(LONG_GROUPS), path
+            return _UNIT_RANK[unit], unit
+    return len(_UNIT_RANK), path
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

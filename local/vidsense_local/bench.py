@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from vidsense_local.auth.state import REPO_ROOT
-from vidsense_local.stack import READY_LINE, free_port, port_in_use
+from vidsense_local.stack import READY_LINE, port_in_use
 
 SAMPLE = REPO_ROOT / "tests" / "fixtures" / "media" / "benchmark-10s.webm"
 REPORT = REPO_ROOT / "docs" / "performance.md"
@@ -158,15 +158,18 @@ def run(runs: int, burst: int) -> Results:
     state = tempfile.mkdtemp(prefix="vidsense-bench-")
     # Own state folder and ports: a `make up` the user already runs is left alone.
     os.environ["VIDSENSE_LOCAL_DIR"] = state
-    api_port, aws_port = free_port(), free_port()
-    env = {**os.environ, "VIDSENSE_API_PORT": str(api_port), "VIDSENSE_AWS_PORT": str(aws_port)}
-    os.environ.update({"VIDSENSE_API_PORT": str(api_port), "VIDSENSE_AWS_PORT": str(aws_port)})
+    # Port 0: the stack binds free ports itself and reports them in stack.json (none chosen here, bound later).
+    env = {**os.environ, "VIDSENSE_API_PORT": "0", "VIDSENSE_AWS_PORT": "0"}
     from vidsense_local.demo import endpoints_from_env  # noqa: PLC0415
 
-    print(f"1/4 make up on ports {api_port}/{aws_port}...", flush=True)
+    print("1/4 make up on free ports...", flush=True)
     proc, results.startup_s = start_make_up(env)
+    ports: list[int] = []
     try:
         stack_state = json.loads((Path(state) / "stack.json").read_text())
+        ports = [int(stack_state["api_port"]), int(stack_state["aws_port"])]
+        os.environ.update({"VIDSENSE_API_PORT": str(ports[0]), "VIDSENSE_AWS_PORT": str(ports[1])})
+        print(f"    on ports {ports[0]}/{ports[1]}", flush=True)
         results.startup_phases = stack_state.get("timings", {})
         endpoints = endpoints_from_env()
         video = SAMPLE.read_bytes()
@@ -201,7 +204,7 @@ def run(runs: int, burst: int) -> Results:
         print(f"    {results.burst_stored}/{burst} stored in {results.burst_total_s:.1f} s", flush=True)
     finally:
         print("    stopping the stack (SIGTERM twice)...", flush=True)
-        results.shutdown_s, results.ports_free_after_stop = stop_make_up(proc, [api_port, aws_port])
+        results.shutdown_s, results.ports_free_after_stop = stop_make_up(proc, ports)
 
     print("4/4 the engines alone on the same clip (model warm)...", flush=True)
     engine_time(SAMPLE)  # load the model and libraries first, as the warm stack has

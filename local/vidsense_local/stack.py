@@ -66,11 +66,26 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def _port_from_env(name: str, default: int) -> int:
+    """The port asked for; 0 asks the kernel for a free one when the stack binds (read back from stack.json)."""
     value = os.environ.get(name)
     if not value:
         return default
-    port = int(value)
-    return port if port > 0 else free_port()
+    return max(int(value), 0)
+
+
+def listen(port: int, host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on ``port`` (0: a free one, chosen at bind so no other process can take it first)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP servers themselves do
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(
+            f"port {port} is in use (another stack? set VIDSENSE_AWS_PORT/VIDSENSE_API_PORT, 0 for any)"
+        ) from exc
+    return sock
 
 
 @dataclass
@@ -213,15 +228,32 @@ class LocalStack:
 
     def start(self) -> None:
         """Start every part; raises ``Interrupted`` if ``request_stop`` came first (call ``stop`` either way)."""
+        begin = time.monotonic()
+        # Both ports are bound before anything uses them (port 0: the kernel's choice, read back here), and the
+        # servers take these sockets over: no window in which another process could take a port chosen earlier.
+        aws_socket = listen(self.config.aws_port)
+        try:
+            api_socket = listen(self.config.api_port)
+        except BaseException:
+            aws_socket.close()
+            raise
+        try:
+            self._start(begin, aws_socket, api_socket)
+        finally:
+            # The servers hold their own duplicates of the descriptors.
+            aws_socket.close()
+            api_socket.close()
+
+    def _start(self, begin: float, aws_socket: socket.socket, api_socket: socket.socket) -> None:
         # Heavy imports (moto, the engines) only when a stack really starts.
         from vidsense_local.edge import start_edge  # noqa: PLC0415
         from vidsense_local.runtime import FunctionRuntime  # noqa: PLC0415
         from vidsense_local.standins import build_standins  # noqa: PLC0415
 
-        begin = time.monotonic()
-        for port in (self.config.aws_port, self.config.api_port):
-            if port_in_use(port):
-                raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_AWS_PORT/VIDSENSE_API_PORT)")
+        self.config.aws_port = int(aws_socket.getsockname()[1])
+        self.config.api_port = int(api_socket.getsockname()[1])
+        self.aws_url = f"http://127.0.0.1:{self.config.aws_port}"
+        self.api_url = f"http://127.0.0.1:{self.config.api_port}"
         folder = state_dir()
         # This process and everything it spawns talk to the local endpoint only; the deployment derives the
         # local issuer and CORS origins from the API port.
@@ -248,6 +280,7 @@ class LocalStack:
             standins,
             account_id=self.config.account_id,
             region=self.config.region,
+            fd=aws_socket.fileno(),
         )
         self._phase("edge", started)
 
@@ -279,7 +312,7 @@ class LocalStack:
             issuer_url=issuer,
             user_pool=LocalUserPool(key, issuer, client),
         )
-        self.api = start_api(app, self.config.api_port)
+        self.api = start_api(app, self.config.api_port, fd=api_socket.fileno())
         self._phase("api", started)
 
         started = time.monotonic()
@@ -349,6 +382,9 @@ class LocalStack:
             "pid": os.getpid(),
             "aws_url": self.aws_url,
             "api_url": self.api_url,
+            # The ports really bound (VIDSENSE_*_PORT=0 lets the kernel choose them).
+            "aws_port": self.config.aws_port,
+            "api_port": self.config.api_port,
             "issuer": authorizer.issuer if authorizer else None,
             "audience": authorizer.audiences[0] if authorizer and authorizer.audiences else None,
             "timings": self.timings,

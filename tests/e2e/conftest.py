@@ -24,7 +24,7 @@ from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.faults import FaultClient
 from vidsense_local.shutdown import alive, descendants
-from vidsense_local.stack import READY_LINE, free_port
+from vidsense_local.stack import READY_LINE
 
 from .support import MEDIA
 
@@ -123,13 +123,13 @@ def pytest_runtest_makereport(
 @pytest.fixture(scope="session")
 def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
     state = tempfile.mkdtemp(prefix="vidsense-e2e-")
-    api_port, aws_port = free_port(), free_port()
-    # Only the stack's environment changes: the test process keeps its own (other suites run in it too).
+    # Only the stack's environment changes: the test process keeps its own (other suites run in it too). Port 0:
+    # the stack binds free ports itself and reports them in stack.json (no port chosen here and bound later).
     env = {
         **os.environ,
         "VIDSENSE_LOCAL_DIR": state,
-        "VIDSENSE_API_PORT": str(api_port),
-        "VIDSENSE_AWS_PORT": str(aws_port),
+        "VIDSENSE_API_PORT": "0",
+        "VIDSENSE_AWS_PORT": "0",
     }
     request.config.stash[_STATE_DIR] = Path(state)
     log_path = Path(state) / "stack.log"
@@ -164,6 +164,7 @@ def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
                 logs = "\n\n".join(f"--- {title}\n{text}" for title, text in stack_diagnostics(Path(state)))
                 pytest.fail(f"the local stack did not start ({why}):\n{logs}")
         stack_state = json.loads((Path(state) / "stack.json").read_text())
+        api_port, aws_port = int(stack_state["api_port"]), int(stack_state["aws_port"])
         endpoints = StackEndpoints(
             api_url=f"http://127.0.0.1:{api_port}",
             aws_url=f"http://127.0.0.1:{aws_port}",

@@ -186,9 +186,11 @@ class ApiHandle:
         self.thread.join(timeout=5)
 
 
-def start_api(app: HttpApiApp, port: int, host: str = "127.0.0.1") -> ApiHandle:
-    """Serve ``app`` on ``host:port`` from a daemon thread (one thread per request, like concurrent calls)."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+def start_api(app: HttpApiApp, port: int, host: str = "127.0.0.1", fd: int | None = None) -> ApiHandle:
+    """Serve ``app`` on ``host:port`` from a daemon thread (one thread per request, like concurrent calls).
+
+    ``fd``: a socket already bound and listening on that port (the server takes a duplicate)."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=fd)
     thread = threading.Thread(target=server.serve_forever, name="vidsense-http-api", daemon=True)
     thread.start()
-    return ApiHandle(url=f"http://{host}:{server.server_port}", server=server, thread=thread)
+    return ApiHandle(url=f"http://{host}:{server.server_address[1]}", server=server, thread=thread)

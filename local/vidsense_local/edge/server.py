@@ -120,13 +120,17 @@ def start_edge(
     host: str = "127.0.0.1",
     account_id: str = "123456789012",
     region: str = "us-east-1",
+    fd: int | None = None,
 ) -> EdgeHandle:
-    """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts."""
+    """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts.
+
+    ``fd``: a socket already bound and listening (the server takes a duplicate), so the caller knew the port
+    before building what needs the URL."""
     # S3's presigned-request checks (vidsense_local.s3guard) and fault injection with its control API at
     # /_vidsense/faults (vidsense_local.faults) in front of the dispatch.
     guarded = s3guard.wrap(EdgeApp(runtime, standins), s3guard.LOCAL_CREDENTIALS)
     app = faults.wrap(guarded, faults.FaultRegistry(), standins)
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler, fd=fd)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     hooks = False
     try:

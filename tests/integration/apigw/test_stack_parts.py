@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.stack import (
     FunctionLog,
     StackConfig,
     aws_environment,
     free_port,
+    listen,
     port_in_use,
     stage_deploy_tree,
     user_key_secret,
@@ -80,6 +83,19 @@ def test_ports_and_environment(monkeypatch):
     monkeypatch.setenv("VIDSENSE_API_PORT", "3123")
     monkeypatch.setenv("VIDSENSE_AWS_PORT", "0")
     config = StackConfig.from_env()
-    assert config.api_port == 3123 and config.aws_port > 0
+    assert config.api_port == 3123 and config.aws_port == 0  # 0: a free port, chosen when the stack binds
     env = aws_environment("http://127.0.0.1:4566")
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566" and env["AWS_REGION"] == "us-east-1"
+
+
+def test_listen_binds_the_port_at_once_and_refuses_a_taken_one():
+    # Given port 0, When the stack's listen() binds it, Then the kernel's choice is held from that moment on
+    first = listen(0)
+    try:
+        port = first.getsockname()[1]
+        assert port > 0 and port_in_use(port)
+        # And a second bind of the same port is refused with the one-line reason, not a traceback from a server
+        with pytest.raises(RuntimeError, match=f"port {port} is in use"):
+            listen(port)
+    finally:
+        first.close()

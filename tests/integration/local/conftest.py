@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import time
 import uuid
 import zipfile
@@ -20,17 +19,12 @@ from botocore.config import Config
 from tests.moto_state import reset_moto
 from vidsense_local.edge import EdgeHandle, start_edge
 from vidsense_local.runtime import FunctionRuntime
+from vidsense_local.stack import listen
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "local"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 HANDLERS = "vidsense_local_test_handlers"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeStandIn:
@@ -131,11 +125,16 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     reset_moto()
-    port = free_port()
+    # Bound before the runtime needs its URL, and handed to the edge: no port chosen now and bound later.
+    sock = listen(0)
+    port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     runtime = FunctionRuntime(url, REGION, ACCOUNT, extra_pythonpath=[FIXTURES], retry_delays=(0.2, 0.3))
     standin = FakeStandIn()
-    edge = start_edge(port, runtime, [standin])
+    try:
+        edge = start_edge(port, runtime, [standin], fd=sock.fileno())
+    finally:
+        sock.close()
     iam = boto3.client(
         "iam", endpoint_url=url, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
     )
