@@ -35,9 +35,10 @@ venv: $(VENV)/.installed ## create .venv with the pinned dependencies
 
 setup: venv ## everything the tests need
 
-lint: venv ## ruff
+lint: venv ## ruff, and the layering contracts of pyproject.toml [tool.importlinter] (lint-imports, about 1 s)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv ## mypy (strict)
 	$(VENV)/bin/mypy shared services local tests pipelines

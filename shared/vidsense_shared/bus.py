@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from vidsense_shared.events import DomainEvent
 
 MAX_DETAIL_BYTES = 256 * 1024
@@ -49,7 +47,9 @@ class EventBridgePublisher:
             batch = entries[start : start + _BATCH]
             try:
                 response = self._client.put_events(Entries=batch)
-            except ClientError as exc:
+            # The client's own alias of botocore's ClientError: this module imports no botocore, so the service
+            # domains can depend on EventPublisher and still load no AWS SDK (import-linter contract).
+            except self._client.exceptions.ClientError as exc:
                 raise PublishError(f"put_events failed: {exc}") from exc
             if response.get("FailedEntryCount", 0):
                 failed = [e for e in response.get("Entries", []) if e.get("ErrorCode")]

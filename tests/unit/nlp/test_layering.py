@@ -1,4 +1,8 @@
-"""The nlp domain stays pure: importing it loads no AWS SDK and reads no environment."""
+"""The nlp handler module imports with no environment at all: adapters and settings are built on first use.
+
+Which modules may import which (no AWS SDK in any domain, no service importing another) is declared as import-linter
+contracts in pyproject.toml and checked by `make lint`; this test covers what a static import graph cannot see.
+"""
 
 from __future__ import annotations
 
@@ -12,23 +16,20 @@ ROOT = Path(__file__).resolve().parents[3]
 _PROBE = """
 import json, os, sys
 os.environ.clear()
-import nlp.domain.analysis, nlp.domain.chunking, nlp.domain.language, nlp.domain.record
-import nlp.domain.scoring, nlp.domain.transcript
-domain_only = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')]
 import nlp.handlers.analyze
-print(json.dumps({"sdk_after_domain": domain_only, "handler_imported": "nlp.handlers.analyze" in sys.modules}))
+print(json.dumps({"handler_imported": "nlp.handlers.analyze" in sys.modules}))
 """
 
 
-def test_domain_imports_no_aws_sdk_and_handler_imports_without_environment():
-    # Given a clean interpreter with no environment, When the domain modules and then the handler are imported
+def test_handler_imports_without_environment():
+    # Given a clean interpreter with no environment, When the handler module is imported
     result = subprocess.run(
         [sys.executable, "-c", _PROBE],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env={"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services/nlp/src'}"},
     )
-    # Then the domain loaded neither boto3 nor botocore, and the handler module imported with no environment
-    # at all (adapters are built on first use)
-    assert json.loads(result.stdout) == {"sdk_after_domain": [], "handler_imported": True}
+    # Then it imported (no settings or clients read at import time)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"handler_imported": True}

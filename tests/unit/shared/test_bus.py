@@ -64,3 +64,13 @@ def test_a_fully_accepted_batch_returns_normally(stubbed):
     stubber.add_response("put_events", {"FailedEntryCount": 0, "Entries": [_accepted(1), _accepted(2)]})
     publisher.publish(_failure(1), _failure(2))
     stubber.assert_no_pending_responses()
+
+
+def test_a_put_events_call_refused_by_the_service_raises_a_publish_error(stubbed):
+    publisher, stubber = stubbed
+    # Given PutEvents itself fails (a ClientError, not a partial batch)
+    stubber.add_client_error("put_events", service_error_code="AccessDeniedException", http_status_code=400)
+    # When an event is published, Then the caller gets the typed error naming the failed call, not botocore's
+    with pytest.raises(PublishError, match=r"put_events failed.*AccessDeniedException"):
+        publisher.publish(_failure(1))
+    stubber.assert_no_pending_responses()
