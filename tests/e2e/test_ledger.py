@@ -25,7 +25,7 @@ import pytest
 
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.faults import FaultClient
-from vidsense_local.ops import dlq
+from vidsense_ops import dlq
 
 from .conftest import MEDIA
 

@@ -11,8 +11,8 @@ import pytest
 
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import StackEndpoints
-from vidsense_local.ops.smoke import STEPS
 from vidsense_local.stack import aws_environment
+from vidsense_ops.smoke import STEPS
 
 from .support import PIPELINE_TIMEOUT, items_of, poll, vidsense
 

@@ -13,7 +13,7 @@ from werkzeug.test import Client
 from tests.integration.apigw.test_http_api import TEMPLATE, FakeRuntime
 from vidsense_local.apigw import HttpApiApp, routes_from_template
 from vidsense_local.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, load_or_create_key
-from vidsense_local.ops import smoke
+from vidsense_ops import smoke
 
 
 @pytest.fixture(autouse=True)

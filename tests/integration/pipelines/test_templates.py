@@ -184,7 +184,7 @@ def test_buildspecs_call_the_makefile_targets_ci_uses() -> None:
 
 
 def test_smoke_role_grants_every_cognito_call_of_the_smoke_test() -> None:
-    source = (ROOT / "local" / "vidsense_local" / "ops" / "smoke.py").read_text()
+    source = (ROOT / "ops" / "vidsense_ops" / "smoke.py").read_text()
     calls = set(re.findall(r"\.(admin_[a-z_]+)\(", source))
     assert calls, "the smoke test makes no Cognito admin call"
     needed = {"cognito-idp:" + "".join(part.capitalize() for part in call.split("_")) for call in calls}

@@ -22,8 +22,8 @@ from moto.server import ThreadedMotoServer
 
 from tests.moto_state import reset_moto
 from vidsense_local.cli import main as cli_main
-from vidsense_local.ops import clients, commands
-from vidsense_local.ops.clients import StageAws
+from vidsense_ops import clients, commands
+from vidsense_ops.clients import StageAws
 
 VIDSENSE = Path(sys.executable).parent / "vidsense"  # the console script pyproject.toml installs
 

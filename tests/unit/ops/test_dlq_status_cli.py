@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from ingest.domain.keys import user_key_for
-from vidsense_local.ops import commands
+from vidsense_ops import commands
 
 REGION = "us-east-1"
 STAGE = "t2"

@@ -13,10 +13,10 @@ from moto import mock_aws
 
 from vidsense_local.cli import build_parser
 from vidsense_local.cli import main as cli_main
-from vidsense_local.ops import commands, replay
-from vidsense_local.ops.commands import attach_relative_times
-from vidsense_local.ops.timeparse import TimeFormatError, parse_time
 from vidsense_local.patches import replay as replay_patch
+from vidsense_ops import commands, replay
+from vidsense_ops.commands import attach_relative_times
+from vidsense_ops.timeparse import TimeFormatError, parse_time
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 STAGE = "t1"

@@ -22,9 +22,9 @@ from moto import mock_aws
 
 from pipelines.definition import SMOKE_COGNITO_ACTIONS
 from vidsense_local.auth.state import REPO_ROOT
-from vidsense_local.ops import commands, smoke
-from vidsense_local.ops.clients import StageAws
-from vidsense_local.ops.smoke import STEPS, Response
+from vidsense_ops import commands, smoke
+from vidsense_ops.clients import StageAws
+from vidsense_ops.smoke import STEPS, Response
 
 REGION = "eu-west-1"
 STAGE = "dev"
@@ -455,9 +455,12 @@ def test_the_ingest_stack_name_follows_the_service_name_in_serverless_yml() -> N
     assert smoke.ingest_stack("qa") == f"{service.group(1)}-qa"
 
 
-def test_the_bundled_sample_exists_and_is_webm() -> None:
-    assert smoke.SAMPLE == REPO_ROOT / "local" / "samples" / "answer.webm"
+def test_the_bundled_sample_is_the_operator_packages_data_and_the_demos() -> None:
+    # The standalone install ships it (ops/pyproject.toml package-data); the demo reads it through local/samples.
+    assert smoke.SAMPLE == REPO_ROOT / "ops" / "vidsense_ops" / "samples" / "answer.webm"
     assert smoke.SAMPLE.read_bytes()[:4] == b"\x1aE\xdf\xa3"  # EBML magic
+    assert (REPO_ROOT / "local" / "samples" / "answer.webm").resolve() == smoke.SAMPLE
+    assert "samples/answer.webm" in (REPO_ROOT / "ops" / "pyproject.toml").read_text()
 
 
 def test_the_outputs_it_reads_are_the_ingest_stacks() -> None:

@@ -16,8 +16,8 @@ from moto import mock_aws
 from ingest.domain.identity import Person
 from ingest.domain.keys import user_key_for
 from vidsense_local.auth import issue_token, load_or_create_key, local_subject
-from vidsense_local.ops import commands, status
-from vidsense_local.ops.clients import OperatorError
+from vidsense_ops import commands, status
+from vidsense_ops.clients import OperatorError
 
 REGION = "us-east-1"
 SECRET = "s3cret"

@@ -31,7 +31,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from vidsense_local.ops.replay import bus_name
+from vidsense_ops.replay import bus_name
 
 LOCAL_STAGE = "local"
 # The local stack's own constants (vidsense_local.stack.REGION, StackConfig.aws_port): a test keeps them equal.

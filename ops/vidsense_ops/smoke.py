@@ -6,8 +6,10 @@ stand-in's OAuth code flow with PKCE for ``--stage local``), records the bundled
 the presigned POST, waits for ``ANALYZED``, checks transcript and sentiment, erases the answer and removes the user.
 Each step prints one line with its time; the first failure names its step and what it saw.
 
-Only boto3 and the standard library here (HTTP with urllib): the operator commands are meant to move into a package
-needing only boto3 and vidsense_shared. The local token path imports the local stack's client registration lazily.
+Only boto3 and the standard library here (HTTP with urllib): the operator package needs only boto3 and
+vidsense_shared. The local sign-in imports the local stack's client registration (vidsense_local) lazily, so
+``--stage local`` works where the local stack is installed (the repository's ``.venv``) and says so in one line
+where it is not (the standalone operator install).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from botocore.exceptions import ClientError
 
-from vidsense_local.ops.clients import OperatorError, error_code, explain
+from vidsense_ops.clients import OperatorError, error_code, explain
 
 # services/ingest/serverless.yml: `service: vidsense-ingest`, so the Framework's stack is vidsense-ingest-<stage>
 # (a test keeps them equal).
@@ -46,7 +48,7 @@ LOCAL_STAGE = "local"
 TOKEN_VARIABLE = "VIDSENSE_SMOKE_TOKEN"  # noqa: S105 - the variable's name
 TIMEOUT_VARIABLE = "VIDSENSE_SMOKE_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "answer.webm"
+SAMPLE = Path(__file__).resolve().parent / "samples" / "answer.webm"  # package data of vidsense_ops
 STEP = "1"
 SENTIMENTS = frozenset({"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"})
 SCORE_KEYS = frozenset({"Positive", "Negative", "Neutral", "Mixed"})
@@ -217,6 +219,17 @@ def remove_user(cognito: Any, pool: str, email: str) -> None:
 
 def _s256(verifier: str) -> str:
     return urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def require_local_sign_in() -> None:
+    """OperatorError (exit 2) when the local stack's package, which the local sign-in uses, is not installed."""
+    try:
+        import vidsense_local.auth.userpool  # noqa: F401, PLC0415 - the local path only
+    except ImportError:
+        raise OperatorError(
+            "--stage local signs in through the local stack's package (vidsense_local), which this install lacks:"
+            " run `.venv/bin/vidsense smoke --stage local` from the repository (make setup)"
+        ) from None
 
 
 def local_id_token(http: Http, issuer: str, email: str) -> str:
@@ -454,6 +467,8 @@ def run_smoke(
     run_id: str | None = None,
 ) -> None:
     """Every step in order; raises SmokeFailure at the first that fails, after removing what it created."""
+    if options.stage == LOCAL_STAGE:
+        require_local_sign_in()
     clock = clock or Clock()
     report = Report(out, clock)
     run = _Run(options, report, http, clock, run_id or new_run_id(), options.sample.read_bytes())

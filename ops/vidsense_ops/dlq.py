@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vidsense_local.ops.replay import consumers_of
+from vidsense_ops.replay import consumers_of
 
 _DLQ_NAME = re.compile(r"(dlq|dead|failure|failed)", re.IGNORECASE)
 _RECEIVE_BATCH = 10

@@ -16,9 +16,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest.domain.errors import InvalidParameterError
 from ingest.domain.keys import validate_step_ref
-from vidsense_local.ops import dlq, replay, smoke, status
-from vidsense_local.ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
-from vidsense_local.ops.timeparse import TimeFormatError, is_relative, parse_time
+from vidsense_ops import dlq, replay, smoke, status
+from vidsense_ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
+from vidsense_ops.timeparse import TimeFormatError, is_relative, parse_time
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from ingest.domain.identity import Person
 from ingest.domain.keys import user_key_for, validate_step_ref
-from vidsense_local.ops.clients import OperatorError
+from vidsense_ops.clients import OperatorError
 from vidsense_shared.events import answer_id
 
 # Outputs of the ingest stack (services/ingest/serverless.yml) that say who signs people in.
