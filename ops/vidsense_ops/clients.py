@@ -88,9 +88,6 @@ class StageAws:
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
 
-    def resource(self, service: str) -> Any:
-        return self.session.resource(service, endpoint_url=self.endpoint_url, config=self.config)
-
 
 def local_endpoint(environ: Mapping[str, str]) -> str:
     """``AWS_ENDPOINT_URL`` when set (what the stack prints), else the stack's port on 127.0.0.1."""
@@ -155,10 +152,6 @@ class CheckedStage:
     def client(self, service: str) -> Any:
         self._check()
         return self.aws.client(service)
-
-    def resource(self, service: str) -> Any:
-        self._check()
-        return self.aws.resource(service)
 
 
 def _unknown_stage(aws: StageAws) -> str:

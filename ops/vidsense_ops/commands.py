@@ -14,11 +14,10 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ingest.domain.errors import InvalidParameterError
-from ingest.domain.keys import validate_step_ref
 from vidsense_ops import dlq, replay, smoke, status
 from vidsense_ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
 from vidsense_ops.timeparse import TimeFormatError, is_relative, parse_time
+from vidsense_shared.answers import StepRefError, check_step_ref
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -31,11 +30,6 @@ OperatorCommand = Callable[[argparse.Namespace, CheckedStage], int]
 def _client(service: str) -> Any:
     session: Any = boto3.session.Session()
     return session.client(service)
-
-
-def _resource(service: str) -> Any:
-    session: Any = boto3.session.Session()
-    return session.resource(service)
 
 
 TIME_OPTIONS = ("--from", "--to")
@@ -86,7 +80,7 @@ def register(subparsers: Any) -> None:
     )
     st.add_argument("--issuer", help="the stage's token issuer (default: the ingest stack's Issuer output)")
     st.add_argument("--user-key-parameter", help="SSM name of the user-key secret (default /vidsense/<stage>/...)")
-    st.set_defaults(run=_guarded(lambda args, aws: run_status(args, client=aws.client, resource=aws.resource)))
+    st.set_defaults(run=_guarded(lambda args, aws: run_status(args, client=aws.client)))
 
     sm = subparsers.add_parser(
         "smoke", help="record the sample answer on a deployed stage, wait for its analysis and erase it"
@@ -227,16 +221,15 @@ def run_status(
     *,
     out: TextIO = sys.stdout,
     client: ClientFactory = _client,
-    resource: ClientFactory = _resource,
 ) -> int:
     try:
         # Arguments first: a wrong one costs no AWS call.
-        validate_step_ref(args.project, args.step)
+        check_step_ref(args.project, args.step)
         status.check_person(args.person)
         person = status.find_person(args.person, stage=args.stage, client=client, issuer=args.issuer)
         answer = status.read_status(
             client("ssm"),
-            resource("dynamodb"),
+            client("dynamodb"),
             stage=args.stage,
             project=args.project,
             step=args.step,
@@ -246,7 +239,7 @@ def run_status(
     except (status.AnswerNotFoundError, status.PersonNotFoundError) as exc:
         print(str(exc), file=out)
         return EXIT_FAILED
-    except InvalidParameterError as exc:
+    except StepRefError as exc:
         print(f"vidsense status: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(status.render(answer), file=out)

@@ -1,5 +1,8 @@
 """An answer's state and event trail, read from the ingest read model (the answers table).
 
+The key and the item mapping are the ingest service's own, from vidsense_shared (``answers``, ``answers_table``):
+the operator package imports no service.
+
 The answer's key derives from the person's token issuer and subject (docs/decisions/0003-user-key-from-subject.md),
 so the operator names the person by subject, or by email where the stage has a user pool to look it up in.
 """
@@ -14,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingest.domain.identity import Person
-from ingest.domain.keys import user_key_for, validate_step_ref
 from vidsense_ops.clients import OperatorError
+from vidsense_shared.answers import check_step_ref, user_key_for
+from vidsense_shared.answers_table import AnswerItems
 from vidsense_shared.events import answer_id
 
 # Outputs of the ingest stack (services/ingest/serverless.yml) that say who signs people in.
@@ -28,6 +31,14 @@ LOCAL_STAGE = "local"
 LOCAL_SUBJECT_PREFIX = "vidsense-local:"
 # A plain address: no quote or backslash can break out of Cognito's filter string.
 _EMAIL = re.compile(r'^[^@\s"\\]+@[^@\s"\\]+$')
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whom an answer belongs to: their token's issuer and subject (the user key derives from these two)."""
+
+    issuer: str
+    subject: str
 
 
 class AnswerNotFoundError(LookupError):
@@ -139,11 +150,6 @@ class AnswerStatus:
     trail: list[TrailEntry]
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimal numbers as int, everything else as is."""
-    return int(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, float) else value
-
-
 def _trail_entries(trail: Any) -> list[Any]:
     """The projector stores the trail as a map keyed by event id; a list is accepted too."""
     if isinstance(trail, dict):
@@ -153,7 +159,7 @@ def _trail_entries(trail: Any) -> list[Any]:
 
 def read_status(
     ssm: Any,
-    dynamodb: Any,
+    dynamodb: Any,  # a DynamoDB client
     *,
     stage: str,
     project: str,
@@ -161,10 +167,10 @@ def read_status(
     person: Person,
     parameter: str | None = None,
 ) -> AnswerStatus:
-    validate_step_ref(project, step)
+    check_step_ref(project, step)
     secret = ssm.get_parameter(Name=parameter or user_key_parameter(stage), WithDecryption=True)["Parameter"]
     key = answer_id(project, step, user_key_for(secret["Value"], person.issuer, person.subject))
-    item = dynamodb.Table(answers_table(stage)).get_item(Key={"answer_id": key}, ConsistentRead=True).get("Item")
+    item = AnswerItems(answers_table(stage), dynamodb).get(key)
     if item is None:
         raise AnswerNotFoundError(f"no answer for {project}/{step} and that person in stage {stage}")
     trail = sorted(
@@ -172,7 +178,7 @@ def read_status(
             TrailEntry(
                 detail_type=str(entry.get("detail_type")),
                 occurred_at=str(entry.get("occurred_at")),
-                attempt=int(_plain(entry.get("attempt", 0))),
+                attempt=int(entry.get("attempt", 0)),
                 event_id=str(entry.get("event_id")),
             )
             for entry in _trail_entries(item.get("trail"))
@@ -182,7 +188,7 @@ def read_status(
     return AnswerStatus(
         answer_id=key,
         status=str(item.get("status")),
-        attempt=int(_plain(item.get("attempt", 0))),
+        attempt=int(item.get("attempt", 0)),
         error=item.get("error"),
         sentiment=item.get("sentiment"),
         updated_at=item.get("updated_at"),

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -107,9 +108,16 @@ def poll[T](check: Callable[[], T | None], timeout: float, what: str, interval: 
         time.sleep(interval)
 
 
+def _source_path() -> str:
+    """This checkout's source folders (the pytest pythonpath): .venv's editable install may point at another copy."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    return os.pathsep.join(str(REPO_ROOT / p) for p in config["tool"]["pytest"]["ini_options"]["pythonpath"])
+
+
 def vidsense(stack: StackEndpoints, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
-    """The real CLI, pointed at the test stack's endpoint as an operator would point it at AWS."""
-    env = {**os.environ, **aws_environment(stack.aws_url)}
+    """The real CLI (.venv's console script: the operator commands and the local stack's), running this checkout's
+    code, pointed at the test stack's endpoint as an operator would point it at AWS."""
+    env = {**os.environ, **aws_environment(stack.aws_url), "PYTHONPATH": _source_path()}
     return subprocess.run([str(VIDSENSE), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 

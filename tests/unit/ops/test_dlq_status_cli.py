@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ingest.domain.keys import user_key_for
 from vidsense_ops import commands
+from vidsense_shared.answers import user_key_for
 
 REGION = "us-east-1"
 STAGE = "t2"
@@ -177,18 +177,57 @@ def test_status_prints_state_and_ordered_trail(aws, trail):
     args = _status_args(step="1")
     out = io.StringIO()
     factory = lambda s: boto3.client(s, REGION)  # noqa: E731
-    assert commands.run_status(args, out=out, client=factory, resource=lambda s: boto3.resource(s, REGION)) == 0
+    assert commands.run_status(args, out=out, client=factory) == 0
     text = out.getvalue()
     assert "ANALYZED" in text and "POSITIVE" in text
     assert text.index("VideoUploaded") < text.index("SentimentDetected")
     assert "e1" in text and "e3" in text
 
     missing = _status_args(step="2")
-    assert (
-        commands.run_status(missing, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION))
-        == 1
-    )
+    assert commands.run_status(missing, out=io.StringIO(), client=factory) == 1
     bad = _status_args(project="../x")
-    assert (
-        commands.run_status(bad, out=io.StringIO(), client=factory, resource=lambda s: boto3.resource(s, REGION)) == 2
+    assert commands.run_status(bad, out=io.StringIO(), client=factory) == 2
+
+
+def test_status_reads_what_the_ingest_read_model_wrote(aws):
+    # Given an answer the ingest service's own adapter saved (published: its VideoUploaded is on the trail)
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from ingest.adapters.answers_table import DynamoAnswerRepository  # noqa: PLC0415
+    from ingest.domain.answers import (  # noqa: PLC0415
+        LandedObject,
+        NewAttempt,
+        decide_upload,
+        mark_published,
+        video_uploaded_event,
     )
+    from ingest.domain.keys import AnswerKey  # noqa: PLC0415
+
+    boto3.client("ssm", REGION).put_parameter(
+        Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString"
+    )
+    boto3.client("dynamodb", REGION).create_table(
+        TableName=f"vidsense-{STAGE}-answers",
+        KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    now = datetime(2026, 11, 29, 10, 0, 1, tzinfo=UTC)
+    key = AnswerKey("demo", "1", user_key_for("s3cret", ISSUER, "ada-sub"))
+    decision = decide_upload(None, LandedObject("media", key, "v1", 2048, "video/webm", now), max_bytes=10_000, now=now)
+    assert isinstance(decision, NewAttempt)
+    event = video_uploaded_event(decision.record)
+    published = mark_published(decision.record, event, now=now)
+    assert published is not None
+    DynamoAnswerRepository(f"vidsense-{STAGE}-answers", boto3.client("dynamodb", REGION)).save(published, None)
+
+    # When the operator asks for its status
+    out = io.StringIO()
+    code = commands.run_status(_status_args(), out=out, client=lambda s: boto3.client(s, REGION))
+
+    # Then the CLI finds it under the same key and reads the same item: status, attempt and trail
+    assert code == 0, out.getvalue()
+    text = out.getvalue()
+    assert f"answer    {key.answer_id}" in text
+    assert "status    UPLOADED (attempt 1)" in text
+    assert "VideoUploaded" in text and event.metadata.event_id in text

@@ -13,11 +13,11 @@ import jwt
 import pytest
 from moto import mock_aws
 
-from ingest.domain.identity import Person
-from ingest.domain.keys import user_key_for
 from vidsense_local.auth import issue_token, load_or_create_key, local_subject
 from vidsense_ops import commands, status
 from vidsense_ops.clients import OperatorError
+from vidsense_ops.status import Person
+from vidsense_shared.answers import user_key_for
 
 REGION = "us-east-1"
 SECRET = "s3cret"
@@ -31,9 +31,6 @@ class Aws:
     def client(self, service: str) -> Any:
         self.calls.append(service)
         return boto3.client(service, REGION)
-
-    def resource(self, service: str) -> Any:
-        return boto3.resource(service, REGION)
 
     def ingest_stack(self, stage: str, outputs: dict[str, str]) -> None:
         template = {
@@ -82,7 +79,7 @@ def run(aws: Aws, stage: str, person: str, issuer: str | None = None) -> tuple[i
         stage=stage, project="demo", step="1", person=person, issuer=issuer, user_key_parameter=None
     )
     out = io.StringIO()
-    code = commands.run_status(args, out=out, client=aws.client, resource=aws.resource)
+    code = commands.run_status(args, out=out, client=aws.client)
     return code, out.getvalue()
 
 

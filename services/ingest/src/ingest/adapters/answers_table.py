@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from ingest.domain.answers import AnswerRecord
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
+from vidsense_shared.answers_table import plain_item
+from vidsense_shared.answers_table import to_item as plain_to_item
 
 BY_STEP_INDEX = "by_step"
 _REVISION = "revision"
-_serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
@@ -22,35 +22,13 @@ class AnswersTableError(RuntimeError):
     """DynamoDB refused a request for a reason other than a lost race."""
 
 
-def _to_dynamo(value: Any) -> Any:
-    # DynamoDB numbers are Decimals; floats must go through str to keep their shortest repr.
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo(v) for v in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    return value
-
-
 def to_item(record: AnswerRecord, revision: int) -> dict[str, Any]:
-    plain = _to_dynamo(record.model_dump(mode="json"))
-    plain[_REVISION] = revision
-    return {k: _serializer.serialize(v) for k, v in plain.items()}
+    # The item mapping is the one the operator CLI reads the table with (vidsense_shared.answers_table).
+    return plain_to_item({**record.model_dump(mode="json"), _REVISION: revision})
 
 
 def from_item(item: dict[str, Any]) -> StoredAnswer:
-    plain = {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+    plain = plain_item(item)
     revision = int(plain.pop(_REVISION))
     return StoredAnswer(AnswerRecord.model_validate(plain), revision)
 

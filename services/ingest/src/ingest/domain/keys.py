@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 from dataclasses import dataclass
 
 from ingest.domain.errors import InvalidParameterError
+from vidsense_shared.answers import PROJECT_PATTERN, STEP_PATTERN, StepRefError, check_step_ref, user_key_for
 from vidsense_shared.events import answer_id, video_key
 
-PROJECT_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-STEP_PATTERN = r"^(0|[1-9][0-9]{0,2})$"
+__all__ = ["PROJECT_PATTERN", "STEP_PATTERN", "AnswerKey", "parse_video_key", "user_key_for", "validate_step_ref"]
+
 USER_KEY_PATTERN = r"^[0-9a-f]{64}$"
 VIDEO_CONTENT_TYPE = "video/webm"
 
-_PROJECT = re.compile(PROJECT_PATTERN)
-_STEP = re.compile(STEP_PATTERN)
 _VIDEO_KEY = re.compile(
     r"^(?P<project>[A-Za-z0-9_-]{1,64})/(?P<step>0|[1-9][0-9]{0,2})/(?P<user_key>[0-9a-f]{64})\.webm$"
 )
@@ -49,21 +45,11 @@ def project_step(project: str, step: str) -> str:
 
 
 def validate_step_ref(project: str, step: str) -> None:
-    """Raise InvalidParameterError naming the first bad path parameter."""
-    if not _PROJECT.fullmatch(project):
-        raise InvalidParameterError("project", "must match [A-Za-z0-9_-]{1,64}")
-    if not _STEP.fullmatch(step):
-        raise InvalidParameterError("step", "must be 0 or a number from 1 to 999 without leading zeros")
-
-
-def user_key_for(secret: str, issuer: str, subject: str) -> str:
-    """Lowercase hex HMAC-SHA256 of the issuer and subject: stable per stage, not reversible.
-
-    Both go in as a compact JSON array, so no two (issuer, subject) pairs share a message: two identity
-    providers that hand out the same subject never meet in one user key. Neither is normalised (exact strings).
-    """
-    message = json.dumps([issuer, subject], separators=(",", ":"))
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    """Raise InvalidParameterError naming the first bad path parameter (the rule is shared with the operator CLI)."""
+    try:
+        check_step_ref(project, step)
+    except StepRefError as exc:
+        raise InvalidParameterError(exc.parameter, exc.reason) from None
 
 
 def parse_video_key(key: str) -> AnswerKey | None:
