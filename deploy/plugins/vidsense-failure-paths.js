@@ -6,10 +6,13 @@
 //     function's DeadLetterConfig), reachable by the AWS service through a queue policy;
 //   - processing failures: Lambda asynchronous retries (maximumRetryAttempts/maximumEventAge) and an on-failure
 //     destination queue;
-//   - a CloudWatch alarm on each queue's depth that notifies the service's alerts topic.
+//   - a CloudWatch alarm on each queue's depth that notifies the service's alerts topic;
+//   - tags on each queue saying what it is (vidsense:stage, vidsense:service, vidsense:function, vidsense:kind
+//     failed|dlq): `vidsense dlq` finds the queues by these tags, never by their names.
 // Declared once per service in serverless.yml:
 //   custom:
 //     failurePaths:
+//       service: ingest                             # the queues' vidsense:service tag
 //       namePrefix: vidsense-${sls:stage}-ingest    # physical queue and alarm names start with this
 //       alertsTopic: AlertsTopic                    # logical id of the alerts SNS topic
 //       lambdaRetry: { maximumRetryAttempts: 2, maximumEventAge: 3600 }
@@ -20,6 +23,9 @@
 const QUEUE_RETENTION_SECONDS = 1209600; // 14 days, the SQS maximum: time to investigate and redrive
 
 const lambdaArnOf = (logicalId) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+// The tags vidsense_ops.dlq lists the stage's queues by (a test keeps the two equal).
+const QUEUE_TAGS = { stage: 'vidsense:stage', service: 'vidsense:service', fn: 'vidsense:function', kind: 'vidsense:kind' };
 
 function referencesFunction(value, functionLogicalId) {
   if (!value || typeof value !== 'object') return false;
@@ -40,13 +46,14 @@ class VidsenseFailurePaths {
         failurePaths: {
           type: 'object',
           properties: {
+            service: { type: 'string' },
             namePrefix: { type: 'string' },
             alertsTopic: { type: 'string' },
             lambdaRetry: { type: 'object' },
             targetRetry: { type: 'object' },
             consumers: { type: 'object' },
           },
-          required: ['namePrefix', 'alertsTopic', 'lambdaRetry', 'targetRetry', 'consumers'],
+          required: ['service', 'namePrefix', 'alertsTopic', 'lambdaRetry', 'targetRetry', 'consumers'],
           additionalProperties: false,
         },
       },
@@ -105,7 +112,8 @@ class VidsenseFailurePaths {
     if (!this.config) return;
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     const resources = template.Resources;
-    const { namePrefix, alertsTopic, targetRetry } = this.config;
+    const { service, namePrefix, alertsTopic, targetRetry } = this.config;
+    const stage = this.provider.getStage();
     for (const consumer of this.consumers()) {
       const slug = consumer.name;
       const dlqSenders = [];
@@ -151,6 +159,12 @@ class VidsenseFailurePaths {
             QueueName: `${namePrefix}-${slug}-${kind}`,
             MessageRetentionPeriod: QUEUE_RETENTION_SECONDS,
             SqsManagedSseEnabled: true,
+            Tags: [
+              { Key: QUEUE_TAGS.stage, Value: stage },
+              { Key: QUEUE_TAGS.service, Value: service },
+              { Key: QUEUE_TAGS.fn, Value: slug },
+              { Key: QUEUE_TAGS.kind, Value: kind },
+            ],
           },
         };
         resources[`${logicalId}DepthAlarm`] = {

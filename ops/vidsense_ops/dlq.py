@@ -4,20 +4,28 @@ Three kinds of message reach vidsense's dead-letter queues, and each says where 
 - a Lambda on-failure destination record: ``requestContext.functionArn`` and ``requestPayload``;
 - an EventBridge target DLQ message: the event as body, the target in the ``TARGET_ARN`` attribute;
 - an SNS subscription or function DLQ message: found through the subscription / function that names the queue.
+
+The queues are the ones the deploy declares: deploy/plugins/vidsense-failure-paths.js tags each with its stage,
+service, function and kind (``failed``: on-failure destination, ``dlq``: delivery dead letters), and ``list_queues``
+selects by those tags (``sqs:ListQueues``, ``sqs:ListQueueTags``), never by a queue's name.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vidsense_ops.replay import consumers_of
-
-_DLQ_NAME = re.compile(r"(dlq|dead|failure|failed)", re.IGNORECASE)
+# The tags the deploy puts on every dead-letter queue (deploy/plugins/vidsense-failure-paths.js; a test keeps the
+# two equal).
+STAGE_TAG = "vidsense:stage"
+SERVICE_TAG = "vidsense:service"
+FUNCTION_TAG = "vidsense:function"
+KIND_TAG = "vidsense:kind"
+KINDS = frozenset({"failed", "dlq"})
 _RECEIVE_BATCH = 10
+_LIST_PAGE = 1000  # the most ListQueues returns per page
 
 
 class RedriveError(RuntimeError):
@@ -31,7 +39,9 @@ class Queue:
     arn: str
     visible: int
     in_flight: int
-    services: frozenset[str]
+    service: str
+    function: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -43,31 +53,40 @@ class Redrive:
     payload: dict[str, Any]
 
 
+def is_dead_letter_queue(tags: Mapping[str, str], stage: str, service: str | None = None) -> bool:
+    """True for a queue the deploy tagged as one of ``stage``'s dead-letter queues (of ``service`` when given)."""
+    return (
+        tags.get(STAGE_TAG) == stage
+        and tags.get(KIND_TAG) in KINDS
+        and bool(tags.get(SERVICE_TAG))
+        and (service is None or tags.get(SERVICE_TAG) == service)
+    )
+
+
 def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]:
+    """The stage's dead-letter queues (of one service when given), by their tags, ordered by name."""
     queues: list[Queue] = []
     urls: list[str] = []
-    paginator = sqs.get_paginator("list_queues")
-    for page in paginator.paginate(QueueNamePrefix=f"vidsense-{stage}-"):
+    for page in sqs.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": _LIST_PAGE}):
         urls.extend(page.get("QueueUrls", []))
-    for url in sorted(urls):
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        if not _DLQ_NAME.search(name):
+    for url in urls:
+        tags: dict[str, str] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        if not is_dead_letter_queue(tags, stage, service):
             continue
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        services = consumers_of(name, ())
-        if service and service not in services:
-            continue
         queues.append(
             Queue(
-                name=name,
+                name=url.rstrip("/").rsplit("/", 1)[-1],
                 url=url,
                 arn=attrs["QueueArn"],
                 visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
                 in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                services=services,
+                service=tags[SERVICE_TAG],
+                function=tags.get(FUNCTION_TAG, ""),
+                kind=tags[KIND_TAG],
             )
         )
-    return queues
+    return sorted(queues, key=lambda q: q.name)
 
 
 def peek(sqs: Any, queue: Queue, limit: int = 10) -> list[dict[str, Any]]:

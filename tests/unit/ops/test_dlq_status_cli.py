@@ -49,9 +49,14 @@ def aws(monkeypatch):
         yield
 
 
-def _queue(name):
+def _queue(name, *, stage=STAGE, service=None, function="fn", kind=None):
+    """A queue tagged as the deploy tags a dead-letter queue (untagged when ``kind`` is None)."""
     sqs = boto3.client("sqs", REGION)
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    tags = {}
+    if kind is not None:
+        tags = {"vidsense:stage": stage, "vidsense:service": service, "vidsense:function": function}
+        tags["vidsense:kind"] = kind
+    url = sqs.create_queue(QueueName=name, tags=tags)["QueueUrl"]
     return sqs, url
 
 
@@ -68,7 +73,7 @@ def _client_factory(fake_lambda):
 
 def test_redrive_destination_records_to_their_function_and_keep_failures(aws):
     # Given an on-failure destination queue holding two records, one of which will fail again
-    sqs, url = _queue(f"vidsense-{STAGE}-nlp-analyzeSentiment-dlq")
+    sqs, url = _queue(f"vidsense-{STAGE}-nlp-analyzeSentiment-dlq", service="nlp", kind="failed")
     _queue(f"vidsense-{STAGE}-nlp-work-queue")  # not a dead-letter queue: ignored
     for payload in ({"detail-type": "TranscriptReady", "n": 1}, {"fail": True}):
         record = {
@@ -104,14 +109,14 @@ def test_redrive_destination_records_to_their_function_and_keep_failures(aws):
 
 
 def test_redrive_eventbridge_target_dlq_and_function_dlq(aws):
-    sqs, url = _queue(f"vidsense-{STAGE}-transcode-rules-dlq")
+    sqs, url = _queue(f"vidsense-{STAGE}-transcode-rules-dlq", service="transcode", kind="dlq")
     event = {"detail-type": "VideoUploaded", "detail": {"x": 1}}
     sqs.send_message(
         QueueUrl=url,
         MessageBody=json.dumps(event),
         MessageAttributes={"TARGET_ARN": {"DataType": "String", "StringValue": FN}},
     )
-    sqs2, url2 = _queue(f"vidsense-{STAGE}-ingest-upload-dlq")
+    sqs2, url2 = _queue(f"vidsense-{STAGE}-ingest-upload-dlq", service="ingest", kind="dlq")
     arn2 = sqs2.get_queue_attributes(QueueUrl=url2, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sqs2.send_message(QueueUrl=url2, MessageBody=json.dumps({"Records": [{"s3": {}}]}))
     upload_fn = FN.replace("nlp", "ingest").replace("analyzeSentiment", "uploadLanded")
@@ -123,12 +128,47 @@ def test_redrive_eventbridge_target_dlq_and_function_dlq(aws):
 
 
 def test_redrive_unknown_destination_keeps_the_message(aws):
-    sqs, url = _queue(f"vidsense-{STAGE}-nlp-orphan-dlq")
+    sqs, url = _queue(f"vidsense-{STAGE}-nlp-orphan-dlq", service="nlp", kind="dlq")
     sqs.send_message(QueueUrl=url, MessageBody="not json")
     out = io.StringIO()
     assert commands.run_dlq(_args("redrive"), out=out, client=_client_factory(FakeLambda())) == 1
     assert "destination unknown" in out.getvalue()
     assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
+
+
+def test_queues_are_found_by_the_deploys_tags_not_by_their_names(aws):
+    # Given the stage's tagged queues under any name, and queues whose names look like dead-letter queues but whose
+    # tags say otherwise (another stage, a work queue) or are missing
+    _queue("renamed-by-someone", service="nlp", function="analyzeSentiment", kind="failed")
+    _queue(f"vidsense-{STAGE}-ingest-uploadLanded-dlq", service="ingest", function="uploadLanded", kind="dlq")
+    _queue(f"vidsense-{STAGE}-nlp-eraseAnswer-dlq")  # no tags
+    _queue(f"vidsense-{STAGE}-nlp-work-dlq", service="nlp", kind="work")
+    _queue(f"vidsense-{STAGE}x-nlp-analyzeSentiment-failed", stage=f"{STAGE}x", service="nlp", kind="failed")
+
+    # When listing all of them, then one service's
+    every = io.StringIO()
+    assert commands.run_dlq(_args("list"), out=every, client=_client_factory(FakeLambda())) == 0
+    nlp = io.StringIO()
+    assert commands.run_dlq(_args("list", service="nlp"), out=nlp, client=_client_factory(FakeLambda())) == 0
+
+    # Then exactly the queues tagged for the stage (and the service) are listed
+    assert [line.split()[0] for line in every.getvalue().splitlines()] == [
+        "renamed-by-someone",
+        f"vidsense-{STAGE}-ingest-uploadLanded-dlq",
+    ]
+    assert [line.split()[0] for line in nlp.getvalue().splitlines()] == ["renamed-by-someone"]
+
+
+def test_the_tags_are_the_ones_the_deploy_plugin_puts_on_the_queues():
+    from pathlib import Path  # noqa: PLC0415
+
+    from vidsense_ops import dlq  # noqa: PLC0415
+
+    plugin = (Path(__file__).resolve().parents[3] / "deploy" / "plugins" / "vidsense-failure-paths.js").read_text()
+    for tag in (dlq.STAGE_TAG, dlq.SERVICE_TAG, dlq.FUNCTION_TAG, dlq.KIND_TAG):
+        assert f"'{tag}'" in plugin, tag
+    assert "[consumer.dlqLogicalId, 'dlq']" in plugin and "[consumer.failedLogicalId, 'failed']" in plugin
+    assert {"dlq", "failed"} == dlq.KINDS
 
 
 def test_dlq_unknown_queue_is_a_usage_error(aws):
