@@ -63,6 +63,16 @@ def endpoints_from_env() -> StackEndpoints:
     return StackEndpoints(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", issuer, audience)
 
 
+def web_url() -> str:
+    """The web client's address: the running stack's (stack.json), else ``VIDSENSE_WEB_PORT`` (5173)."""
+    state_path = state_dir() / STATE_FILE
+    if state_path.exists():
+        url = json.loads(state_path.read_text()).get("web_url")
+        if url:
+            return str(url)
+    return f"http://127.0.0.1:{os.environ.get('VIDSENSE_WEB_PORT') or 5173}"
+
+
 def stack_is_running(endpoints: StackEndpoints) -> bool:
     try:
         response = requests.get(f"{endpoints.api_url}/.well-known/jwks.json", timeout=2)
@@ -224,6 +234,8 @@ def run_demo(endpoints: StackEndpoints, say: Any = print, sample: Path = SAMPLE)
     again = client.presign(project, step)
     say(f"\n6. the same person asks to upload again: GET /presignedurl/{project}/{step} -> {again.status_code}")
     say(f"   {again.headers.get('Content-Type')}: {again.text}")
+    say(f"\n7. the same in a browser (while `make up` runs): {web_url()}/record?project=demo&step=2")
+    say(f"   reviewers (tick Reviewer when signing in): {web_url()}/review?project={project}&step={step}")
     return again.status_code == 403 and bool(trail)
 
 

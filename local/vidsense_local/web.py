@@ -69,11 +69,11 @@ def content_security_policy(config: WebConfig) -> str:
 class WebApp:
     """WSGI app: static files of ``root``, the single page for the client's routes, and config.json."""
 
-    def __init__(self, config: WebConfig, root: Path = WEB_ROOT) -> None:
+    def __init__(self, config: WebConfig | None = None, root: Path = WEB_ROOT) -> None:
+        # None until the stack knows its API and issuer (the port is bound first: it is part of the deployment).
         self.config = config
         self.root = root.resolve()
         self.headers = {
-            "Content-Security-Policy": content_security_policy(config),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "strict-origin-when-cross-origin",
             "X-Frame-Options": "DENY",
@@ -85,14 +85,20 @@ class WebApp:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        config = self.config
         if request.method not in ("GET", "HEAD"):
             response = Response("use GET\n", status=405, mimetype="text/plain", headers={"Allow": "GET, HEAD"})
+        elif config is None:
+            response = Response("the local stack is starting; reload in a moment\n", status=503, mimetype="text/plain")
+            response.headers["Retry-After"] = "5"
         elif request.path == "/config.json":
-            response = Response(json.dumps(self.config.as_json()), mimetype="application/json")
+            response = Response(json.dumps(config.as_json()), mimetype="application/json")
             response.headers["Cache-Control"] = "no-store"
         else:
             response = self._file(request.path)
         response.headers.update(self.headers)
+        if config is not None:
+            response.headers["Content-Security-Policy"] = content_security_policy(config)
         return response
 
     def _file(self, path: str) -> Response:
@@ -116,6 +122,8 @@ class _QuietHandler(WSGIRequestHandler):
 @dataclass
 class WebHandle:
     url: str
+    port: int
+    app: WebApp
     server: BaseWSGIServer
     thread: threading.Thread
 
@@ -125,9 +133,15 @@ class WebHandle:
         self.thread.join(timeout=5)
 
 
-def start_web(config: WebConfig, port: int, host: str = "127.0.0.1", root: Path = WEB_ROOT) -> WebHandle:
-    """Serve the web client on ``host:port`` from a daemon thread."""
-    server = make_server(host, port, WebApp(config, root), threaded=True, request_handler=_QuietHandler)
+def start_web(port: int, config: WebConfig | None = None, host: str = "127.0.0.1", root: Path = WEB_ROOT) -> WebHandle:
+    """Serve the web client on ``host:port`` (0: a free port) from a daemon thread; set ``handle.app.config``
+    when the stack's API is up if it is not known yet."""
+    app = WebApp(config, root)
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    except OSError as exc:
+        raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_WEB_PORT, 0 for any)") from exc
     thread = threading.Thread(target=server.serve_forever, name="vidsense-web", daemon=True)
     thread.start()
-    return WebHandle(url=f"http://{host}:{server.server_port}", server=server, thread=thread)
+    bound = int(server.server_address[1])
+    return WebHandle(url=f"http://{host}:{bound}", port=bound, app=app, server=server, thread=thread)
