@@ -38,7 +38,7 @@ def test_recordings_count_up_to_the_limit_then_are_refused_until_the_oldest_leav
     # Then it is refused, naming the limit, until the first one is 24 h old
     assert refused.value.limit == LIMIT
     assert refused.value.retry_after_seconds == int(WINDOW.total_seconds()) - 3600
-    assert "3 new recordings" in str(refused.value)
+    assert str(refused.value) == "at most 3 new recordings per person in 24h: try again in 23 h 0 min"
 
 
 def test_the_window_rolls_a_grant_leaves_exactly_24_hours_after_it_was_given():
@@ -97,3 +97,11 @@ def test_a_lowered_limit_refuses_even_when_more_grants_are_stored():
 def test_the_window_expires_a_day_after_its_newest_grant():
     assert RecordingWindow().expires_at() is None
     assert window_of((0, "a#1"), (50, None)).expires_at() == at(50) + WINDOW
+
+
+@pytest.mark.parametrize(
+    ("wait", "said"),
+    [(1, "1 s"), (59, "59 s"), (60, "1 min"), (61, "2 min"), (3600, "1 h 0 min"), (86399, "24 h 0 min")],
+)
+def test_the_message_says_how_long_to_wait_in_words_a_person_reads(wait, said):
+    assert str(RecordingLimitError(50, wait)).endswith(f"try again in {said}")

@@ -24,10 +24,20 @@ class RecordingLimitError(IngestError):
 
     def __init__(self, limit: int, retry_after_seconds: int) -> None:
         super().__init__(
-            f"at most {limit} new recordings per person in {WINDOW_NAME}: try again in {retry_after_seconds} s"
+            f"at most {limit} new recordings per person in {WINDOW_NAME}: try again in {_duration(retry_after_seconds)}"
         )
         self.limit = limit
         self.retry_after_seconds = retry_after_seconds
+
+
+def _duration(seconds: int) -> str:
+    """A wait as a person reads it: "23 h 5 min", "12 min", "40 s" (a minute begun counts as a whole one)."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 @dataclass(frozen=True)
