@@ -4,8 +4,8 @@
 environment variable needed. Every other stage uses the standard AWS credential chain (``AWS_PROFILE``, access keys,
 SSO...) and honours ``AWS_REGION`` as well as ``AWS_DEFAULT_REGION`` (boto3 reads only the latter).
 
-Only boto3/botocore here (no moto, no local-stack import): the operator commands are meant to move into a package
-of their own.
+Only boto3/botocore here (no moto, no local-stack import): the operator package installs on its own
+(docs/operations.md).
 """
 
 from __future__ import annotations
