@@ -19,6 +19,15 @@ const JSZip = require('jszip');
 // Fixed timestamp: unchanged sources give a byte-identical zip (the Framework then skips the upload).
 const EPOCH = new Date('2020-01-01T00:00:00Z');
 const SKIP = /(^|\/)(__pycache__|\.mypy_cache|\.pytest_cache)(\/|$)|\.py[co]$/;
+// Files of the dependencies no function loads, left out of every zip (docs/deploy.md, package size): package
+// metadata (no import of the handlers reads it: tests/integration/deploy/test_package_size.py imports each one from
+// the extracted zip alone), type stubs, and Powertools' Swagger UI bundle (1.7 MB; the API serves no Swagger page).
+const NEVER_LOADED = [
+  /^[^/]+\.dist-info\//,
+  /\.pyi$/,
+  /^[^/]+-stubs\//,
+  /^aws_lambda_powertools\/event_handler\/openapi\/swagger_ui\/[^/]+\.min\.(js|css)$/,
+];
 
 function listFiles(root) {
   const out = [];
@@ -95,6 +104,8 @@ class VidsenseBundle {
       const zipPath = path.resolve(this.serverless.serviceDir, artifact);
       const zip = await JSZip.loadAsync(fs.readFileSync(zipPath));
       let added = 0;
+      const leftOut = Object.keys(zip.files).filter((name) => NEVER_LOADED.some((rule) => rule.test(name)));
+      for (const name of leftOut) zip.remove(name);
       for (const { source, target } of trees) {
         // A stale copy of the same package in the zip would shadow nothing but confuse readers: replace it.
         zip.remove(target);
@@ -115,7 +126,11 @@ class VidsenseBundle {
         compressionOptions: { level: 9 },
       });
       fs.writeFileSync(zipPath, buffer);
-      if (this.log) this.log.info(`vidsense-bundle: added ${added} files to ${path.basename(zipPath)}`);
+      if (this.log) {
+        this.log.info(
+          `vidsense-bundle: added ${added} files to ${path.basename(zipPath)}, left out ${leftOut.length}`
+        );
+      }
     }
   }
 }

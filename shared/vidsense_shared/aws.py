@@ -7,6 +7,7 @@ local stack without any branch.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -14,10 +15,19 @@ import boto3
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# A session is not thread-safe; clients are. The session is only used while a client is created.
+_CREATING = threading.Lock()
+
+
+@cache
+def session() -> boto3.session.Session:
+    """The process's one boto3 session. Each new session loads botocore's endpoint and model data again (about
+    50 ms a client in a cold start, docs/performance.md); one session loads them once for every client."""
+    return boto3.session.Session()
 
 
 @cache
 def client(service_name: str, endpoint_url: str | None = None) -> Any:
     """A cached boto3 client; ``endpoint_url`` only for services with per-account endpoints (MediaConvert)."""
-    session: Any = boto3.session.Session()
-    return session.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
+    with _CREATING:
+        return session().client(service_name, config=_CONFIG, endpoint_url=endpoint_url)  # type: ignore[call-overload]

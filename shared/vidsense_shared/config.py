@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConfigurationError(RuntimeError):
     """A required environment variable is missing or malformed; the message names it."""
 
 
-class BaseServiceSettings(BaseSettings):
-    """Settings every function has. Environment variable names are the field names upper-cased."""
+class BaseServiceSettings(BaseModel):
+    """Settings every function has. Environment variable names are the field names upper-cased.
 
-    model_config = SettingsConfigDict(case_sensitive=False, frozen=True, extra="ignore")
+    A plain pydantic model filled from os.environ (names matched without regard to case, values a keyword
+    argument overrides): every field is a scalar, so pydantic-settings' sources, dotenv and CLI parsing would only
+    cost import time in each cold start and size in each package (docs/performance.md, Lambda cold init)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     stage: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
+
+    def __init__(self, **values: Any) -> None:
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        from_environment = {name: environment[name] for name in type(self).model_fields if name in environment}
+        super().__init__(**(from_environment | values))
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)

@@ -7,12 +7,33 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, cast
 
+import botocore.session
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from vidsense_shared.aws import session
 
 METRICS_NAMESPACE = "vidsense"
 
+
+def _tracer() -> Tracer:
+    """Powertools' Tracer, its X-Ray SDK sharing the functions' botocore session.
+
+    Importing the X-Ray SDK creates two X-Ray clients (for its sampling rules, which Lambda does not use), each
+    from a new botocore session that loads the endpoint and model data again: about 0.2 s of every cold start
+    (docs/performance.md, Lambda cold init). Lent the session of the functions' own clients while the SDK is
+    imported, it loads them once. The SDK's clients set their own region, endpoint and (empty) credentials, so
+    the session gains nothing from them but cached data."""
+    shared = session()._session
+    original = botocore.session.get_session
+    botocore.session.get_session = lambda env_vars=None: shared
+    try:
+        return Tracer()
+    finally:
+        botocore.session.get_session = original
+
+
 logger = Logger()
-tracer = Tracer()
+tracer = _tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 

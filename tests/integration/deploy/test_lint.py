@@ -123,7 +123,7 @@ def test_each_artifact_holds_the_code_the_handlers_import_and_lambda_wheels(
         assert all("aarch64" in n for n in native), native
         assert not any(n.startswith(("boto3/", "botocore/")) for n in names)  # in the runtime already
         assert not any(n.startswith(("src/", "services/", "tests/")) or "__pycache__" in n for n in names)
-        for name in ("aws_lambda_powertools/__init__.py", "pydantic_settings/__init__.py"):
+        for name in ("aws_lambda_powertools/__init__.py", "pydantic/__init__.py"):
             assert name in names
         for _, props in functions(packaged[stage].templates[service]).values():
             module = props["Handler"].rsplit(".", 1)[0]

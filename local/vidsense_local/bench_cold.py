@@ -1,0 +1,247 @@
+"""Cold init of every Lambda function against a bare boto3 handler: whole processes, paired runs.
+
+Each run is a fresh interpreter (the .venv's Python, its site-packages, the deploy tree's sources, as the local
+runtime runs them) that does what Lambda's init does for the function: import the handler module, then build its
+settings and clients (the module's cached zero-argument wiring functions). The environment is the function's own,
+from the packaged CloudFormation template of the stage, with Lambda's variables set; clients are created, never
+called (no network). The bare handler imports boto3 and creates one client. Bare and function runs alternate so
+both see the same machine load; the report gives medians and their ratio.
+
+    python -m vidsense_local.bench_cold [--stage prod] [--pairs 15] [--output docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vidsense_local.cost.inputs import REPO, SERVICES, CostInputError, packaged_templates
+
+REPORT = REPO / "docs" / "performance.md"
+START, END = "<!-- cold-init:start -->", "<!-- cold-init:end -->"
+GOAL = 1.5
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+# The child process: import the handler, then call the module's cached zero-argument builders (settings, clients).
+CHILD = """
+import functools, importlib, inspect, sys
+module = importlib.import_module(sys.argv[1])
+getattr(module, sys.argv[2])
+for value in list(vars(module).values()):
+    if isinstance(value, functools._lru_cache_wrapper):
+        try:
+            parameters = inspect.signature(value).parameters
+        except (TypeError, ValueError):
+            continue
+        if not parameters:
+            value()
+"""
+BARE = "import boto3\nboto3.client('s3')\n"
+
+
+@dataclass(frozen=True)
+class Function:
+    service: str
+    name: str
+    handler: str
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Measure:
+    function: Function
+    bare: list[float]
+    cold: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.cold) / statistics.median(self.bare)
+
+
+def _resolve(value: Any, logical_name: str) -> str:
+    """A CloudFormation value as a plausible string (names, ARNs): the settings validate shapes, not existence."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+        text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
+        return re.sub(r"\$\{[^}]+\}", "bench", text)
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target, attribute = value["Fn::GetAtt"]
+        if attribute == "Arn":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:bench-{target.lower()}"
+        if attribute == "QueueUrl":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/bench-{target.lower()}"
+        return f"bench-{target.lower()}"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"bench-{str(value['Ref']).lower()}"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_resolve(part, logical_name) for part in parts)
+    return f"bench-{logical_name.lower()}"
+
+
+def functions_of(service: str, template: Mapping[str, Any]) -> list[Function]:
+    found = []
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        properties = resource["Properties"]
+        variables = properties.get("Environment", {}).get("Variables", {})
+        environment = {key: _resolve(value, key) for key, value in variables.items()}
+        found.append(Function(service, name.removesuffix("LambdaFunction"), properties["Handler"], environment))
+    return sorted(found, key=lambda f: (f.service, f.name))
+
+
+def _lambda_environment(function: Function | None, tree: Path = REPO) -> dict[str, str]:
+    """What Lambda sets for every function, plus fake credentials: clients need some, none is ever used."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": f"vidsense-bench-{function.name if function else 'bare'}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        # Powertools' Tracer is on only where this is set (Lambda): the functions deploy with tracing Active.
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "PYTHONPATH": os.pathsep.join([str(tree / "services" / s / "src") for s in SERVICES] + [str(tree / "shared")]),
+    }
+    if function is not None:
+        env.update(function.environment)
+        env["_HANDLER"] = function.handler
+    return env
+
+
+def _run(argv: Sequence[str], env: Mapping[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False, cwd=REPO)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[-2:])} failed:\n{proc.stderr[-1500:]}")
+    return elapsed
+
+
+def measure(function: Function, pairs: int, python: str, tree: Path = REPO) -> Measure:
+    module, attribute = function.handler.rsplit(".", 1)
+    function_argv = [python, "-c", CHILD, module, attribute]
+    bare_argv = [python, "-c", BARE]
+    function_env, bare_env = _lambda_environment(function, tree), _lambda_environment(None, tree)
+    _run(function_argv, function_env)  # warm the page cache once: every measured run then reads the same way
+    _run(bare_argv, bare_env)
+    bare, cold = [], []
+    for _ in range(pairs):
+        bare.append(_run(bare_argv, bare_env))
+        cold.append(_run(function_argv, function_env))
+    return Measure(function, bare, cold)
+
+
+def render(results: Sequence[Measure], stage: str, pairs: int, *, load_before: str, load_after: str, how: str) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        "## Lambda cold init",
+        "",
+        f"Measured by `make bench-cold` (`python -m vidsense_local.bench_cold --stage {stage} --pairs {pairs}`), "
+        f"{when}, {os.cpu_count()} CPUs, load average {load_before} before and {load_after} after "
+        f"(1, 5, 15 min). {how}.",
+        "",
+        f"| function | handler | bare boto3, median s | function, median s | ratio (goal <= {GOAL}) |",
+        "|---|---|---|---|---|",
+    ]
+    for m in results:
+        flag = "" if m.ratio <= GOAL else " (over)"
+        lines.append(
+            f"| {m.function.service}.{m.function.name} | `{m.function.handler}` | "
+            f"{statistics.median(m.bare):.3f} | {statistics.median(m.cold):.3f} | **{m.ratio:.2f}x**{flag} |"
+        )
+    over = sum(1 for m in results if m.ratio > GOAL)
+    lines += [
+        "",
+        f"{len(results) - over} of {len(results)} functions within {GOAL}x.",
+        "",
+        "How it is measured: each run is a whole new `python -c` process (the .venv's interpreter and "
+        "site-packages, the deploy tree's sources) that imports the handler module and calls its cached "
+        "zero-argument builders (settings, boto3 clients: created, never called), with the function's environment "
+        "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
+        "handler imports boto3 and creates one S3 client. Bare and function runs alternate, "
+        f"{pairs} pairs per function after one unmeasured pair; medians of each side. Interpreter start-up is in "
+        "both sides. Not measured: Lambda's own sandbox start and the import of sources without bytecode caches "
+        "(the package ships none).",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(section: str, path: Path) -> None:
+    """Replace the marked section (or append it), leaving every other section of the page as it is."""
+    text = path.read_text() if path.exists() else ""
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section, text, count=1)
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + section
+    path.write_text(text)
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vidsense-bench-cold", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", default="prod", help="stage whose packaged templates give the environments")
+    parser.add_argument("--pairs", type=int, default=15, help="bare/function pairs per function")
+    parser.add_argument("--only", default="", help="measure only functions whose name contains this")
+    parser.add_argument("--output", type=Path, default=REPORT)
+    parser.add_argument(
+        "--tree", type=Path, default=REPO, help="checkout whose services/*/src and shared/ are imported (before/after)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        templates, how = packaged_templates(args.stage)
+    except CostInputError as exc:
+        print(f"bench-cold: {exc}", file=sys.stderr)
+        return 1
+    functions = [f for s in SERVICES for f in functions_of(s, templates[s]) if args.only.lower() in f.name.lower()]
+    load_before = _load()
+    results = []
+    for function in functions:
+        try:
+            result = measure(function, args.pairs, sys.executable, args.tree.resolve())
+        except RuntimeError as exc:
+            print(f"bench-cold: {function.service}.{function.name}: {exc}", file=sys.stderr)
+            return 1
+        results.append(result)
+        print(
+            f"{function.service}.{function.name}: bare {statistics.median(result.bare):.3f} s, "
+            f"function {statistics.median(result.cold):.3f} s, {result.ratio:.2f}x",
+            flush=True,
+        )
+    section = render(
+        results, args.stage, args.pairs, load_before=load_before, load_after=_load(), how=how[:1].upper() + how[1:]
+    )
+    if not args.only:
+        write_section(section, args.output)
+    print(section)
+    return 0 if all(m.ratio <= GOAL for m in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
