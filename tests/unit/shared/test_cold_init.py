@@ -1,0 +1,64 @@
+"""Cold init (issue 14, item 3): one botocore data load per process, only botocore patched for tracing.
+
+Each botocore session loads the endpoint and model data anew; the X-Ray SDK creates two clients of its own when
+imported. Run in a fresh process with Lambda's variables (the Tracer is on there), as a cold start is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+COLD_START = """
+import json
+import botocore.loaders
+
+loaders = []
+original = botocore.loaders.Loader.__init__
+
+def counted(self, *args, **kwargs):
+    loaders.append(self)
+    original(self, *args, **kwargs)
+
+botocore.loaders.Loader.__init__ = counted
+
+from aws_xray_sdk.core import patcher
+from vidsense_shared import aws, observability
+
+for service in ("dynamodb", "s3", "ssm", "events"):
+    aws.client(service)
+print(json.dumps({
+    "loaders": len(loaders),
+    "tracing": not observability.tracer.disabled,
+    "patched": sorted(patcher._PATCHED_MODULES),
+}))
+"""
+
+
+def test_a_cold_start_loads_botocore_data_once_and_patches_only_botocore():
+    # Given a fresh process with Lambda's environment (tracing on)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO / "shared"),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "vidsense-test-cold",
+        "LAMBDA_TASK_ROOT": str(REPO),
+        "POWERTOOLS_SERVICE_NAME": "test",
+    }
+    # When the observability module is imported and four clients are created
+    proc = subprocess.run(
+        [sys.executable, "-c", COLD_START], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcome = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Then the X-Ray SDK and every client share one botocore session's data, and only botocore is patched
+    assert outcome == {"loaders": 1, "tracing": True, "patched": ["botocore"]}
