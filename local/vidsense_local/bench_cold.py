@@ -33,19 +33,27 @@ GOAL = 1.5
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
-# The child process: import the handler, then call the module's cached zero-argument builders (settings, clients).
+# The child process: import the handler, then call the cached zero-argument builders (settings, clients) the
+# handler module calls: its own, and those of modules it calls through (transcode's `wiring.relay_settings()`).
 CHILD = """
 import functools, importlib, inspect, sys
 module = importlib.import_module(sys.argv[1])
 getattr(module, sys.argv[2])
-for value in list(vars(module).values()):
-    if isinstance(value, functools._lru_cache_wrapper):
-        try:
-            parameters = inspect.signature(value).parameters
-        except (TypeError, ValueError):
-            continue
-        if not parameters:
-            value()
+source = inspect.getsource(module)
+package = module.__name__.split(".")[0]
+
+def builders(namespace, prefix):
+    for name, value in list(vars(namespace).items()):
+        if isinstance(value, functools._lru_cache_wrapper) and f"{prefix}{name}(" in source:
+            if not inspect.signature(value).parameters:
+                yield value
+
+found = list(builders(module, ""))
+for alias, value in list(vars(module).items()):
+    if inspect.ismodule(value) and value.__name__.startswith(package + "."):
+        found += builders(value, alias + ".")
+for build in found:
+    build()
 """
 BARE = "import boto3\nboto3.client('s3')\n"
 
@@ -177,8 +185,9 @@ def render(results: Sequence[Measure], stage: str, pairs: int, *, load_before: s
         f"{len(results) - over} of {len(results)} functions within {GOAL}x.",
         "",
         "How it is measured: each run is a whole new `python -c` process (the .venv's interpreter and "
-        "site-packages, the deploy tree's sources) that imports the handler module and calls its cached "
-        "zero-argument builders (settings, boto3 clients: created, never called), with the function's environment "
+        "site-packages, the deploy tree's sources) that imports the handler module and calls the cached "
+        "zero-argument builders it calls (settings, boto3 clients: created, never called; builders taking "
+        "arguments, as transcode's `wiring.jobs(table)`, are not), with the function's environment "
         "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
         "handler imports boto3 and creates one S3 client. Bare and function runs alternate, "
         f"{pairs} pairs per function after one unmeasured pair; medians of each side. Interpreter start-up is in "
