@@ -9,7 +9,7 @@ STAGE ?= dev
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help setup venv lint typecheck unit test test-e2e test-heavy schemas openapi clean up demo smoke bench-local cost
+.PHONY: help setup venv lint typecheck unit test test-e2e test-heavy schemas openapi clean up demo smoke bench-local bench-cold cost
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ smoke: venv ## check a deployed STAGE end to end (STAGE=local: the running `make
 
 bench-local: venv node_modules ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
 	$(PY) -m vidsense_local.bench
+
+bench-cold: venv node_modules ## Lambda cold init of every function against a bare boto3 handler, paired runs (BENCH_COLD_ARGS='--pairs 15'); writes docs/performance.md
+	$(PY) -m vidsense_local.bench_cold $(BENCH_COLD_ARGS)
 
 # Packages the prod stage offline into build/cost/ only when a deploy input changed (docs/cost.md).
 COST_ARGS ?=
