@@ -9,7 +9,7 @@ STAGE ?= dev
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help setup venv lint typecheck unit test test-e2e test-heavy schemas openapi clean up demo smoke bench-local bench-cold cost
+.PHONY: help setup venv lint typecheck unit test test-e2e browser test-heavy schemas openapi clean up demo smoke bench-local bench-cold cost
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -59,12 +59,19 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: ## set-up, ruff, mypy, every test but the heavy ones, end-to-end scenarios included (what CI runs)
-	@# The three installs download in parallel; so do the two checks.
-	$(MAKE) --no-print-directory -j3 setup node_modules tools
+	@# The four installs download in parallel; so do the two checks.
+	$(MAKE) --no-print-directory -j4 setup node_modules tools browser
 	$(MAKE) --no-print-directory -j2 lint typecheck
 	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "not heavy"
 
-test-e2e: setup node_modules ## only the end-to-end tests, on a local stack of their own (presign -> sentiment)
+# The web client's tests drive Debian's Chromium (Playwright from dev.lock launches it; its own browser download
+# cannot work offline). Installed with apt-get when missing, which needs root (these machines run as root).
+CHROMIUM := /usr/bin/chromium
+browser: ## headless Chromium for the web client's browser tests (apt-get install chromium when missing)
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 || { echo "the browser tests need $(CHROMIUM): sudo apt-get install -y chromium"; exit 1; }; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test-e2e: setup node_modules browser ## only the end-to-end tests, on a local stack of their own (presign -> sentiment)
 	$(VENV)/bin/pytest -q -m "e2e and not heavy" tests/e2e
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/

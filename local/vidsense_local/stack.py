@@ -92,6 +92,7 @@ def listen(port: int, host: str = "127.0.0.1") -> socket.socket:
 class StackConfig:
     api_port: int = 3000
     aws_port: int = 4566
+    web_port: int = 5173
     region: str = REGION
     account_id: str = ACCOUNT_ID
     deploy_command: Sequence[str] = field(default_factory=lambda: shlex.split(DEFAULT_DEPLOY_CMD))
@@ -101,6 +102,7 @@ class StackConfig:
         return cls(
             api_port=_port_from_env("VIDSENSE_API_PORT", 3000),
             aws_port=_port_from_env("VIDSENSE_AWS_PORT", 4566),
+            web_port=_port_from_env("VIDSENSE_WEB_PORT", 5173),
             deploy_command=shlex.split(os.environ.get("VIDSENSE_DEPLOY_CMD", DEFAULT_DEPLOY_CMD)),
         )
 
@@ -152,6 +154,33 @@ def function_sources(tree: Path) -> list[Path]:
     from vidsense_local.runtime.core import SOURCE_PATHS  # noqa: PLC0415 - heavy package, only when starting
 
     return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
+
+
+def apply_bucket_cors(aws_url: str, region: str) -> None:
+    """Apply the CORS rules the deployed templates ask for: moto's CloudFormation ignores ``CorsConfiguration``, and
+    the local edge enforces each bucket's rules for browsers (the web client's uploads to the media bucket)."""
+    cfn: Any = boto3.client("cloudformation", endpoint_url=aws_url, region_name=region)
+    s3: Any = boto3.client("s3", endpoint_url=aws_url, region_name=region)
+    names = {"AllowedOrigins": "AllowedOrigins", "AllowedMethods": "AllowedMethods", "AllowedHeaders": "AllowedHeaders"}
+    names |= {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id": "ID"}
+    for page in cfn.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            if stack["StackStatus"].startswith("DELETE"):
+                continue
+            body = cfn.get_template(StackName=stack["StackName"])["TemplateBody"]
+            template = body if isinstance(body, dict) else json.loads(body)
+            physical = {
+                r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
+                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
+            }
+            for logical_id, resource in template.get("Resources", {}).items():
+                if resource.get("Type") != "AWS::S3::Bucket" or logical_id not in physical:
+                    continue
+                rules = (resource.get("Properties", {}).get("CorsConfiguration") or {}).get("CorsRules")
+                if rules:
+                    converted = [{names[k]: v for k, v in rule.items() if k in names} for rule in rules]
+                    s3.put_bucket_cors(Bucket=physical[logical_id], CORSConfiguration={"CORSRules": converted})
 
 
 def apply_bucket_versioning(aws_url: str, region: str) -> None:
@@ -212,10 +241,12 @@ class LocalStack:
         self.runtime: Any = None
         self.edge: Any = None
         self.api: ApiHandle | None = None
+        self.web: Any = None  # vidsense_local.web.WebHandle
         self.timings: dict[str, float] = {}
         self.stop_timings: dict[str, float] = {}  # seconds each part took to stop, for the last line it prints
         self.aws_url = f"http://127.0.0.1:{config.aws_port}"
         self.api_url = f"http://127.0.0.1:{config.api_port}"
+        self.web_url = f"http://127.0.0.1:{config.web_port}"
         self.routes = RouteTable()
         self._function_log: FunctionLog | None = None
         self._deploy_tree: Path | None = None
@@ -254,12 +285,20 @@ class LocalStack:
         self.config.api_port = int(api_socket.getsockname()[1])
         self.aws_url = f"http://127.0.0.1:{self.config.aws_port}"
         self.api_url = f"http://127.0.0.1:{self.config.api_port}"
+        # The web client's origin is part of the deployment (the API's and media bucket's CORS origins, the user
+        # pool's callback URLs): its port is bound first; config.json is served once the API is up.
+        from vidsense_local.web import WebConfig, start_web  # noqa: PLC0415
+
+        self.web = start_web(self.config.web_port)
+        self.config.web_port = self.web.port
+        self.web_url = self.web.url
         folder = state_dir()
         # This process and everything it spawns talk to the local endpoint only; the deployment derives the
         # local issuer and CORS origins from the API port.
         os.environ.update(aws_environment(self.aws_url, self.config.region))
         os.environ["VIDSENSE_API_PORT"] = str(self.config.api_port)
         os.environ["VIDSENSE_AWS_PORT"] = str(self.config.aws_port)
+        os.environ["VIDSENSE_WEB_PORT"] = str(self.config.web_port)
 
         started = time.monotonic()
         self._function_log = FunctionLog(folder / "functions.log")
@@ -295,6 +334,7 @@ class LocalStack:
 
         started = time.monotonic()
         apply_bucket_versioning(self.aws_url, self.config.region)
+        apply_bucket_cors(self.aws_url, self.config.region)
         self.runtime.refresh()
         self.routes = route_table(self.runtime, self.aws_url, self.config.region)
         if not self.routes.routes:
@@ -313,6 +353,9 @@ class LocalStack:
             user_pool=LocalUserPool(key, issuer, client),
         )
         self.api = start_api(app, self.config.api_port, fd=api_socket.fileno())
+        self.web.app.config = WebConfig(
+            api_url=self.api_url, issuer=issuer, client_id=client.client_id, media_origin=self.aws_url
+        )
         self._phase("api", started)
 
         started = time.monotonic()
@@ -382,6 +425,7 @@ class LocalStack:
             "pid": os.getpid(),
             "aws_url": self.aws_url,
             "api_url": self.api_url,
+            "web_url": self.web_url,
             # The ports really bound (VIDSENSE_*_PORT=0 lets the kernel choose them).
             "aws_port": self.config.aws_port,
             "api_port": self.config.api_port,
@@ -419,6 +463,7 @@ class LocalStack:
         # The API first (no new requests), then the edge and the function workers side by side: each worker
         # gets a grace period, and waiting for them one part after the other doubled the time to stop.
         _stop_quietly("api", self.api, self.stop_timings)
+        _stop_quietly("web", self.web, self.stop_timings)
         stoppers = [
             threading.Thread(target=_stop_quietly, args=(part, stopper, self.stop_timings), name=f"stop-{part}")
             for part, stopper in (("edge", self.edge), ("runtime", self.runtime))
@@ -428,7 +473,7 @@ class LocalStack:
             thread.start()
         for thread in stoppers:
             thread.join(timeout=20)
-        self.api = self.edge = self.runtime = None
+        self.api = self.web = self.edge = self.runtime = None
         if self._deploy_tree is not None:
             shutil.rmtree(self._deploy_tree, ignore_errors=True)
             self._deploy_tree = None
@@ -457,6 +502,7 @@ class LocalStack:
             f"{READY_LINE} (started in {self.timings.get('total', 0):.1f} s)\n"
             f"  local AWS endpoint: {self.aws_url}   (AWS_ENDPOINT_URL={self.aws_url}, "
             f"region {self.config.region}, any credentials)\n"
+            f"  web client:         {self.web_url}/record?project=demo&step=1   (reviewers: /review?project=...)\n"
             f"  HTTP API:           {self.api_url}\n{routes}\n"
             f"  JWKS:               {self.api_url}/.well-known/jwks.json\n"
             f"  sign-in:            {self.api_url}/.well-known/openid-configuration (stands in for Cognito)\n"

@@ -16,6 +16,7 @@ from vidsense_local import faults, s3guard
 from vidsense_local.edge import delivery
 from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
 from vidsense_local.runtime import FunctionRuntime
+from vidsense_local.s3guard import cors as s3cors
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ def start_edge(
     # S3's presigned-request checks (vidsense_local.s3guard) and fault injection with its control API at
     # /_vidsense/faults (vidsense_local.faults) in front of the dispatch.
     guarded = s3guard.wrap(EdgeApp(runtime, standins), s3guard.LOCAL_CREDENTIALS)
+    # Each bucket's CORS rules for browsers (moto allows every origin): the web client's uploads meet them as in AWS.
+    guarded = s3cors.wrap(guarded, s3cors.moto_rules(account_id))
     app = faults.wrap(guarded, faults.FaultRegistry(), standins)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler, fd=fd)
     url = f"http://127.0.0.1:{server.server_address[1]}"
