@@ -18,9 +18,10 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,15 @@ class Measure:
     function: Function
     bare: list[float]
     cold: list[float]
+    before: list[float] = field(default_factory=list)  # the same function at --before REV, same alternation
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.cold) / statistics.median(self.bare)
+
+    @property
+    def before_ratio(self) -> float:
+        return statistics.median(self.before) / statistics.median(self.bare)
 
 
 def _resolve(value: Any, logical_name: str) -> str:
@@ -146,38 +152,48 @@ def _run(argv: Sequence[str], env: Mapping[str, str]) -> float:
     return elapsed
 
 
-def measure(function: Function, pairs: int, python: str, tree: Path = REPO) -> Measure:
+def measure(function: Function, pairs: int, python: str, tree: Path = REPO, before: Path | None = None) -> Measure:
     module, attribute = function.handler.rsplit(".", 1)
     function_argv = [python, "-c", CHILD, module, attribute]
     bare_argv = [python, "-c", BARE]
     function_env, bare_env = _lambda_environment(function, tree), _lambda_environment(None, tree)
-    _run(function_argv, function_env)  # warm the page cache once: every measured run then reads the same way
+    before_env = _lambda_environment(function, before) if before else None
+    # One unmeasured round warms the page cache (and writes bytecode caches): every measured run reads the same way.
+    _run(function_argv, function_env)
     _run(bare_argv, bare_env)
-    bare, cold = [], []
+    if before_env:
+        _run(function_argv, before_env)
+    result = Measure(function, [], [])
     for _ in range(pairs):
-        bare.append(_run(bare_argv, bare_env))
-        cold.append(_run(function_argv, function_env))
-    return Measure(function, bare, cold)
+        result.bare.append(_run(bare_argv, bare_env))
+        result.cold.append(_run(function_argv, function_env))
+        if before_env:
+            result.before.append(_run(function_argv, before_env))
+    return result
 
 
-def render(results: Sequence[Measure], stage: str, pairs: int, *, load_before: str, load_after: str, how: str) -> str:
+def render(
+    results: Sequence[Measure], command: str, *, load_before: str, load_after: str, how: str, before: str = ""
+) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    compared = bool(before) and all(m.before for m in results)
     lines = [
         START,
         "## Lambda cold init",
         "",
-        f"Measured by `make bench-cold` (`python -m vidsense_local.bench_cold --stage {stage} --pairs {pairs}`), "
-        f"{when}, {os.cpu_count()} CPUs, load average {load_before} before and {load_after} after "
-        f"(1, 5, 15 min). {how}.",
+        f"Measured by `make bench-cold` (`{command}`), {when}, {os.cpu_count()} CPUs, load average {load_before} "
+        f"before and {load_after} after (1, 5, 15 min). {how}.",
         "",
-        f"| function | handler | bare boto3, median s | function, median s | ratio (goal <= {GOAL}) |",
-        "|---|---|---|---|---|",
+        "| function | handler | bare boto3, median s | function, median s | ratio (goal <= "
+        f"{GOAL}) |" + (f" at {before}, median s | ratio at {before} |" if compared else ""),
+        "|---|---|---|---|---|" + ("---|---|" if compared else ""),
     ]
     for m in results:
         flag = "" if m.ratio <= GOAL else " (over)"
+        then = f" {statistics.median(m.before):.3f} | {m.before_ratio:.2f}x |" if compared else ""
         lines.append(
             f"| {m.function.service}.{m.function.name} | `{m.function.handler}` | "
-            f"{statistics.median(m.bare):.3f} | {statistics.median(m.cold):.3f} | **{m.ratio:.2f}x**{flag} |"
+            f"{statistics.median(m.bare):.3f} | {statistics.median(m.cold):.3f} | **{m.ratio:.2f}x**{flag} |{then}"
         )
     over = sum(1 for m in results if m.ratio > GOAL)
     lines += [
@@ -189,8 +205,10 @@ def render(results: Sequence[Measure], stage: str, pairs: int, *, load_before: s
         "zero-argument builders it calls (settings, boto3 clients: created, never called; builders taking "
         "arguments, as transcode's `wiring.jobs(table)`, are not), with the function's environment "
         "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
-        "handler imports boto3 and creates one S3 client. Bare and function runs alternate, "
-        f"{pairs} pairs per function after one unmeasured pair; medians of each side. Interpreter start-up is in "
+        "handler imports boto3 and creates one S3 client. Bare and function runs alternate (with `--before REV`, "
+        "the function as of that commit is a third run of each round), "
+        f"{len(results[0].bare) if results else 0} rounds per function after one unmeasured round; medians "
+        "of each side. Interpreter start-up is in "
         "both sides. Not measured: Lambda's own sandbox start and the import of sources without bytecode caches "
         "(the package ships none).",
         END,
@@ -220,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="measure only functions whose name contains this")
     parser.add_argument("--output", type=Path, default=REPORT)
     parser.add_argument(
-        "--tree", type=Path, default=REPO, help="checkout whose services/*/src and shared/ are imported (before/after)"
+        "--before", default="", help="also measure the functions' code at this git revision, in the same rounds"
     )
     args = parser.parse_args(argv)
     try:
@@ -229,27 +247,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench-cold: {exc}", file=sys.stderr)
         return 1
     functions = [f for s in SERVICES for f in functions_of(s, templates[s]) if args.only.lower() in f.name.lower()]
-    load_before = _load()
-    results = []
-    for function in functions:
-        try:
-            result = measure(function, args.pairs, sys.executable, args.tree.resolve())
-        except RuntimeError as exc:
-            print(f"bench-cold: {function.service}.{function.name}: {exc}", file=sys.stderr)
-            return 1
-        results.append(result)
-        print(
-            f"{function.service}.{function.name}: bare {statistics.median(result.bare):.3f} s, "
-            f"function {statistics.median(result.cold):.3f} s, {result.ratio:.2f}x",
-            flush=True,
-        )
+    command = " ".join(["python -m vidsense_local.bench_cold", *(argv if argv is not None else sys.argv[1:])])
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
+        before = _checkout(args.before, Path(scratch)) if args.before else None
+        load_before = _load()
+        results = []
+        for function in functions:
+            try:
+                result = measure(function, args.pairs, sys.executable, before=before)
+            except RuntimeError as exc:
+                print(f"bench-cold: {function.service}.{function.name}: {exc}", file=sys.stderr)
+                return 1
+            results.append(result)
+            then = f", at {args.before} {result.before_ratio:.2f}x" if result.before else ""
+            print(
+                f"{function.service}.{function.name}: bare {statistics.median(result.bare):.3f} s, "
+                f"function {statistics.median(result.cold):.3f} s, {result.ratio:.2f}x{then}",
+                flush=True,
+            )
     section = render(
-        results, args.stage, args.pairs, load_before=load_before, load_after=_load(), how=how[:1].upper() + how[1:]
+        results, command, load_before=load_before, load_after=_load(), how=how[:1].upper() + how[1:], before=args.before
     )
     if not args.only:
         write_section(section, args.output)
     print(section)
     return 0 if all(m.ratio <= GOAL for m in results) else 1
+
+
+def _checkout(revision: str, dest: Path) -> Path:
+    """The functions' code (services/, shared/) as of ``revision``, for a before/after comparison."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "services", "shared"], cwd=REPO, capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise SystemExit(f"bench-cold: --before {revision}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
 
 
 if __name__ == "__main__":
