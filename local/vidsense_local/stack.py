@@ -46,6 +46,7 @@ READY_LINE = "vidsense local stack ready"
 STATE_FILE = "stack.json"
 # The deployment engineer's entry point (docs/deploy.md); VIDSENSE_DEPLOY_CMD overrides it.
 DEFAULT_DEPLOY_CMD = "node_modules/.bin/serverless deploy --stage local"
+LOCAL_MONITORING_FREQUENCY_MS = "250"
 
 
 class Interrupted(Exception):
@@ -380,6 +381,9 @@ class LocalStack:
             "SLS_TELEMETRY_DISABLED": "1",
             "SLS_NOTIFICATIONS_MODE": "off",
         }
+        # The Framework polls CloudFormation every 5 s by default (two waits per service); the local endpoint
+        # finishes a stack change within its request, so waiting 5 s for it was most of each deploy.
+        env.setdefault("SLS_AWS_MONITORING_FREQUENCY", LOCAL_MONITORING_FREQUENCY_MS)
         # As under npx: compose runs `serverless` for each service from PATH.
         env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
         command = list(self.config.deploy_command)
@@ -388,9 +392,13 @@ class LocalStack:
         # `make package` running in the work tree at the same time from corrupting this deploy's zips.
         if self._deploy_tree is None:
             self._deploy_tree = stage_deploy_tree()
+        tree = self._deploy_tree
         with open(log_path, "wb") as log:
             for attempt in (1, 2):
-                code = self._run_deploy(command, env, log, self._deploy_tree)
+                if command == shlex.split(DEFAULT_DEPLOY_CMD):
+                    code = self._deploy_services(tree, env, log)
+                else:
+                    code = self._run_deploy(command, env, log, tree)
                 if code == 0:
                     return
                 # A package that broke before any stack was touched can be tried once more.
@@ -404,6 +412,34 @@ class LocalStack:
                 ]
                 tail = "\n".join(lines[-25:])
                 raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
+
+    def _deploy_services(self, tree: Path, env: dict[str, str], log: Any) -> int:
+        """The default deploy, one service after the other in compose order (as compose runs it), so that each
+        service whose packaging inputs did not change since an earlier deploy reuses that package."""
+        from vidsense_local.deploy_cache import DeployCache, DeployFailed, default_cache_dir, deploy_stage  # noqa: PLC0415
+
+        def note(line: str) -> None:
+            LOG.info("%s", line)
+            log.write(f"{line}\n".encode())
+            log.flush()
+
+        try:
+            deploys = deploy_stage(
+                tree,
+                STAGE,
+                env,
+                lambda command, cwd: self._run_deploy(command, env, log, cwd),
+                DeployCache(default_cache_dir(REPO_ROOT)),
+                serverless=tree / "node_modules" / ".bin" / "serverless",
+                note=note,
+            )
+        except DeployFailed as failed:
+            note(str(failed))
+            return failed.code
+        for deploy in deploys:
+            how = "package reused" if deploy.reused else "packaged"
+            self.timings[f"deploy {deploy.service} ({how})"] = deploy.seconds
+        return 0
 
     def _run_deploy(self, command: list[str], env: dict[str, str], log: Any, cwd: Path) -> int:
         LOG.info("deploying: %s", " ".join(command))
@@ -496,10 +532,26 @@ class LocalStack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def phase_summary(self) -> str:
+        """Each phase's seconds, the deploy's per service: "edge 1.2 s, ..., deploy 9.0 s (ingest package reused
+        3.1 s, ...), api 0.4 s, prewarm 2.0 s"."""
+        services = [
+            f"{name.removeprefix('deploy ').replace(' (', ' ').rstrip(')')} {seconds:.1f} s"
+            for name, seconds in self.timings.items()
+            if name.startswith("deploy ")
+        ]
+        phases = []
+        for name, seconds in self.timings.items():
+            if name == "total" or name.startswith("deploy "):
+                continue
+            detail = f" ({', '.join(services)})" if name == "deploy" and services else ""
+            phases.append(f"{name} {seconds:.1f} s{detail}")
+        return ", ".join(phases)
+
     def ready_message(self) -> str:
         routes = "\n".join(f"    {route.route_key}" for route in self.routes.routes)
         return (
-            f"{READY_LINE} (started in {self.timings.get('total', 0):.1f} s)\n"
+            f"{READY_LINE} (started in {self.timings.get('total', 0):.1f} s: {self.phase_summary()})\n"
             f"  local AWS endpoint: {self.aws_url}   (AWS_ENDPOINT_URL={self.aws_url}, "
             f"region {self.config.region}, any credentials)\n"
             f"  web client:         {self.web_url}/record?project=demo&step=1   (reviewers: /review?project=...)\n"
