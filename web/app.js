@@ -12,6 +12,7 @@ const STEP_NUMBER = /^(0|[1-9][0-9]{0,2})$/;
 
 function showError(error) {
   if (error instanceof SignInExpired) {
+    account.replaceChildren();
     mount(root, h('h1', {}, 'Sign in again'), errorBox(error.message),
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => window.vidsense.auth.signIn() }, 'Sign in')));
     return;
