@@ -105,7 +105,7 @@ VENV_TOOLS := .venv-tools
 SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
 VIDSENSE_AWS_PORT ?= 4566
 
-.PHONY: node_modules tools package deploy-local
+.PHONY: node_modules tools package deploy-local deploy-web
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -122,6 +122,10 @@ tools: $(VENV_TOOLS)/.installed ## .venv-tools: checkov, kept apart from the dev
 
 package: node_modules venv ## package all services offline for STAGE (default dev): services/*/.serverless/
 	$(SLS_ENV) npx serverless package --stage $(STAGE)
+
+WEB_ARGS ?=
+deploy-web: venv ## publish web/ to STAGE behind CloudFront (deploy/web/site.yml; WEB_ARGS='--domain NAME --certificate-arn ARN')
+	$(PY) -m vidsense_ops.website --stage $(STAGE) $(WEB_ARGS)
 
 deploy-local: node_modules venv ## deploy the three services, stage local, to the local AWS endpoint (make up)
 	$(SLS_ENV) AWS_ENDPOINT_URL=http://127.0.0.1:$(VIDSENSE_AWS_PORT) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \

@@ -1,0 +1,185 @@
+"""Publish the web client (web/) to a stage: ``python -m vidsense_ops.website --stage dev [--domain NAME
+--certificate-arn ARN]`` (``make deploy-web STAGE=dev``).
+
+Reads the ingest stack's outputs (API URL, issuer, app client, sign-in domain, media bucket), deploys
+deploy/web/site.yml as ``vidsense-web-{stage}`` (private bucket, CloudFront with origin access control, security
+headers whose CSP allows exactly those origins), uploads web/ and the stage's ``config.json``, and invalidates the
+distribution's cache. The parameters and config.json are pure functions of the outputs (tested); the rest is boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from vidsense_ops.clients import OperatorError
+from vidsense_ops.status import stack_outputs
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+TEMPLATE = REPO / "deploy" / "web" / "site.yml"
+SKIPPED_FILES = frozenset({"config.example.json", "config.json"})
+DEFAULT_MAX_RECORDING_SECONDS = 60
+
+
+def site_stack(stage: str) -> str:
+    return f"vidsense-web-{stage}"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise OperatorError(f"{url!r} is not an https URL")
+    return f"https://{parts.netloc}"
+
+
+def media_origin(bucket: str, region: str) -> str:
+    """The media bucket's origin as boto3's presigned POST names it (virtual-hosted; global name in us-east-1)."""
+    return (
+        f"https://{bucket}.s3.amazonaws.com" if region == "us-east-1" else f"https://{bucket}.s3.{region}.amazonaws.com"
+    )
+
+
+def _output(outputs: dict[str, str], key: str, stage: str) -> str:
+    value = outputs.get(key)
+    if not value:
+        raise OperatorError(f"the ingest stack of stage {stage} has no output {key}: deploy ingest first")
+    return value
+
+
+def site_parameters(
+    outputs: dict[str, str], *, stage: str, region: str, domain: str = "", certificate_arn: str = ""
+) -> dict[str, str]:
+    """deploy/web/site.yml's parameters from the ingest stack's outputs."""
+    if bool(domain) != bool(certificate_arn):
+        raise OperatorError("pass --domain and --certificate-arn together (the certificate must be in us-east-1)")
+    issuer = origin(_output(outputs, "Issuer", stage))
+    return {
+        "Stage": stage,
+        "ApiOrigin": origin(_output(outputs, "HttpApiUrl", stage)),
+        "IssuerOrigin": issuer,
+        # identity external: the provider's endpoints live at its issuer
+        "SignInOrigin": origin(outputs.get("SignInDomain") or issuer),
+        "MediaOrigin": media_origin(_output(outputs, "MediaBucketName", stage), region),
+        "DomainName": domain,
+        "CertificateArn": certificate_arn or "-",
+    }
+
+
+def site_config(
+    outputs: dict[str, str],
+    *,
+    stage: str,
+    client_id: str | None = None,
+    max_recording_seconds: int = DEFAULT_MAX_RECORDING_SECONDS,
+) -> dict[str, Any]:
+    """The stage's config.json: what the client reads at run time (never built in)."""
+    client = client_id or outputs.get("UserPoolClientId")
+    if not client:
+        raise OperatorError(f"stage {stage} has no Cognito app client (identity external): pass --client-id")
+    return {
+        "apiUrl": _output(outputs, "HttpApiUrl", stage).rstrip("/"),
+        "issuer": _output(outputs, "Issuer", stage).rstrip("/"),
+        "clientId": client,
+        "scope": "openid email profile",
+        "maxRecordingSeconds": max_recording_seconds,
+        "pollIntervalMs": 2000,
+    }
+
+
+def site_files(root: Path = WEB) -> list[tuple[Path, str, str]]:
+    """(file, key, content type) of every file of the client; index.html and modules revalidate on each load."""
+    files = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in SKIPPED_FILES):
+        kind = "text/javascript" if path.suffix == ".js" else mimetypes.guess_type(path.name)[0]
+        files.append((path, path.relative_to(root).as_posix(), kind or "application/octet-stream"))
+    return files
+
+
+def _deploy_stack(cloudformation: Any, name: str, parameters: dict[str, str]) -> dict[str, str]:
+    request = {
+        "StackName": name,
+        "TemplateBody": TEMPLATE.read_text(),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        "Tags": [{"Key": "vidsense:stage", "Value": parameters["Stage"]}],
+    }
+    try:
+        cloudformation.describe_stacks(StackName=name)
+        exists = True
+    except ClientError:
+        exists = False
+    try:
+        if exists:
+            cloudformation.update_stack(**request)
+            cloudformation.get_waiter("stack_update_complete").wait(StackName=name)
+        else:
+            cloudformation.create_stack(**request)
+            cloudformation.get_waiter("stack_create_complete").wait(StackName=name)
+    except ClientError as exc:
+        if "No updates are to be performed" not in str(exc):
+            raise
+    stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def publish(args: argparse.Namespace) -> str:
+    session = boto3.session.Session()
+    region = session.region_name
+    if not region:
+        raise OperatorError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION")
+    outputs = stack_outputs(session.client("cloudformation"), args.stage)
+    parameters = site_parameters(
+        outputs, stage=args.stage, region=region, domain=args.domain, certificate_arn=args.certificate_arn
+    )
+    config = site_config(outputs, stage=args.stage, client_id=args.client_id)
+    # CloudFront's resources are global; the stack lives in us-east-1 beside the certificate.
+    site = _deploy_stack(boto3.client("cloudformation", region_name="us-east-1"), site_stack(args.stage), parameters)
+    s3: Any = boto3.client("s3", region_name="us-east-1")
+    for path, key, kind in site_files():
+        s3.put_object(
+            Bucket=site["SiteBucketName"], Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl="no-cache"
+        )
+    s3.put_object(
+        Bucket=site["SiteBucketName"],
+        Key="config.json",
+        Body=json.dumps(config).encode(),
+        ContentType="application/json",
+        CacheControl="no-store",
+    )
+    boto3.client("cloudfront").create_invalidation(
+        DistributionId=site["DistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": f"publish-{time.time_ns()}"},
+    )
+    return site["SiteUrl"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vidsense_ops.website", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--domain", default="", help="the site's own name (listed in corsOrigins and callbackUrls)")
+    parser.add_argument("--certificate-arn", default="", help="ACM certificate for --domain, in us-east-1")
+    parser.add_argument("--client-id", default=None, help="the app client id (identity external)")
+    args = parser.parse_args(argv)
+    try:
+        url = publish(args)
+    except OperatorError as exc:
+        print(f"vidsense web publish: {exc}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError, WaiterError) as exc:
+        print(f"vidsense web publish: the AWS call failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"web client of stage {args.stage}: {url} (its origin must be in the stage's corsOrigins and callbackUrls)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
