@@ -83,7 +83,7 @@ class Measure:
         return statistics.median(self.before) / statistics.median(self.bare)
 
 
-def _resolve(value: Any, logical_name: str) -> str:
+def _resolve(value: Any, logical_name: str, resources: Mapping[str, Any]) -> str:
     """A CloudFormation value as a plausible string (names, ARNs): the settings validate shapes, not existence."""
     if isinstance(value, str):
         return value
@@ -93,8 +93,11 @@ def _resolve(value: Any, logical_name: str) -> str:
         return re.sub(r"\$\{[^}]+\}", "bench", text)
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         target, attribute = value["Fn::GetAtt"]
+        kind = str(resources.get(target, {}).get("Type", "AWS::SQS::Queue"))
+        if kind == "AWS::IAM::Role" and attribute == "Arn":
+            return f"arn:aws:iam::{ACCOUNT}:role/bench-{target.lower()}"
         if attribute == "Arn":
-            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:bench-{target.lower()}"
+            return f"arn:aws:{kind.split('::')[1].lower()}:{REGION}:{ACCOUNT}:bench-{target.lower()}"
         if attribute == "QueueUrl":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/bench-{target.lower()}"
         return f"bench-{target.lower()}"
@@ -102,7 +105,7 @@ def _resolve(value: Any, logical_name: str) -> str:
         return f"bench-{str(value['Ref']).lower()}"
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return str(separator).join(_resolve(part, logical_name) for part in parts)
+        return str(separator).join(_resolve(part, logical_name, resources) for part in parts)
     return f"bench-{logical_name.lower()}"
 
 
@@ -113,7 +116,8 @@ def functions_of(service: str, template: Mapping[str, Any]) -> list[Function]:
             continue
         properties = resource["Properties"]
         variables = properties.get("Environment", {}).get("Variables", {})
-        environment = {key: _resolve(value, key) for key, value in variables.items()}
+        resources = template.get("Resources", {})
+        environment = {key: _resolve(value, key, resources) for key, value in variables.items()}
         found.append(Function(service, name.removesuffix("LambdaFunction"), properties["Handler"], environment))
     return sorted(found, key=lambda f: (f.service, f.name))
 
