@@ -13,6 +13,7 @@ from moto.server import ThreadedMotoServer
 
 from tests.integration.deploy.conftest import make_workspace, run_sls, sls_env
 from tests.moto_state import reset_moto
+from vidsense_local.stack import LOCAL_MONITORING_FREQUENCY_MS
 
 # The stage `make deploy-local` deploys: only the local stage skips ValidateTemplate, which moto fails over
 # cfn-lint warnings (deploy/plugins/vidsense-local-endpoint.js).
@@ -42,7 +43,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         output = run_sls(
             ["deploy", "--stage", STAGE],
             cwd=root,
-            env=sls_env(AWS_ENDPOINT_URL=endpoint, VIDSENSE_IDENTITY="external"),
+            # Polling the stacks as often as make up does (moto completes a change within its request).
+            env=sls_env(
+                AWS_ENDPOINT_URL=endpoint,
+                VIDSENSE_IDENTITY="external",
+                SLS_AWS_MONITORING_FREQUENCY=LOCAL_MONITORING_FREQUENCY_MS,
+            ),
         )
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
