@@ -159,7 +159,7 @@ def run(runs: int, burst: int) -> Results:
     # Own state folder and ports: a `make up` the user already runs is left alone.
     os.environ["VIDSENSE_LOCAL_DIR"] = state
     # Port 0: the stack binds free ports itself and reports them in stack.json (none chosen here, bound later).
-    env = {**os.environ, "VIDSENSE_API_PORT": "0", "VIDSENSE_AWS_PORT": "0"}
+    env = {**os.environ, "VIDSENSE_API_PORT": "0", "VIDSENSE_AWS_PORT": "0", "VIDSENSE_WEB_PORT": "0"}
     from vidsense_local.demo import endpoints_from_env  # noqa: PLC0415
 
     print("1/4 make up on free ports...", flush=True)

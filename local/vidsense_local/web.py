@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,10 +138,19 @@ def start_web(port: int, config: WebConfig | None = None, host: str = "127.0.0.1
     """Serve the web client on ``host:port`` (0: a free port) from a daemon thread; set ``handle.app.config``
     when the stack's API is up if it is not known yet."""
     app = WebApp(config, root)
+    # Bound here, not by Werkzeug, which exits the process when the port is taken.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
     except OSError as exc:
+        sock.close()
         raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_WEB_PORT, 0 for any)") from exc
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate
     thread = threading.Thread(target=server.serve_forever, name="vidsense-web", daemon=True)
     thread.start()
     bound = int(server.server_address[1])

@@ -130,6 +130,7 @@ def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
         "VIDSENSE_LOCAL_DIR": state,
         "VIDSENSE_API_PORT": "0",
         "VIDSENSE_AWS_PORT": "0",
+        "VIDSENSE_WEB_PORT": "0",
     }
     request.config.stash[_STATE_DIR] = Path(state)
     log_path = Path(state) / "stack.log"

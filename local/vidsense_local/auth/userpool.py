@@ -70,9 +70,11 @@ class AppClient:
 
 
 def local_app_client(client_id: str = DEFAULT_AUDIENCE) -> AppClient:
-    """The local web client at ``http://127.0.0.1:<VIDSENSE_WEB_PORT>`` (5173), also reachable as localhost."""
-    port = os.environ.get("VIDSENSE_WEB_PORT") or "5173"
-    origins = (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+    """The local web client at ``http://127.0.0.1:<VIDSENSE_WEB_PORT>`` (5173), also reachable as localhost; 5173
+    stays registered when the stack serves it elsewhere (a dev server's address, as the deployed stages' callback
+    URLs keep ``localhost:5173``), so clients that assume it still sign in."""
+    ports = dict.fromkeys([os.environ.get("VIDSENSE_WEB_PORT") or "5173", "5173"])
+    origins = tuple(origin for port in ports for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"))
     return AppClient(
         client_id=client_id,
         callback_urls=tuple(f"{origin}/callback" for origin in origins),

@@ -273,8 +273,15 @@ def test_token_endpoint_cors_admits_only_the_web_client(client: Client) -> None:
 def test_the_web_port_setting_moves_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDSENSE_WEB_PORT", "8123")
     app_client = local_app_client()
-    assert app_client.callback_urls == ("http://127.0.0.1:8123/callback", "http://localhost:8123/callback")
-    assert app_client.web_origins == ("http://127.0.0.1:8123", "http://localhost:8123")
+    # The stack's web client first; 5173 (a dev server, as the deployed stages list localhost:5173) stays.
+    assert app_client.callback_urls == (
+        "http://127.0.0.1:8123/callback",
+        "http://localhost:8123/callback",
+        "http://127.0.0.1:5173/callback",
+        "http://localhost:5173/callback",
+    )
+    assert app_client.web_origins[:2] == ("http://127.0.0.1:8123", "http://localhost:8123")
+    assert app_client.logout_urls[:2] == ("http://127.0.0.1:8123/", "http://localhost:8123/")
 
 
 def test_sign_out_follows_only_a_registered_logout_uri(client: Client) -> None:
