@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ingest.domain.identity import caller_from_claims
+from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, upload_landed
 from tests.unit.ingest.builders import (
     fixture,
@@ -317,11 +319,92 @@ def test_reviewers_page_through_a_step(cloud, context, groups):
     # Then every answer of the step appears once, with its summary fields
     items = first["items"] + second["items"]
     assert [i["user_key"] for i in items] == keys
-    assert set(items[0]) == {"user_key", "status", "sentiment", "sentiment_score", "updated_at", "attempt"}
-    assert {(i["status"], i["attempt"], i["sentiment"]) for i in items} == {("UPLOADED", 1, None)}
+    assert set(items[0]) == {
+        "user_key",
+        "status",
+        "sentiment",
+        "sentiment_score",
+        "updated_at",
+        "attempt",
+        "transcript",
+    }
+    assert {(i["status"], i["attempt"], i["sentiment"], i["transcript"]) for i in items} == {
+        ("UPLOADED", 1, None, None)
+    }
     if second["next_cursor"]:
         _, _, third = listing(context, claims=claims, query={"limit": "2", "cursor": second["next_cursor"]})
         assert third == {"items": [], "next_cursor": None}
+
+
+def _analyse(cloud, context, answer: AnswerKey = ADA, text: str | None = None) -> str:
+    """An analysed answer (already landed) with its transcript object in the work bucket; returns its text."""
+    document = fixture("transcribe_output.json")
+    if text is not None:
+        document["results"]["transcripts"][0]["transcript"] = text
+    pointer = transcript_pointer(answer)
+    cloud.s3.put_object(Bucket=WORK_BUCKET, Key=pointer.key, Body=json.dumps(document))
+    project_events(context, transcoder_completed(answer), transcript_ready(answer), sentiment_detected(answer))
+    return str(document["results"]["transcripts"][0]["transcript"])
+
+
+def _analyse_ada(cloud, context) -> str:
+    land(cloud, context)
+    return _analyse(cloud, context)
+
+
+def test_reviewers_read_each_answers_transcript_in_the_listing(cloud, context):
+    # Given Ada's and three others' analysed answers (each its own words) and two not transcribed yet
+    texts = {ADA_KEY: _analyse_ada(cloud, context)}
+    for i in range(3):
+        key = _land_for(cloud, context, f"speaker{i}")
+        texts[key] = _analyse(cloud, context, AnswerKey(PROJECT, STEP, key), text=f"Speaker {i} said this, in full.")
+    waiting = {_land_for(cloud, context, f"person{i}") for i in range(2)}
+
+    # When a reviewer lists the step
+    status, _, page = listing(context)
+
+    # Then each analysed row carries its own full transcript beside its sentiment, the others none yet
+    assert status == 200
+    rows = {item["user_key"]: item for item in page["items"]}
+    assert {key: rows[key]["transcript"] for key in texts} == texts
+    assert {(rows[key]["status"], rows[key]["sentiment"]) for key in texts} == {("ANALYZED", "MIXED")}
+    assert {rows[key]["transcript"] for key in waiting} == {None}
+
+
+def test_a_listed_answer_whose_transcript_object_is_gone_has_no_transcript_and_the_page_still_loads(cloud, context):
+    # Given an analysed answer whose transcript object has since expired (the work bucket's retention)
+    _analyse_ada(cloud, context)
+    cloud.s3.delete_object(Bucket=WORK_BUCKET, Key=transcript_pointer(ADA).key)
+
+    # When a reviewer lists the step, Then the row is there with its results and no transcript (not a 502)
+    status, _, page = listing(context)
+    assert status == 200
+    (item,) = page["items"]
+    assert (item["status"], item["sentiment"], item["transcript"]) == ("ANALYZED", "MIXED", None)
+
+
+def test_an_answer_being_erased_shows_no_transcript_and_an_erased_one_is_not_listed(cloud, context, monkeypatch):
+    # Given an analysed answer whose erasure stopped half way (DELETING, transcript object still there)
+    _analyse_ada(cloud, context)
+    service = api.api_service()
+
+    def broken(bucket: str, key: str) -> int:
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(service.media, "delete_all_versions", broken)
+    with pytest.raises(RuntimeError):
+        service.delete(caller_from_claims(ADA_CLAIMS), PROJECT, STEP)
+    monkeypatch.undo()
+
+    # When a reviewer lists the step, Then the row shows DELETING and none of its results
+    (item,) = listing(context)[2]["items"]
+    assert (item["status"], item["sentiment"], item["transcript"]) == ("DELETING", None, None)
+
+    # And once the erasure finishes the answer is not listed at all
+    erase = http_event(f"/answers/{PROJECT}/{STEP}", "DELETE /answers/{project}/{step}", claims=ADA_CLAIMS)
+    erase["requestContext"]["http"]["method"] = "DELETE"
+    assert call(erase, context)[0] == 202
+    assert listing(context)[2]["items"] == []
 
 
 @pytest.mark.parametrize(

@@ -132,9 +132,9 @@ def test_an_answer_is_read_by_its_owner_and_by_reviewers_only_through_the_listin
     assert call(event, context)[0] == 404
     # And Ada reads hers
     assert call(http_event(own, ROUTES[1]), context)[2]["status"] == "UPLOADED"
-    # And the reviewers' listing shows a summary without the transcript
+    # And reviewers read it through the listing only, by its user key (no transcript before it is transcribed)
     listing = call(http_event(f"/projects/{PROJECT}/steps/{STEP}/answers", ROUTES[2], claims=REVIEWER), context)[2]
-    assert [i["user_key"] for i in listing["items"]] == [ADA_KEY] and "transcript" not in listing["items"][0]
+    assert [(i["user_key"], i["transcript"]) for i in listing["items"]] == [(ADA_KEY, None)]
 
 
 # --- nothing private in the logs -------------------------------------------------------------------------------
@@ -167,8 +167,12 @@ def test_no_email_token_or_transcript_text_is_logged(cloud, context, capsys):
         for event in (transcoder_completed(ADA), transcript_ready(ADA), sentiment_detected(ADA)):
             projector.handler(delivery(event, replay_name="replay-logs"), context)
         answer = call(http_event(f"/answers/{PROJECT}/{STEP}", ROUTES[1]), context)[2]
+        # and a reviewer reads it in the step's listing
+        path = f"/projects/{PROJECT}/steps/{STEP}/answers"
+        (listed,) = call(http_event(path, ROUTES[2], claims=REVIEWER), context)[2]["items"]
         output = capsys.readouterr().out
     assert (status, answer["status"]) == (200, "ANALYZED") and answer["transcript"]
+    assert listed["transcript"] == answer["transcript"]
 
     # Then the output has the log lines, and none of them holds the email (any case), the token or the transcript
     assert '"message":"upload presigned"' in output and '"replay_name":"replay-logs"' in output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,6 +62,9 @@ from vidsense_shared.bus import EventPublisher
 from vidsense_shared.events import DomainEvent
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
+# A listing page reads at most MAX_PAGE transcript objects; this many GETs run at once (I/O bound, small objects).
+TRANSCRIPT_READERS = 16
 # Conditional writes that lose a race re-read and decide again; a few rounds settle any real contention.
 MAX_WRITE_ROUNDS = 8
 
@@ -202,10 +207,34 @@ class AnswerApi:
         ps = project_step(project, step)
         start = decode_cursor(cursor, ps) if cursor else None
         records, last_key = self.repo.list_step(ps, page_size, start)
+        texts = self._transcripts(records)
         return AnswerPage(
-            items=[answer_summary(r) for r in records],
+            items=[answer_summary(r, text) for r, text in zip(records, texts, strict=True)],
             next_cursor=encode_cursor(last_key) if last_key else None,
         )
+
+    def _transcripts(self, records: list[AnswerRecord]) -> list[str | None]:
+        """Each record's transcript text, read from its object at request time, in parallel (one page at most).
+
+        Read rather than copied into the read model: the transcript object stays the only copy, so erasing it or
+        its expiry (the work bucket's retention) takes the text out of the listing too, with nothing to keep in step.
+        """
+
+        def read(record: AnswerRecord) -> str | None:
+            if record.transcript is None or record.status is Status.DELETING:
+                return None
+            try:
+                return transcript_text(self.media.read_json(record.transcript))
+            except TranscriptUnavailableError as exc:
+                # Expired, erased under us, or the cause of a FAILED answer: one row without text, not a failed page.
+                logger.warning("transcript unavailable for a listed answer: %s", exc)
+                return None
+
+        wanted = [r for r in records if r.transcript is not None and r.status is not Status.DELETING]
+        if len(wanted) <= 1:
+            return [read(r) for r in records]
+        with ThreadPoolExecutor(max_workers=min(TRANSCRIPT_READERS, len(wanted))) as pool:
+            return list(pool.map(read, records))
 
 
 class UploadOutcome(StrEnum):

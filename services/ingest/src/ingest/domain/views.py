@@ -56,6 +56,11 @@ class AnswerSummary(_View):
     sentiment_score: SentimentScore | None
     updated_at: datetime
     attempt: int
+    transcript: str | None = Field(
+        default=None,
+        description="Full transcript text, once transcribed; null before that, while the answer is being deleted, "
+        "or when the transcript object is gone (expired or failed)",
+    )
 
 
 class AnswerPage(_View):
@@ -98,7 +103,7 @@ def answer_view(record: AnswerRecord, transcript_text: str | None) -> AnswerView
     )
 
 
-def answer_summary(record: AnswerRecord) -> AnswerSummary:
+def answer_summary(record: AnswerRecord, transcript_text: str | None = None) -> AnswerSummary:
     erasing = record.status is Status.DELETING
     return AnswerSummary(
         user_key=record.user_key,
@@ -107,6 +112,7 @@ def answer_summary(record: AnswerRecord) -> AnswerSummary:
         sentiment_score=None if erasing else record.sentiment_score,
         updated_at=record.updated_at,
         attempt=record.attempt,
+        transcript=None if erasing else transcript_text,
     )
 
 
