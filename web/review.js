@@ -6,9 +6,10 @@ import { errorBox, h, mount } from './dom.js';
 
 const PAGE_SIZE = 20;
 const CHART_PAGES = 50; // at most 5,000 answers in the chart and the export
+const EXCERPT_CHARS = 120; // a longer transcript opens from its first words (details/summary)
 
 export function toCsv(items) {
-  const header = ['user_key', 'status', 'sentiment', ...SCORES.map((s) => s.toLowerCase()), 'attempt', 'updated_at'];
+  const header = ['user_key', 'status', 'sentiment', ...SCORES.map((s) => s.toLowerCase()), 'attempt', 'updated_at', 'transcript'];
   const cell = (value) => {
     const text = value === null || value === undefined ? '' : String(value);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -16,9 +17,17 @@ export function toCsv(items) {
   const lines = items.map((item) => [
     item.user_key, item.status, item.sentiment,
     ...SCORES.map((s) => (item.sentiment_score ? item.sentiment_score[s] : '')),
-    item.attempt, item.updated_at,
+    item.attempt, item.updated_at, item.transcript,
   ].map(cell).join(','));
   return [header.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+// The transcript cell: short text as is, a long one as its first words that open to the whole text.
+export function transcriptCell(text) {
+  if (text === null || text === undefined || text === '') return h('td', { class: 'muted' }, '–');
+  if (text.length <= EXCERPT_CHARS) return h('td', { class: 'transcript-cell' }, text);
+  const excerpt = `${text.slice(0, EXCERPT_CHARS).replace(/\s+\S*$/, '')}…`;
+  return h('td', { class: 'transcript-cell' }, h('details', {}, h('summary', {}, excerpt), h('p', {}, text)));
 }
 
 export class ReviewPage {
@@ -76,7 +85,7 @@ export class ReviewPage {
       this.tableArea.replaceChildren(h('p', {}, 'No answers yet.'));
       return;
     }
-    const head = ['Person', 'Status', 'Sentiment', ...SCORES, 'Attempt', 'Updated'];
+    const head = ['Person', 'Status', 'Sentiment', ...SCORES, 'Attempt', 'Updated', 'Transcript'];
     const rows = page.items.map((item) => h('tr', {},
       h('td', {}, h('code', {}, item.user_key.slice(0, 12))),
       h('td', {}, item.status),
@@ -84,14 +93,17 @@ export class ReviewPage {
       ...SCORES.map((name) => h('td', { class: 'num' }, item.sentiment_score ? Number(item.sentiment_score[name]).toFixed(2) : '–')),
       h('td', { class: 'num' }, String(item.attempt)),
       h('td', {}, new Date(item.updated_at).toLocaleString()),
+      transcriptCell(item.transcript),
     ));
     const previous = h('button', { type: 'button', class: 'secondary', disabled: this.page === 0, onclick: () => this.loadPage(this.page - 1) }, 'Previous page');
     const next = h('button', { type: 'button', class: 'secondary', disabled: !page.next_cursor, onclick: () => this.loadPage(this.page + 1) }, 'Next page');
+    // Transcripts make the table wider than a narrow window: it scrolls sideways, by keyboard too (focusable region).
     this.tableArea.replaceChildren(
-      h('table', {},
-        h('caption', { class: 'muted' }, `Page ${this.page + 1}`),
-        h('thead', {}, h('tr', {}, head.map((name) => h('th', { scope: 'col' }, name)))),
-        h('tbody', {}, rows)),
+      h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Answers table' },
+        h('table', {},
+          h('caption', { class: 'muted' }, `Page ${this.page + 1}`),
+          h('thead', {}, h('tr', {}, head.map((name) => h('th', { scope: 'col' }, name)))),
+          h('tbody', {}, rows))),
       h('nav', { class: 'actions', 'aria-label': 'Pages' }, previous, next),
     );
   }

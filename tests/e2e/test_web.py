@@ -239,6 +239,15 @@ def test_a_reviewer_lists_the_step_exports_csv_and_sees_the_chart(
     rows.first.wait_for()
     assert rows.count() == 2
     assert page.locator("table tbody").inner_text().count("ANALYZED") == 2
+    # And each row shows its answer's transcript (a long one in a details element: its full text is the <p>)
+    cells = page.locator("table tbody td.transcript-cell")
+    assert cells.count() == 2
+    for n in range(2):
+        cell = cells.nth(n)
+        full = cell.locator("details p")
+        text = (full if full.count() else cell).text_content() or ""
+        wer = word_error_rate(browser.sample["text"], text)
+        assert wer <= WER_BOUND, f"row {n}: WER {wer:.0%}: {text!r} vs {browser.sample['text']!r}"
     chart = page.locator("svg[data-chart=labels]")
     chart.wait_for()
     assert f"{browser.sample['expected_label']} 2" in (chart.locator("title").text_content() or "")
@@ -248,8 +257,9 @@ def test_a_reviewer_lists_the_step_exports_csv_and_sees_the_chart(
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
-    # Then the CSV holds the same answers
+    # Then the CSV holds the same answers, with their transcripts
     assert len(exported) == 2 and {row["sentiment"] for row in exported} == {browser.sample["expected_label"]}
+    assert all(word_error_rate(browser.sample["text"], row["transcript"]) <= WER_BOUND for row in exported)
 
 
 def test_someone_who_is_not_a_reviewer_gets_the_apis_refusal(browser: Browser, person: Person, project: str) -> None:
