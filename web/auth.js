@@ -145,7 +145,8 @@ export class Auth {
   async signOut() {
     this.forget();
     const discovery = await this.discovery();
-    const logout = discovery.end_session_endpoint;
+    // Cognito publishes no end_session_endpoint; config.json names its managed login's /logout instead.
+    const logout = discovery.end_session_endpoint || this.config.logoutUrl;
     if (!logout) {
       location.assign('/');
       return;

@@ -86,7 +86,7 @@ def site_config(
     client = client_id or outputs.get("UserPoolClientId")
     if not client:
         raise OperatorError(f"stage {stage} has no Cognito app client (identity external): pass --client-id")
-    return {
+    config: dict[str, Any] = {
         "apiUrl": _output(outputs, "HttpApiUrl", stage).rstrip("/"),
         "issuer": _output(outputs, "Issuer", stage).rstrip("/"),
         "clientId": client,
@@ -94,6 +94,10 @@ def site_config(
         "maxRecordingSeconds": max_recording_seconds,
         "pollIntervalMs": 2000,
     }
+    # Cognito's discovery document has no end_session_endpoint: its managed login signs out at <domain>/logout.
+    if outputs.get("SignInDomain"):
+        config["logoutUrl"] = f"{outputs['SignInDomain'].rstrip('/')}/logout"
+    return config
 
 
 def site_files(root: Path = WEB) -> list[tuple[Path, str, str]]:

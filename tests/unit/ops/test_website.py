@@ -37,7 +37,9 @@ def test_an_external_provider_signs_in_at_its_issuer_and_needs_a_client_id() -> 
     )
     with pytest.raises(OperatorError, match="--client-id"):
         site_config(outputs, stage="dev")
-    assert site_config(outputs, stage="dev", client_id="web")["clientId"] == "web"
+    config = site_config(outputs, stage="dev", client_id="web")
+    assert config["clientId"] == "web"
+    assert "logoutUrl" not in config  # an OpenID provider names its own end_session_endpoint
 
 
 def test_config_json_holds_the_stages_settings() -> None:
@@ -48,6 +50,7 @@ def test_config_json_holds_the_stages_settings() -> None:
         "scope": "openid email profile",
         "maxRecordingSeconds": 90,
         "pollIntervalMs": 2000,
+        "logoutUrl": "https://vidsense-dev-123456789012.auth.eu-west-1.amazoncognito.com/logout",
     }
 
 
