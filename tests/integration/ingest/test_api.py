@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ingest.domain.identity import caller_from_claims
 from ingest.domain.keys import AnswerKey
@@ -381,6 +382,40 @@ def test_a_listed_answer_whose_transcript_object_is_gone_has_no_transcript_and_t
     assert status == 200
     (item,) = page["items"]
     assert (item["status"], item["sentiment"], item["transcript"]) == ("ANALYZED", "MIXED", None)
+
+
+def test_a_listed_answer_whose_transcript_read_is_refused_has_no_transcript_and_the_page_still_loads(
+    cloud, context, monkeypatch, caplog
+):
+    # Given two analysed answers, and S3 refusing (AccessDenied) the read of Ada's transcript object only
+    _analyse_ada(cloud, context)
+    other = _land_for(cloud, context, "speaker")
+    other_text = _analyse(cloud, context, AnswerKey(PROJECT, STEP, other), text="Another answer, in full.")
+    media: Any = api.api_service().media  # the S3 adapter: its client, so the refusal goes through its mapping
+    s3 = media._s3
+    real_get_object = s3.get_object
+
+    def refused(**request: Any) -> Any:
+        if request["Key"] == transcript_pointer(ADA).key:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+        return real_get_object(**request)
+
+    monkeypatch.setattr(s3, "get_object", refused)
+
+    # When a reviewer lists the step
+    status, _, page = listing(context)
+
+    # Then the page loads: Ada's row without transcript, the other with its text, and a warning without the text
+    assert status == 200
+    rows = {item["user_key"]: item for item in page["items"]}
+    assert (rows[ADA_KEY]["status"], rows[ADA_KEY]["sentiment"], rows[ADA_KEY]["transcript"]) == (
+        "ANALYZED",
+        "MIXED",
+        None,
+    )
+    assert rows[other]["transcript"] == other_text
+    warnings = [r.getMessage() for r in caplog.records if "could not be read" in r.getMessage()]
+    assert len(warnings) == 1 and "AccessDenied" in warnings[0]
 
 
 def test_an_answer_being_erased_shows_no_transcript_and_an_erased_one_is_not_listed(cloud, context, monkeypatch):

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingest.domain.errors import TranscriptUnavailableError
+from ingest.domain.errors import MediaStoreError, TranscriptUnavailableError
 from ingest.domain.ports import ObjectInfo
 from ingest.domain.views import UploadForm
 from vidsense_shared.events import S3Pointer
@@ -15,9 +15,7 @@ from vidsense_shared.events import S3Pointer
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
-
-class MediaStoreError(RuntimeError):
-    """S3 refused a request for a reason other than a missing object."""
+__all__ = ["MediaStoreError", "S3MediaStore"]
 
 
 def _code(exc: ClientError) -> str:

@@ -39,6 +39,10 @@ class TranscriptUnavailableError(IngestError):
     """The transcript pointer is set but its object is missing or not a Transcribe result."""
 
 
+class MediaStoreError(IngestError, RuntimeError):
+    """The object store refused a request for a reason other than a missing object (throttling, AccessDenied)."""
+
+
 class ConcurrentUpdateError(IngestError):
     """Another writer changed the answer between read and conditional write; re-read and decide again."""
 

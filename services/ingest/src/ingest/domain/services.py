@@ -31,6 +31,7 @@ from ingest.domain.errors import (
     AnswerExistsError,
     AnswerNotFoundError,
     ConcurrentUpdateError,
+    MediaStoreError,
     TranscriptUnavailableError,
     UnversionedObjectError,
 )
@@ -228,6 +229,11 @@ class AnswerApi:
             except TranscriptUnavailableError as exc:
                 # Expired, erased under us, or the cause of a FAILED answer: one row without text, not a failed page.
                 logger.warning("transcript unavailable for a listed answer: %s", exc)
+                return None
+            except MediaStoreError as exc:
+                # Throttled or refused (AccessDenied) for this one object: the same, one row without text. The log
+                # names the object only (its key is the user key, no email) and never its text.
+                logger.warning("transcript could not be read for a listed answer: %s", exc)
                 return None
 
         wanted = [r for r in records if r.transcript is not None and r.status is not Status.DELETING]
