@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 # The tags the deploy puts on every dead-letter queue (deploy/plugins/vidsense-failure-paths.js; a test keeps the
 # two equal).
 STAGE_TAG = "vidsense:stage"
@@ -26,6 +28,9 @@ KIND_TAG = "vidsense:kind"
 KINDS = frozenset({"failed", "dlq"})
 _RECEIVE_BATCH = 10
 _LIST_PAGE = 1000  # the most ListQueues returns per page
+# SQS answers in its JSON protocol or, for older clients, in the query protocol: both spellings of each code.
+_GONE = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
+_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 
 
 class RedriveError(RuntimeError):
@@ -69,11 +74,29 @@ def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]
     urls: list[str] = []
     for page in sqs.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": _LIST_PAGE}):
         urls.extend(page.get("QueueUrls", []))
+    denied: ClientError | None = None
+    readable = 0
     for url in urls:
-        tags: dict[str, str] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        try:
+            tags: dict[str, str] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        except ClientError as exc:
+            # ListQueues returns every queue of the account and region: one another team's policy hides from us, or
+            # one deleted since, is not ours and must not stop the command.
+            if _code(exc) in _GONE:
+                continue
+            if _code(exc) in _DENIED:
+                denied = denied or exc
+                continue
+            raise
+        readable += 1
         if not is_dead_letter_queue(tags, stage, service):
             continue
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        try:
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        except ClientError as exc:
+            if _code(exc) in _GONE:  # deleted between the listing and now; any other refusal on ours is real
+                continue
+            raise
         queues.append(
             Queue(
                 name=url.rstrip("/").rsplit("/", 1)[-1],
@@ -86,7 +109,14 @@ def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]
                 kind=tags[KIND_TAG],
             )
         )
+    if denied is not None and readable == 0:
+        # Not one queue's tags could be read: our own permission (sqs:ListQueueTags) is missing, not theirs.
+        raise denied
     return sorted(queues, key=lambda q: q.name)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def peek(sqs: Any, queue: Queue, limit: int = 10) -> list[dict[str, Any]]:
