@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.transcode.conftest import ROLE_ARN, job_item
+from tests.integration.transcode.conftest import JOBS_TABLE, ROLE_ARN, job_item, put_job
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
     FIXTURES,
@@ -17,6 +18,8 @@ from tests.unit.transcode.fixtures import (
     WORK_BUCKET,
     load,
 )
+from transcode.adapters.jobs_table import DynamoJobStore
+from transcode.domain.ports import JobRecord
 from transcode.handlers import start_transcode
 from vidsense_shared.events import derived_event_id
 
@@ -183,3 +186,55 @@ def test_after_a_refusal_only_an_archive_replay_asks_mediaconvert_again(
     # Then only the replay calls CreateJob: the Stubber fails a call it has no response for, and the fixture
     # fails a queued response left unused (so the handler's replay flag, not a constant, decides)
     assert start_transcode.handler(again, context) == {"outcome": outcome}
+
+
+# After an erasure the next recording is attempt 1 again: the erased answer's item may still be there.
+ERASED_EVENT_ID = "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+
+
+def _erased_answers_item(stack: Any) -> None:
+    put_job(
+        stack.dynamodb,
+        JOB_KEY,
+        client_request_token={"S": "erased-token"},
+        video_uploaded_event_id={"S": ERASED_EVENT_ID},
+        video_uploaded_at={"S": "2026-11-28T09:00:00.000000+00:00"},
+        created_at={"S": "2026-11-28T09:00:01.000000+00:00"},
+        mediaconvert_job_id={"S": "1764300000000-erased"},
+    )
+
+
+def test_a_new_recording_replaces_the_erased_answers_item_and_starts_its_own_job(stack, mediaconvert, context):
+    # Given the erased answer's attempt-1 item, not deleted yet by eraseAnswer
+    _erased_answers_item(stack)
+    # When the new recording's VideoUploaded arrives, Then its own job starts (token and causation of the new video)
+    mediaconvert.add_response("create_job", create_job_response(), expected_create_job())
+    assert start_transcode.handler(load("eventbridge_video_uploaded.json"), context) == {"outcome": "started"}
+    item = job_item(stack.dynamodb, JOB_KEY)
+    assert item["video_uploaded_event_id"] == {"S": VIDEO_UPLOADED_EVENT_ID}
+    assert item["mediaconvert_job_id"] == {"S": MEDIACONVERT_JOB_ID}
+    assert item["client_request_token"] == {"S": TOKEN}
+    assert item["created_at"]["S"] > "2026-11-29"  # a late erasure (occurred before the upload) leaves it
+    # And a replay of the erased answer's upload leaves the new item alone (no CreateJob queued)
+    erased = load("eventbridge_video_uploaded.json")
+    erased["replay-name"] = "after-fix-1"
+    erased["detail"]["metadata"]["event_id"] = ERASED_EVENT_ID
+    erased["detail"]["metadata"]["occurred_at"] = "2026-11-28T09:00:00Z"
+    assert start_transcode.handler(erased, context) == {"outcome": "skipped"}
+    assert job_item(stack.dynamodb, JOB_KEY) == item
+
+
+def test_the_replace_is_conditional_on_the_erased_answers_event(stack):
+    # Given the item was already replaced by another delivery
+    _erased_answers_item(stack)
+    store = DynamoJobStore(stack.dynamodb, JOBS_TABLE)
+    winner = JobRecord(job_key=JOB_KEY, client_request_token=TOKEN, video_uploaded_event_id=VIDEO_UPLOADED_EVENT_ID)
+    assert store.replace(winner, previous_event_id=ERASED_EVENT_ID)
+    # When a second replace still conditioned on the erased answer's event runs, Then it changes nothing
+    loser = JobRecord(job_key=JOB_KEY, client_request_token="other", video_uploaded_event_id="other-event")
+    assert not store.replace(loser, previous_event_id=ERASED_EVENT_ID)
+    assert job_item(stack.dynamodb, JOB_KEY)["video_uploaded_event_id"] == {"S": VIDEO_UPLOADED_EVENT_ID}
+    # And with the item gone (erased meanwhile) a replace creates nothing
+    stack.dynamodb.delete_item(TableName=JOBS_TABLE, Key={"job_key": {"S": JOB_KEY}})
+    assert not store.replace(loser, previous_event_id=VIDEO_UPLOADED_EVENT_ID)
+    assert "Item" not in stack.dynamodb.get_item(TableName=JOBS_TABLE, Key={"job_key": {"S": JOB_KEY}})

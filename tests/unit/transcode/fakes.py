@@ -22,6 +22,13 @@ class InMemoryJobs:
         self.records[record.job_key] = replace(record, open_since=self.clock)
         return None
 
+    def replace(self, record: JobRecord, *, previous_event_id: str) -> bool:
+        current = self.records.get(record.job_key)
+        if current is None or current.video_uploaded_event_id != previous_event_id:
+            return False
+        self.records[record.job_key] = replace(record, open_since=self.clock)
+        return True
+
     def _update(self, job_key: str, **changes: object) -> bool:
         if job_key not in self.records:
             return False

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.transcode.fakes import FakeTranscriber, InMemoryJobs, Published
+from tests.unit.transcode.fakes import FakeTranscoder, FakeTranscriber, InMemoryJobs, Published
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
     JOB_NAME,
@@ -15,10 +15,12 @@ from tests.unit.transcode.fixtures import (
     TRANSCODER_COMPLETED_EVENT_ID,
     TRANSCRIPT_KEY,
     WORK_BUCKET,
+    load,
 )
-from transcode.domain import usecases
+from transcode.domain import naming, usecases
 from transcode.domain.ports import JobRecord
 from transcode.domain.transcribe import TranscriptionJob
+from vidsense_shared.events import VideoUploaded, parse_detail
 
 COMPLETED_URI = f"https://s3.us-east-1.amazonaws.com/{WORK_BUCKET}/{TRANSCRIPT_KEY}"
 
@@ -89,3 +91,104 @@ def test_non_terminal_event_statuses_are_skipped_without_a_call(status):
 def test_a_record_without_the_causing_event_is_an_error_not_a_guess():
     with pytest.raises(usecases.JobRecordMissingError):
         _complete(JOB, record=replace(RECORD, transcoder_completed_event_id=None))
+
+
+# --- a new recording finding the erased answer's job record (attempts restart at 1 after an erasure) ---------
+
+ERASED_UPLOAD_AT = datetime(2026, 11, 29, 1, 12, 3, tzinfo=UTC)
+ERASED_EVENT_ID = "5f0c7a52-8d3e-4c61-9b0e-2a7d4e1f6c93"
+NEW_EVENT_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def _video_uploaded(event_id: str, version: str, occurred_at: datetime) -> VideoUploaded:
+    event = parse_detail("VideoUploaded", load("eventbridge_video_uploaded.json")["detail"])
+    assert isinstance(event, VideoUploaded)
+    video = event.data.video.model_copy(update={"version_id": version})
+    return event.model_copy(
+        update={
+            "metadata": event.metadata.model_copy(update={"event_id": event_id, "occurred_at": occurred_at}),
+            "data": event.data.model_copy(update={"video": video}),
+        }
+    )
+
+
+ERASED = _video_uploaded(ERASED_EVENT_ID, "erased-version", ERASED_UPLOAD_AT)
+NEW = _video_uploaded(NEW_EVENT_ID, "new-version", datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
+
+
+def _erased_record(*, started: bool, with_upload_time: bool = True) -> JobRecord:
+    return JobRecord(
+        job_key=f"{ANSWER_ID}#1",
+        client_request_token=naming.client_request_token(STAGE, ERASED.data, ERASED.data.video),
+        video_uploaded_event_id=ERASED_EVENT_ID,
+        video_uploaded_at=ERASED_UPLOAD_AT if with_upload_time else None,
+        mediaconvert_job_id="1764378551482-erased" if started else None,
+    )
+
+
+def _start(event: VideoUploaded, jobs: InMemoryJobs, transcoder: FakeTranscoder, *, replay: bool = False):
+    return usecases.start_transcode(
+        event,
+        stage=STAGE,
+        work_bucket=WORK_BUCKET,
+        jobs=jobs,
+        transcoder=transcoder,
+        publisher=Published(),
+        replay=replay,
+    )
+
+
+@pytest.mark.parametrize("with_upload_time", [True, False])
+@pytest.mark.parametrize("started", [True, False])
+def test_a_new_recording_replaces_the_erased_answers_job_record_and_starts_its_own_job(started, with_upload_time):
+    # Given the erased answer's attempt-1 record, which eraseAnswer has not deleted yet (complete or partial)
+    jobs = InMemoryJobs(_erased_record(started=started, with_upload_time=with_upload_time))
+    transcoder = FakeTranscoder("1764378999000-new")
+    # When the new recording's VideoUploaded (new event id, new video version) arrives
+    assert _start(NEW, jobs, transcoder) is usecases.Outcome.STARTED
+    # Then one job runs for the new video, caused by the new event, with the new video's token
+    (request,) = transcoder.requests
+    assert request.user_metadata["causation_id"] == NEW_EVENT_ID
+    assert request.input_uri == NEW.data.video.uri
+    assert request.client_request_token == naming.client_request_token(STAGE, NEW.data, NEW.data.video)
+    record = jobs.records[f"{ANSWER_ID}#1"]
+    assert (record.video_uploaded_event_id, record.mediaconvert_job_id) == (NEW_EVENT_ID, "1764378999000-new")
+    # And a redelivery of the new event is still a duplicate
+    again = FakeTranscoder()
+    assert _start(NEW, jobs, again) is usecases.Outcome.ALREADY_STARTED
+    assert again.requests == []
+
+
+@pytest.mark.parametrize("replay", [False, True])
+def test_a_late_or_replayed_erased_upload_does_not_clobber_the_new_recordings_record(replay):
+    # Given the new recording's job runs
+    jobs = InMemoryJobs(_erased_record(started=True))
+    _start(NEW, jobs, FakeTranscoder("1764378999000-new"))
+    new_record = jobs.records[f"{ANSWER_ID}#1"]
+    # When the erased answer's VideoUploaded comes again (archive replay, or a late redelivery)
+    transcoder = FakeTranscoder()
+    assert _start(ERASED, jobs, transcoder, replay=replay) is usecases.Outcome.SKIPPED
+    # Then nothing starts and the new recording's record is untouched
+    assert (transcoder.requests, jobs.records[f"{ANSWER_ID}#1"]) == ([], new_record)
+
+
+def test_two_deliveries_racing_to_replace_the_erased_record_start_one_job():
+    # Given the erased answer's record, and another delivery of the new event replacing it first (between this
+    # delivery's claim and its replace)
+    jobs = InMemoryJobs(_erased_record(started=True))
+    claim = jobs.claim
+
+    def claim_then_lose_the_race(record: JobRecord) -> JobRecord | None:
+        found = claim(record)
+        jobs.records[record.job_key] = replace(record, mediaconvert_job_id="1764378999000-other")
+        return found
+
+    jobs.claim = claim_then_lose_the_race  # type: ignore[method-assign]
+    transcoder = FakeTranscoder()
+    # When this delivery tries to replace it, Then it starts nothing and raises for a retry
+    with pytest.raises(usecases.JobRecordContendedError):
+        _start(NEW, jobs, transcoder)
+    assert transcoder.requests == []
+    # And the retry finds the winner's job
+    jobs.claim = claim  # type: ignore[method-assign]
+    assert _start(NEW, jobs, transcoder) is usecases.Outcome.ALREADY_STARTED

@@ -33,27 +33,35 @@ def _is_conditional_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _new_item(record: JobRecord) -> dict[str, Any]:
+    """A fresh attempt item; ``created_at`` now, so only an erasure that occurred later can delete it."""
+    answer_id, _, attempt = record.job_key.rpartition("#")
+    now = _now()
+    item: dict[str, Any] = {
+        "job_key": {"S": record.job_key},
+        "answer_id": {"S": answer_id},
+        "attempt": {"N": attempt},
+        "client_request_token": {"S": record.client_request_token},
+        "video_uploaded_event_id": {"S": record.video_uploaded_event_id},
+        "created_at": {"S": now},
+        "open_shard": {"S": OPEN_SHARD},
+        "open_since": {"S": now},
+    }
+    if record.video_uploaded_at is not None:
+        item["video_uploaded_at"] = {"S": _iso(record.video_uploaded_at)}
+    return item
+
+
 class DynamoJobStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
     def claim(self, record: JobRecord) -> JobRecord | None:
-        answer_id, _, attempt = record.job_key.rpartition("#")
-        now = _now()
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item={
-                    "job_key": {"S": record.job_key},
-                    "answer_id": {"S": answer_id},
-                    "attempt": {"N": attempt},
-                    "client_request_token": {"S": record.client_request_token},
-                    "video_uploaded_event_id": {"S": record.video_uploaded_event_id},
-                    "created_at": {"S": now},
-                    "open_shard": {"S": OPEN_SHARD},
-                    "open_since": {"S": now},
-                },
+                Item=_new_item(record),
                 ConditionExpression="attribute_not_exists(job_key)",
             )
         except ClientError as exc:
@@ -64,6 +72,20 @@ class DynamoJobStore:
                 raise
             return existing
         return None
+
+    def replace(self, record: JobRecord, *, previous_event_id: str) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_new_item(record),
+                ConditionExpression="video_uploaded_event_id = :previous",
+                ExpressionAttributeValues={":previous": {"S": previous_event_id}},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            return False
+        return True
 
     def mark_transcode_started(self, job_key: str, mediaconvert_job_id: str) -> None:
         self._client.update_item(
@@ -196,11 +218,13 @@ class DynamoJobStore:
 
         duration = item.get("audio_duration_ms", {}).get("N")
         open_since = text("open_since") if "open_shard" in item else None
+        uploaded_at = text("video_uploaded_at")
         return JobRecord(
             job_key=job_key,
             client_request_token=text("client_request_token") or "",
             video_uploaded_event_id=text("video_uploaded_event_id") or "",
             mediaconvert_job_id=text("mediaconvert_job_id"),
+            video_uploaded_at=datetime.fromisoformat(uploaded_at) if uploaded_at else None,
             transcription_job_name=text("transcription_job_name"),
             transcoder_completed_event_id=text("transcoder_completed_event_id"),
             audio_duration_ms=int(duration) if duration is not None else None,

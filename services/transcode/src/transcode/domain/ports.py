@@ -47,6 +47,8 @@ class JobRecord:
     client_request_token: str
     video_uploaded_event_id: str
     mediaconvert_job_id: str | None = None
+    # When that VideoUploaded occurred: orders two recordings of one attempt (attempts restart after an erasure).
+    video_uploaded_at: datetime | None = None
     transcription_job_name: str | None = None
     transcoder_completed_event_id: str | None = None
     audio_duration_ms: int | None = None
@@ -69,6 +71,10 @@ class OpenAttempt:
 class JobStore(Protocol):
     def claim(self, record: JobRecord) -> JobRecord | None:
         """Create the record if absent (conditional write). Returns None when created, else the existing one."""
+
+    def replace(self, record: JobRecord, *, previous_event_id: str) -> bool:
+        """Overwrite an erased recording's record with a fresh one, only while it still names
+        ``previous_event_id`` (conditional write); False when it does not (another delivery won, or it is gone)."""
 
     def mark_transcode_started(self, job_key: str, mediaconvert_job_id: str) -> None: ...
 

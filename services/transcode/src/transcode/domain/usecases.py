@@ -65,6 +65,10 @@ class JobRecordMissingError(RuntimeError):
     """No jobs-table record for a job this stage started; raised so the event is retried or dead-lettered."""
 
 
+class JobRecordContendedError(RuntimeError):
+    """Another delivery replaced (or the erasure deleted) an erased recording's record first; the retry decides."""
+
+
 def _ref(data: AnswerRef) -> AnswerRef:
     return AnswerRef(project=data.project, step=data.step, user_key=data.user_key, attempt=data.attempt)
 
@@ -110,14 +114,29 @@ def start_transcode(
     idempotency record: the conditional write decides who starts the job, and the job id written after
     CreateJob tells a later delivery that there is nothing left to do. A duplicate of an event whose job
     was refused does nothing; a replay (``replay``) tries CreateJob again, since operators replay after a fix.
+
+    Attempts restart at 1 after an erasure, so the record found may be an erased recording's that eraseAnswer has
+    not deleted yet (late, retrying, dead-lettered): a newer VideoUploaded replaces it (conditionally, so of two
+    deliveries only one wins) and starts its own job; an older one (a late delivery or replay of the erased
+    recording's event) does nothing.
     """
     ref = _ref(event.data)
     key = naming.job_key(ref)
     token = naming.client_request_token(stage, ref, event.data.video)
     failure_id = derived_event_id(event.metadata.event_id, TranscodeFailed.DETAIL_TYPE)
-    existing = jobs.claim(
-        JobRecord(job_key=key, client_request_token=token, video_uploaded_event_id=event.metadata.event_id)
+    claim = JobRecord(
+        job_key=key,
+        client_request_token=token,
+        video_uploaded_event_id=event.metadata.event_id,
+        video_uploaded_at=event.metadata.occurred_at,
     )
+    existing = jobs.claim(claim)
+    if existing is not None and existing.video_uploaded_event_id not in ("", event.metadata.event_id):
+        if not _supersedes(event, existing, replay=replay):
+            return Outcome.SKIPPED
+        if not jobs.replace(claim, previous_event_id=existing.video_uploaded_event_id):
+            raise JobRecordContendedError(f"the record of {key} changed while replacing it")
+        existing = None
     if existing is not None and existing.mediaconvert_job_id:
         return Outcome.ALREADY_STARTED
     if not replay and already_emitted(existing, TranscodeFailed.DETAIL_TYPE, failure_id):
@@ -150,6 +169,13 @@ def start_transcode(
         return Outcome.FAILED
     jobs.mark_transcode_started(key, job_id)
     return Outcome.RESUMED if existing else Outcome.STARTED
+
+
+def _supersedes(event: VideoUploaded, existing: JobRecord, *, replay: bool) -> bool:
+    """Whether this upload is a later recording than the one the record was written for."""
+    if existing.video_uploaded_at is None:  # a record older than the field: only a live delivery is taken as newer
+        return not replay
+    return event.metadata.occurred_at > existing.video_uploaded_at
 
 
 # --- 2. relayTranscoderEvents (and the reconciler) ----------------------------------------------------------
