@@ -550,10 +550,12 @@ class _Run:
             done.append(str(form.get("key", "")))
         with self.report.step("upload") as done:
             body, content_type = multipart(upload["fields"], "answer.webm", self.sample, "video/webm")
+            # Before the POST: S3 may store the object and the connection drop before its answer (an OSError here),
+            # and the clean-up must still erase it. Erasing an answer that never landed is harmless (a 404).
+            self.uploaded_with = api
             sent = self.http("POST", upload["url"], headers={"Content-Type": content_type}, body=body)
             if not 200 <= sent.status < 300:
                 raise SmokeFailure("upload", f"POST {upload['url']} answered {sent.status}: {sent.excerpt()}")
-            self.uploaded_with = api
             done.append(f"{len(self.sample)} bytes, {sent.status}")
 
     def check_analysis(self, api: Api) -> None:

@@ -337,12 +337,41 @@ def test_a_failing_step_exits_1_naming_it_and_what_it_saw(stage: Stage, case: st
     # And the steps before it passed, the ones after it did not run
     failed_at = STEPS.index(step)
     assert _steps(out) == [*STEPS[: failed_at + 1], "remove user"]
-    # And an uploaded answer was erased, and the throw-away user removed, whatever failed
-    uploaded = failed_at > STEPS.index("upload")
+    # And an answer that may have been uploaded was erased, and the throw-away user removed, whatever failed
+    uploaded = failed_at >= STEPS.index("upload")
     assert len(api.calls("DELETE")) == (1 if uploaded else 0)
     assert stage.users() == []
     # And no wait outlasted the bound (two waits at most: the analysis, then the erasure)
     assert clock.now <= 2 * 60
+
+
+@dataclass
+class DroppedUploadApi(FakeStageApi):
+    """S3 stores the object, then the connection drops before its answer reaches the smoke test."""
+
+    def __call__(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> Response:
+        answer = super().__call__(method, url, headers=headers, body=body)
+        if url == UPLOAD_URL:
+            raise ConnectionResetError("connection reset by peer")
+        return answer
+
+
+def test_an_upload_whose_answer_is_lost_is_still_erased(stage: Stage) -> None:
+    # Given an upload POST that S3 stored but whose answer never arrived (an OSError)
+    stage.with_outputs()
+    api = DroppedUploadApi(delete_status=404)
+    # When the smoke test runs
+    code, out, err = _smoke(stage, api)
+    # Then it fails at the upload step naming what it saw
+    assert code == 1, out + err
+    assert "failed at step 'upload': request failed: connection reset by peer" in err
+    # And the clean-up still asked for the answer's erasure (its 404, had nothing landed, is only reported)
+    (deleted,) = api.calls("DELETE")
+    assert deleted.startswith(f"{API}/answers/smoke-") and deleted.endswith("/1")
+    assert "cleanup: DELETE" in out and "answered 404" in out
+    assert stage.users() == []
 
 
 def test_waiting_backs_off_and_stops_at_the_timeout() -> None:
