@@ -108,11 +108,12 @@ export class Auth {
   async completeSignIn(params) {
     const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
     sessionStorage.removeItem(PENDING);
+    // The state first: a callback this tab did not start may carry any text, shown to nobody.
+    if (!pending || pending.state !== params.get('state')) {
+      throw new Error('Sign-in did not complete (this link is stale or was opened in another tab). Please sign in again.');
+    }
     if (params.get('error')) {
       throw new Error(`Sign-in was refused: ${params.get('error_description') || params.get('error')}.`);
-    }
-    if (!pending || pending.state !== params.get('state')) {
-      throw new Error('This sign-in link is stale or was opened in another tab. Sign in again.');
     }
     await this._redeem({
       grant_type: 'authorization_code',

@@ -5,6 +5,8 @@ import { errorBox, h, mount } from './dom.js';
 
 const PIPELINE = ['UPLOADED', 'TRANSCODED', 'TRANSCRIBED', 'ANALYZED'];
 const FINAL = new Set(['ANALYZED', 'NO_SPEECH', 'FAILED']);
+// An erasure normally ends in a 404 within seconds; one that stopped halfway waits for a DELETE retry instead.
+const DELETING_POLLS = 20;
 const SCORES = ['Positive', 'Negative', 'Neutral', 'Mixed'];
 const MIME_TYPES = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm'];
 
@@ -43,6 +45,8 @@ export class RecordPage {
     this.recording = null;
     this.pollTimer = null;
     this.notice = null;
+    this.known = false; // the API has shown this answer: a later 404 means it was deleted
+    this.deletingPolls = 0;
   }
 
   async show() {
@@ -55,6 +59,7 @@ export class RecordPage {
       if (!(error instanceof ApiError && error.status === 404)) return this.fail(error);
     }
     if (!answer) return this.showRecorder();
+    this.known = true;
     if (answer.status !== 'FAILED' && answer.status !== 'DELETING') {
       // A recorder would only be refused: show the API's own words and the stored answer.
       try {
@@ -77,6 +82,7 @@ export class RecordPage {
   async showRecorder(message) {
     this.stopPolling();
     this.notice = null;
+    this.known = false;
     const section = h('section', { 'aria-labelledby': 'recorder-heading' });
     mount(this.root, this.heading, message ? h('p', { class: 'notice' }, message) : null, section);
     section.append(h('h2', { id: 'recorder-heading' }, 'Record your answer'));
@@ -208,11 +214,8 @@ export class RecordPage {
       });
     } catch (error) {
       if (error instanceof SignInExpired) return this.fail(error);
-      let message = error.message;
-      if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
-        message += ` Try again in ${Math.ceil(Number(error.retryAfter) / 60)} minutes.`;
-      }
-      this.problem.replaceChildren(errorBox(message));
+      // A 429's message already says how long to wait (services/ingest/src/ingest/domain/limits.py).
+      this.problem.replaceChildren(errorBox(error.message));
       this.submitButton.disabled = false;
       this.againButton.disabled = false;
       return;
@@ -225,8 +228,19 @@ export class RecordPage {
     this.releaseCamera();
     this.answerSection = h('section', { 'aria-labelledby': 'answer-heading' });
     mount(this.root, this.heading, this.notice ? h('p', { class: 'notice' }, this.notice) : null, this.answerSection);
+    this.deletingPolls = 0;
     this.renderAnswer(answer);
-    if (!FINAL.has(answer.status)) this.poll();
+    this.followIfBusy(answer);
+  }
+
+  // Follow an answer until it is final; a DELETING one only for a while (a stopped erasure needs a DELETE retry).
+  followIfBusy(answer) {
+    if (FINAL.has(answer.status)) return;
+    if (answer.status === 'DELETING' && ++this.deletingPolls > DELETING_POLLS) {
+      this.problem.replaceChildren(errorBox('The deletion has not finished. Press Delete answer to continue it.'));
+      return;
+    }
+    this.poll();
   }
 
   renderAnswer(answer) {
@@ -246,7 +260,9 @@ export class RecordPage {
       parts.push(errorBox(`Processing failed: ${answer.error || 'no reason given'}.`));
     } else if (answer.status === 'NO_SPEECH') {
       parts.push(h('p', { class: 'notice' }, 'No speech was heard in this recording. You can delete it and record again.'));
-    } else if (!FINAL.has(answer.status) && answer.status !== 'DELETING') {
+    } else if (answer.status === 'DELETING') {
+      parts.push(h('p', { class: 'notice' }, 'This answer is being deleted. If it stays here, press Delete answer to finish the erasure.'));
+    } else if (!FINAL.has(answer.status)) {
       parts.push(h('p', { class: 'muted' }, 'Processing… this page follows your answer as it goes.'));
     }
     if (answer.transcript !== null && answer.transcript !== undefined) {
@@ -266,9 +282,8 @@ export class RecordPage {
     if (answer.status === 'FAILED') {
       actions.append(h('button', { type: 'button', onclick: () => this.showRecorder('Record your answer again.') }, 'Record again'));
     }
-    if (answer.status !== 'DELETING') {
-      actions.append(h('button', { type: 'button', class: 'danger', onclick: () => this.remove() }, 'Delete answer'));
-    }
+    // Also for DELETING: a DELETE retry continues an erasure that stopped halfway.
+    actions.append(h('button', { type: 'button', class: 'danger', onclick: () => this.remove() }, 'Delete answer'));
     this.problem = h('div');
     parts.push(actions, this.problem);
     this.answerSection.replaceChildren(...parts);
@@ -283,14 +298,16 @@ export class RecordPage {
       } catch (error) {
         if (error instanceof SignInExpired) return this.fail(error);
         if (error instanceof ApiError && error.status === 404) {
-          // Not visible yet right after the upload: keep following.
+          // Gone after the API showed it: deleted (here or elsewhere). Before that, not visible yet after the upload.
+          if (this.known) return this.showRecorder('Your answer was deleted. You may record a new one.');
           return this.poll();
         }
         this.problem.replaceChildren(errorBox(`${error.message} Still trying…`));
         return this.poll();
       }
+      this.known = true;
       this.renderAnswer(answer);
-      if (!FINAL.has(answer.status)) this.poll();
+      this.followIfBusy(answer);
     }, this.pollMs);
   }
 

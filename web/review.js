@@ -11,7 +11,10 @@ const EXCERPT_CHARS = 120; // a longer transcript opens from its first words (de
 export function toCsv(items) {
   const header = ['user_key', 'status', 'sentiment', ...SCORES.map((s) => s.toLowerCase()), 'attempt', 'updated_at', 'transcript'];
   const cell = (value) => {
-    const text = value === null || value === undefined ? '' : String(value);
+    let text = value === null || value === undefined ? '' : String(value);
+    // A spreadsheet runs a cell that starts like a formula: a leading quote keeps it text (OWASP CSV injection).
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    // RFC 4180: quote a cell holding a quote, comma or line break, and double its quotes.
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const lines = items.map((item) => [

@@ -17,6 +17,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,7 +47,10 @@ def manifest() -> dict:
 class RunningStack:
     endpoints: StackEndpoints
     process: subprocess.Popen[str]
-    ports: tuple[int, int]
+    # Every port the stack bound (API, AWS endpoint, web client): all free again after the stop.
+    ports: tuple[int, ...]
+    # Where the stack serves the web client (stack.json's web_url); its /callback is a registered redirect URI.
+    web_url: str
     # Seconds from `make up` to its ready line.
     started_in: float = 0.0
 
@@ -173,7 +177,12 @@ def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
             audience=stack_state["audience"],
             state_dir=Path(state),
         )
-        handle = RunningStack(endpoints, proc, (api_port, aws_port), started_in=time.monotonic() - started)
+        web_url = str(stack_state["web_url"])
+        web_port = urlsplit(web_url).port
+        assert web_port is not None, f"stack.json's web_url has no port: {web_url}"
+        handle = RunningStack(
+            endpoints, proc, (api_port, aws_port, web_port), web_url, started_in=time.monotonic() - started
+        )
         request.config.stash[_RUNNING] = handle
         yield handle
     finally:

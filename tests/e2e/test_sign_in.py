@@ -11,20 +11,23 @@ import pytest
 import requests
 
 from vidsense_local.auth import issue_token, load_or_create_key
-from vidsense_local.auth.userpool import local_app_client, s256
+from vidsense_local.auth.userpool import s256
+
+from .conftest import RunningStack
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 120
 
 
-def test_code_flow_with_pkce_signs_a_reviewer_in_and_the_api_accepts_the_id_token(stack):
+def test_code_flow_with_pkce_signs_a_reviewer_in_and_the_api_accepts_the_id_token(stack, running: RunningStack):
     # Given the issuer's discovery document (the issuer is what the deployed authorizer trusts)
     discovery = requests.get(f"{stack.issuer}/.well-known/openid-configuration", timeout=TIMEOUT).json()
     assert discovery["issuer"] == stack.issuer
     # When a reviewer signs in through authorize and the form
-    web = local_app_client(stack.audience)
-    callback_url, web_origin = web.callback_urls[0], web.web_origins[0]
+    # The stack's own web client address (stack.json): this process's VIDSENSE_WEB_PORT may differ from the stack's.
+    web_origin = running.web_url
+    callback_url = f"{web_origin}/callback"
     verifier = secrets.token_urlsafe(48)
     query = {
         "response_type": "code",

@@ -345,3 +345,116 @@ def test_the_media_bucket_admits_the_web_origin_only(browser: Browser) -> None:
     # Then the bucket's CORS rules (from the deployed template) admit the web client's origin only, as S3 does
     assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == browser.web_url
     assert other.status_code == 403 and "Access-Control-Allow-Origin" not in other.headers
+
+
+def _api_json(route: Any, web_url: str, status: int, body: dict[str, Any], **headers: str) -> None:
+    """Answer an API call in place of the stack (a cross-origin response: the web origin is allowed)."""
+    route.fulfill(
+        status=status,
+        json=body,
+        headers={"Access-Control-Allow-Origin": web_url, "Access-Control-Expose-Headers": "Retry-After", **headers},
+    )
+
+
+def test_an_answer_left_deleting_offers_the_delete_retry_and_a_later_404_means_deleted(
+    browser: Browser, person: Person, project: str
+) -> None:
+    page = person.page
+    step = "4"
+    answer_url = re.compile(re.escape(f"{browser.stack.api_url}/answers/{project}/{step}") + r"$")
+    deleting = {"status": "DELETING", "transcript": None, "sentiment": None, "sentiment_score": None, "error": None}
+    calls: dict[str, int] = {"GET": 0, "DELETE": 0}
+    gets_before_gone = [10**6]  # the stored answer stays DELETING for this many reads, then it is gone
+
+    def stored_answer(route: Any) -> None:
+        method = route.request.method
+        if method not in calls:
+            route.continue_()
+            return
+        calls[method] += 1
+        if method == "DELETE":
+            _api_json(route, browser.web_url, 200, {"project": project, "step": step})
+        elif calls["GET"] > gets_before_gone[0]:
+            _api_json(route, browser.web_url, 404, {"message": "The resource you requested does not exist"})
+        else:
+            _api_json(route, browser.web_url, 200, deleting)
+
+    sign_in(browser, person, f"/record?project={project}&step={step}")
+    # Given an answer whose erasure stopped halfway (DELETING)
+    page.route(answer_url, stored_answer)
+    page.reload()
+    assert wait_status(page, "DELETING") == "DELETING"
+    # When the person presses Delete answer (offered again) and confirms
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete answer").click()
+    # Then the DELETE is sent again (it continues the erasure) and the recorder is back
+    page.get_by_text("Your answer was deleted").wait_for()
+    page.get_by_role("button", name="Start recording").wait_for()
+    assert calls["DELETE"] == 1
+    # Given a DELETING answer whose erasure then completes (the API answers 404)
+    calls["GET"], gets_before_gone[0] = 0, 2
+    page.reload()
+    assert wait_status(page, "DELETING") == "DELETING"
+    # Then the page stops following it, says it was deleted and offers the recorder
+    page.get_by_text("Your answer was deleted").wait_for()
+    page.get_by_role("button", name="Start recording").wait_for()
+    reads = calls["GET"]
+    page.wait_for_timeout(2500)
+    assert calls["GET"] == reads, "the page kept polling a deleted answer"
+    assert [e for e in person.console.errors if e.startswith("uncaught")] == []
+
+
+def test_a_rate_limited_upload_shows_the_apis_message_as_is(browser: Browser, person: Person, project: str) -> None:
+    page = person.page
+    step = "5"
+    message = "at most 20 new recordings per person in 24 hours: try again in 12 min"
+    sign_in(browser, person, f"/record?project={project}&step={step}")
+    page.get_by_role("button", name="Start recording").wait_for()
+    # Given the API refuses the presigned URL with 429 (and Retry-After)
+    page.route(
+        re.compile(re.escape(f"{browser.stack.api_url}/presignedurl/{project}/{step}") + r"$"),
+        lambda route: _api_json(route, browser.web_url, 429, {"message": message}, **{"Retry-After": "720"}),
+    )
+    # When the person submits a recording
+    page.get_by_role("button", name="Start recording").click()
+    page.get_by_role("button", name="Stop").wait_for()
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Submit answer").click()
+    # Then the page shows the API's words, which already say how long to wait, and nothing added
+    alert = page.get_by_role("alert").filter(has_text=message)
+    alert.wait_for()
+    assert alert.inner_text().strip() == message
+
+
+def test_the_csv_export_keeps_cells_that_look_like_formulas_as_text(
+    browser: Browser, person: Person, project: str
+) -> None:
+    page = person.page
+    sign_in(browser, person, f"/record?project={project}&step=6")
+    transcripts = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tcmd", 'plain, with "quotes"\r\nand a line']
+    items = [
+        {
+            "user_key": f"u{n}",
+            "status": "ANALYZED",
+            "sentiment": "POSITIVE",
+            "sentiment_score": None,
+            "attempt": 1,
+            "updated_at": "2026-01-01T00:00:00Z",
+            "transcript": text,
+        }
+        for n, text in enumerate(transcripts)
+    ]
+    # When the review page's CSV export renders answers whose transcripts start like formulas
+    text: str = page.evaluate("async (items) => (await import('/review.js')).toCsv(items)", items)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    # Then each such cell starts with a quote (text in a spreadsheet), and RFC 4180 quoting still round-trips
+    assert [row["transcript"] for row in rows] == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tcmd",
+        'plain, with "quotes"\r\nand a line',
+    ]
+    assert [row["user_key"] for row in rows] == [f"u{n}" for n in range(len(transcripts))]
