@@ -181,3 +181,14 @@ def test_a_run_is_bounded():
     records = [replace(TRANSCODING, job_key=f"{ANSWER_ID}#{n}", mediaconvert_job_id=None) for n in range(1, 8)]
     actions, _ = _run(InMemoryJobs(*records, clock=NOW), policy=replace(POLICY, max_attempts=3))
     assert actions == [reconcile.Action.UNTOUCHED] * 3
+
+
+def test_the_erased_recordings_transcribe_job_is_not_taken_for_the_new_recordings_outcome():
+    # Given a new recording (uploaded after an erasure) whose StartTranscriptionJob found the name still taken by
+    # the erased answer's finished job
+    uploaded_at = datetime(2026, 11, 29, 1, 12, 3, tzinfo=UTC)
+    record = replace(TRANSCRIBING, transcription_started=False, video_uploaded_at=uploaded_at)
+    erased_job = replace(TRANSCRIBED, created_at=uploaded_at - timedelta(hours=1))
+    jobs = InMemoryJobs(record, clock=NOW)
+    # When the reconciler looks, Then it publishes nothing from that job (it waits, then times the answer out)
+    assert _run(jobs, transcriber=FakeTranscriber(erased_job)) == ([reconcile.Action.UNTOUCHED], [])

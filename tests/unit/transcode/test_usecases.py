@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,8 +19,8 @@ from tests.unit.transcode.fixtures import (
 )
 from transcode.domain import naming, usecases
 from transcode.domain.ports import JobRecord
-from transcode.domain.transcribe import TranscriptionJob
-from vidsense_shared.events import VideoUploaded, parse_detail
+from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
+from vidsense_shared.events import TranscoderCompleted, VideoUploaded, parse_detail
 
 COMPLETED_URI = f"https://s3.us-east-1.amazonaws.com/{WORK_BUCKET}/{TRANSCRIPT_KEY}"
 
@@ -192,3 +192,66 @@ def test_two_deliveries_racing_to_replace_the_erased_record_start_one_job():
     # And the retry finds the winner's job
     jobs.claim = claim  # type: ignore[method-assign]
     assert _start(NEW, jobs, transcoder) is usecases.Outcome.ALREADY_STARTED
+
+
+class NameTakenTranscriber(FakeTranscriber):
+    """StartTranscriptionJob answers Conflict: a job of that name exists (``job``)."""
+
+    def start(self, request: TranscriptionRequest) -> bool:
+        self.started.append(request)
+        return False
+
+
+def _new_recordings_record() -> JobRecord:
+    return JobRecord(
+        job_key=f"{ANSWER_ID}#1",
+        client_request_token="t",
+        video_uploaded_event_id=NEW_EVENT_ID,
+        video_uploaded_at=NEW.metadata.occurred_at,
+        mediaconvert_job_id="1764378999000-new",
+    )
+
+
+def _transcoder_completed(video_event_id: str) -> TranscoderCompleted:
+    event = parse_detail("TranscoderCompleted", load("eventbridge_transcoder_completed.json")["detail"])
+    assert isinstance(event, TranscoderCompleted)
+    return event.model_copy(update={"data": event.data.model_copy(update={"video_event_id": video_event_id})})
+
+
+def _start_transcription(event: TranscoderCompleted, jobs: InMemoryJobs, transcriber: FakeTranscriber):
+    return usecases.start_transcription(
+        event,
+        stage=STAGE,
+        work_bucket=WORK_BUCKET,
+        language_code="en-US",
+        jobs=jobs,
+        transcriber=transcriber,
+        publisher=Published(),
+    )
+
+
+def test_the_erased_recordings_transcribe_job_holding_the_name_does_not_count_as_started():
+    # Given the new recording's record, and the erased answer's Transcribe job (same name) not deleted yet
+    jobs = InMemoryJobs(_new_recordings_record())
+    erased_job = replace(JOB, created_at=ERASED_UPLOAD_AT + timedelta(minutes=1))
+    # When the new recording's TranscoderCompleted starts transcription and Transcribe answers Conflict
+    with pytest.raises(usecases.TranscriptionNameTakenError):
+        _start_transcription(_transcoder_completed(NEW_EVENT_ID), jobs, NameTakenTranscriber(erased_job))
+    # Then the attempt is not marked started (the retry calls Transcribe again once eraseAnswer deleted the job)
+    assert not jobs.records[f"{ANSWER_ID}#1"].transcription_started
+
+
+def test_the_new_recordings_own_transcribe_job_holding_the_name_counts_as_started():
+    jobs = InMemoryJobs(_new_recordings_record())
+    own_job = replace(JOB, created_at=NEW.metadata.occurred_at + timedelta(minutes=1))
+    outcome = _start_transcription(_transcoder_completed(NEW_EVENT_ID), jobs, NameTakenTranscriber(own_job))
+    assert outcome is usecases.Outcome.ALREADY_STARTED
+    assert jobs.records[f"{ANSWER_ID}#1"].transcription_started
+
+
+def test_a_transcoder_completed_of_the_erased_recording_starts_nothing_for_the_new_one():
+    jobs = InMemoryJobs(_new_recordings_record())
+    transcriber = FakeTranscriber()
+    outcome = _start_transcription(_transcoder_completed(ERASED_EVENT_ID), jobs, transcriber)
+    assert (outcome, transcriber.started) == (usecases.Outcome.SKIPPED, [])
+    assert jobs.records[f"{ANSWER_ID}#1"] == _new_recordings_record()

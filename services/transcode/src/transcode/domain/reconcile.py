@@ -175,6 +175,8 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
             else Action.UNTOUCHED
         )
     job = ctx.transcriber.find(job_name)
+    if usecases.older_than_recording(job, record):
+        job = None  # the erased recording's job still holds the name: not this recording's outcome
     if job is None:
         # Without the started mark, StartTranscriptionJob may not have been called yet.
         if record.transcription_started or give_up:

@@ -65,6 +65,11 @@ class JobRecordMissingError(RuntimeError):
     """No jobs-table record for a job this stage started; raised so the event is retried or dead-lettered."""
 
 
+class TranscriptionNameTakenError(RuntimeError):
+    """The attempt's Transcribe job name is still held by an erased recording's job; retried until eraseAnswer
+    deleted it (or dead-lettered, and the reconciler fails the answer visibly)."""
+
+
 class JobRecordContendedError(RuntimeError):
     """Another delivery replaced (or the erasure deleted) an erased recording's record first; the retry decides."""
 
@@ -210,12 +215,16 @@ def start_transcription(
 
     Once the jobs table says the job was started, no delivery (duplicate or replay) calls Transcribe again.
     A duplicate of an event that failed does nothing; a replay tries again (operators replay after a fix).
+    Job names are per attempt, so after an erasure the name may still be the erased recording's job: that one
+    never counts as started. An event of another recording than the record's does nothing.
     """
     ref = _ref(event.data)
     key = naming.job_key(ref)
     job_name = naming.transcription_job_name(stage, ref)
     failure_id = derived_event_id(event.metadata.event_id, TranscriptionFailed.DETAIL_TYPE)
     record = jobs.get(key)
+    if record is not None and _other_recording(event.data.video_event_id, record):
+        return Outcome.SKIPPED
     if record is not None and record.transcription_started:
         return Outcome.ALREADY_STARTED
     if not replay and already_emitted(record, TranscriptionFailed.DETAIL_TYPE, failure_id):
@@ -260,8 +269,30 @@ def start_transcription(
         started = transcriber.start(request)
     except TranscriptionRejectedError as exc:
         return failed(exc.code, exc.message)
+    # Only a Conflict of a recording made since the upload time was kept needs the extra GetTranscriptionJob.
+    if (
+        not started
+        and record is not None
+        and record.video_uploaded_at is not None
+        and older_than_recording(transcriber.find(job_name), record)
+    ):
+        raise TranscriptionNameTakenError(f"{job_name} is still an erased recording's job")
     jobs.mark_transcription_started(key)
     return Outcome.STARTED if started else Outcome.ALREADY_STARTED
+
+
+def _other_recording(video_event_id: str | None, record: JobRecord) -> bool:
+    return bool(video_event_id and record.video_uploaded_event_id and video_event_id != record.video_uploaded_event_id)
+
+
+def older_than_recording(job: TranscriptionJob | None, record: JobRecord) -> bool:
+    """Whether a Transcribe job of the attempt's name was created before the record's upload: an erased one's."""
+    return (
+        job is not None
+        and job.created_at is not None
+        and record.video_uploaded_at is not None
+        and job.created_at < record.video_uploaded_at
+    )
 
 
 # --- 4. transcriptionCompleted ---------------------------------------------------------------------------
