@@ -125,12 +125,17 @@ def run_guarded(
         print(f"{label}: interrupted", file=err)
         return EXIT_INTERRUPTED
     except (BotoCoreError, ClientError, OperatorError) as exc:
-        fixable = explain(exc, aws)
-        if fixable is not None:
-            print(f"{label}: {fixable}", file=err)
-            return EXIT_USAGE
-        print(f"{label}: {_aws_failure(exc)}", file=err)
-        return EXIT_FAILED
+        return report_failure(label, exc, aws, err)
+
+
+def report_failure(label: str, exc: BaseException, aws: StageAws | None, err: TextIO) -> int:
+    """One line on stderr for a failed command, and its exit code: 2 for what the operator can fix, else 1."""
+    fixable = explain(exc, aws)
+    if fixable is not None:
+        print(f"{label}: {fixable}", file=err)
+        return EXIT_USAGE
+    print(f"{label}: {_aws_failure(exc)}", file=err)
+    return EXIT_FAILED
 
 
 def _aws_failure(exc: BaseException) -> str:

@@ -1,10 +1,11 @@
 """Publish the web client (web/) to a stage: ``python -m vidsense_ops.website --stage dev [--domain NAME
---certificate-arn ARN]`` (``make deploy-web STAGE=dev``).
+--certificate-arn ARN] [--repo CHECKOUT]`` (``make deploy-web STAGE=dev``).
 
 Reads the ingest stack's outputs (API URL, issuer, app client, sign-in domain, media bucket), deploys
 deploy/web/site.yml as ``vidsense-web-{stage}`` (private bucket, CloudFront with origin access control, security
 headers whose CSP allows exactly those origins), uploads web/ and the stage's ``config.json``, and invalidates the
 distribution's cache. The parameters and config.json are pure functions of the outputs (tested); the rest is boto3.
+web/ and deploy/web/site.yml are read from a checkout of the repository (an installed vidsense_ops has neither).
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from vidsense_ops.clients import OperatorError
+from vidsense_ops.clients import OperatorError, error_code
+from vidsense_ops.commands import report_failure
 from vidsense_ops.status import stack_outputs
 
-REPO = Path(__file__).resolve().parents[2]
-WEB = REPO / "web"
-TEMPLATE = REPO / "deploy" / "web" / "site.yml"
+REPO = Path(__file__).resolve().parents[2]  # the checkout when run from it; site-packages once installed
+WEB_DIR = Path("web")
+TEMPLATE_PATH = Path("deploy") / "web" / "site.yml"
+WEB = REPO / WEB_DIR
+TEMPLATE = REPO / TEMPLATE_PATH
+LABEL = "vidsense web publish"
 SKIPPED_FILES = frozenset({"config.example.json", "config.json"})
 DEFAULT_MAX_RECORDING_SECONDS = 60
 
@@ -109,20 +114,41 @@ def site_files(root: Path = WEB) -> list[tuple[Path, str, str]]:
     return files
 
 
-def _deploy_stack(cloudformation: Any, name: str, parameters: dict[str, str]) -> dict[str, str]:
+def checkout(repo: Path | None = None) -> Path:
+    """The checkout holding web/ and deploy/web/site.yml: ``repo`` when given, else this module's, else the cwd."""
+    candidates = [repo] if repo is not None else [REPO, Path.cwd()]
+    for root in candidates:
+        if (root / WEB_DIR).is_dir() and (root / TEMPLATE_PATH).is_file():
+            return root
+    where = " or ".join(str(root) for root in candidates)
+    raise OperatorError(
+        f"no {WEB_DIR}/ and {TEMPLATE_PATH.as_posix()} under {where}: run make deploy-web from a checkout of the"
+        " repository, or pass --repo CHECKOUT"
+    )
+
+
+def _stack_exists(cloudformation: Any, name: str) -> bool:
+    """Only "does not exist" means absent: expired credentials or a refusal must not look like a missing stack."""
+    try:
+        cloudformation.describe_stacks(StackName=name)
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            return False
+        raise
+    return True
+
+
+def _deploy_stack(
+    cloudformation: Any, name: str, parameters: dict[str, str], template: Path = TEMPLATE
+) -> dict[str, str]:
     request = {
         "StackName": name,
-        "TemplateBody": TEMPLATE.read_text(),
+        "TemplateBody": template.read_text(),
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Tags": [{"Key": "vidsense:stage", "Value": parameters["Stage"]}],
     }
     try:
-        cloudformation.describe_stacks(StackName=name)
-        exists = True
-    except ClientError:
-        exists = False
-    try:
-        if exists:
+        if _stack_exists(cloudformation, name):
             cloudformation.update_stack(**request)
             cloudformation.get_waiter("stack_update_complete").wait(StackName=name)
         else:
@@ -136,6 +162,7 @@ def _deploy_stack(cloudformation: Any, name: str, parameters: dict[str, str]) ->
 
 
 def publish(args: argparse.Namespace) -> str:
+    root = checkout(args.repo)  # before any AWS call: nothing to publish without it
     session = boto3.session.Session()
     region = session.region_name
     if not region:
@@ -146,9 +173,14 @@ def publish(args: argparse.Namespace) -> str:
     )
     config = site_config(outputs, stage=args.stage, client_id=args.client_id)
     # CloudFront's resources are global; the stack lives in us-east-1 beside the certificate.
-    site = _deploy_stack(boto3.client("cloudformation", region_name="us-east-1"), site_stack(args.stage), parameters)
+    site = _deploy_stack(
+        boto3.client("cloudformation", region_name="us-east-1"),
+        site_stack(args.stage),
+        parameters,
+        root / TEMPLATE_PATH,
+    )
     s3: Any = boto3.client("s3", region_name="us-east-1")
-    for path, key, kind in site_files():
+    for path, key, kind in site_files(root / WEB_DIR):
         s3.put_object(
             Bucket=site["SiteBucketName"], Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl="no-cache"
         )
@@ -172,15 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domain", default="", help="the site's own name (listed in corsOrigins and callbackUrls)")
     parser.add_argument("--certificate-arn", default="", help="ACM certificate for --domain, in us-east-1")
     parser.add_argument("--client-id", default=None, help="the app client id (identity external)")
+    parser.add_argument(
+        "--repo", type=Path, default=None, help="the checkout holding web/ and deploy/web/site.yml (default: found)"
+    )
     args = parser.parse_args(argv)
     try:
         url = publish(args)
-    except OperatorError as exc:
-        print(f"vidsense web publish: {exc}", file=sys.stderr)
-        return 2
-    except (BotoCoreError, ClientError, WaiterError) as exc:
-        print(f"vidsense web publish: the AWS call failed: {exc}", file=sys.stderr)
-        return 1
+    except (BotoCoreError, ClientError, WaiterError, OperatorError) as exc:
+        # The boundary of the other operator commands: one line, exit 2 for what the operator can fix, else 1.
+        return report_failure(LABEL, exc, None, sys.stderr)
     print(f"web client of stage {args.stage}: {url} (its origin must be in the stage's corsOrigins and callbackUrls)")
     return 0
 
