@@ -458,3 +458,14 @@ def test_the_csv_export_keeps_cells_that_look_like_formulas_as_text(
         'plain, with "quotes"\r\nand a line',
     ]
     assert [row["user_key"] for row in rows] == [f"u{n}" for n in range(len(transcripts))]
+
+
+def test_a_callback_this_tab_did_not_start_shows_no_text_from_its_query(browser: Browser, person: Person) -> None:
+    page = person.page
+    # Given a callback link with an unknown state and an error description chosen by whoever wrote the link
+    planted = "Your account is locked, call 555-0100"
+    page.goto(f"{browser.web_url}/callback?error=access_denied&error_description={planted}&state=forged")
+    # Then the page says the sign-in did not complete, and not the planted text
+    alert = page.get_by_role("alert").filter(has_text="Sign-in did not complete")
+    alert.wait_for()
+    assert planted not in page.locator("body").inner_text()
