@@ -15,6 +15,8 @@ function clock(seconds) {
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
 }
 
+const CAMERA_ATTEMPTS = 4;
+
 export function cameraMessage(error) {
   switch (error && error.name) {
     case 'NotAllowedError':
@@ -119,7 +121,17 @@ export class RecordPage {
 
   async openCamera() {
     this.releaseCamera();
-    this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+        break;
+      } catch (error) {
+        // A device released a moment ago can still be busy (NotReadableError, AbortError): wait and try again
+        // before telling the person; refusals and missing devices are final.
+        if (attempt >= CAMERA_ATTEMPTS || !['NotReadableError', 'AbortError'].includes(error && error.name)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
     this.preview.srcObject = this.stream;
     this.preview.hidden = false;
   }

@@ -135,7 +135,10 @@ def sign_in(browser: Browser, who: Person, path: str, *, reviewer: bool = False,
 
 def record(browser: Browser, page: Any) -> None:
     page.get_by_role("button", name="Start recording").click()
-    page.get_by_role("button", name="Stop").wait_for()
+    # The recorder's Stop button, or the page's message saying why recording did not start
+    page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+    alerts = page.get_by_role("alert")
+    assert alerts.count() == 0, f"recording did not start: {alerts.first.inner_text()}"
     # Half a second of silence, the sample, and a little more: the fake microphone starts with the recording.
     page.wait_for_timeout(int((browser.speech_seconds + 1.0) * 1000))
     page.get_by_role("button", name="Stop").click()
