@@ -157,36 +157,21 @@ def function_sources(tree: Path) -> list[Path]:
     return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
 
 
-def apply_bucket_cors(aws_url: str, region: str) -> None:
-    """Apply the CORS rules the deployed templates ask for: moto's CloudFormation ignores ``CorsConfiguration``, and
-    the local edge enforces each bucket's rules for browsers (the web client's uploads to the media bucket)."""
-    cfn: Any = boto3.client("cloudformation", endpoint_url=aws_url, region_name=region)
-    s3: Any = boto3.client("s3", endpoint_url=aws_url, region_name=region)
-    names = {"AllowedOrigins": "AllowedOrigins", "AllowedMethods": "AllowedMethods", "AllowedHeaders": "AllowedHeaders"}
-    names |= {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id": "ID"}
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            if stack["StackStatus"].startswith("DELETE"):
-                continue
-            body = cfn.get_template(StackName=stack["StackName"])["TemplateBody"]
-            template = body if isinstance(body, dict) else json.loads(body)
-            physical = {
-                r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
-                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
-            }
-            for logical_id, resource in template.get("Resources", {}).items():
-                if resource.get("Type") != "AWS::S3::Bucket" or logical_id not in physical:
-                    continue
-                rules = (resource.get("Properties", {}).get("CorsConfiguration") or {}).get("CorsRules")
-                if rules:
-                    converted = [{names[k]: v for k, v in rule.items() if k in names} for rule in rules]
-                    s3.put_bucket_cors(Bucket=physical[logical_id], CORSConfiguration={"CORSRules": converted})
+# Template names of a CORS rule's fields -> S3 API names.
+_CORS_FIELDS = {
+    "AllowedOrigins": "AllowedOrigins",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedHeaders": "AllowedHeaders",
+    "ExposedHeaders": "ExposeHeaders",
+    "MaxAge": "MaxAgeSeconds",
+    "Id": "ID",
+}
 
 
-def apply_bucket_versioning(aws_url: str, region: str) -> None:
-    """Turn on the versioning the deployed templates ask for: moto's CloudFormation ignores
-    ``VersioningConfiguration`` and the media bucket's first-version-wins rule needs version ids."""
+def apply_bucket_settings(aws_url: str, region: str) -> None:
+    """Apply the bucket settings the deployed templates ask for and moto's CloudFormation ignores, in one walk of
+    the deployed buckets: ``VersioningConfiguration`` (the media bucket's first-version-wins rule needs version ids)
+    and ``CorsConfiguration`` (the local edge enforces each bucket's rules for browsers: the web client's uploads)."""
     cfn: Any = boto3.client("cloudformation", endpoint_url=aws_url, region_name=region)
     s3: Any = boto3.client("s3", endpoint_url=aws_url, region_name=region)
     for page in cfn.get_paginator("describe_stacks").paginate():
@@ -203,9 +188,14 @@ def apply_bucket_versioning(aws_url: str, region: str) -> None:
             for logical_id, resource in template.get("Resources", {}).items():
                 if resource.get("Type") != "AWS::S3::Bucket" or logical_id not in physical:
                     continue
-                status = (resource.get("Properties", {}).get("VersioningConfiguration") or {}).get("Status")
+                bucket, properties = physical[logical_id], resource.get("Properties", {})
+                status = (properties.get("VersioningConfiguration") or {}).get("Status")
                 if status in ("Enabled", "Suspended"):
-                    s3.put_bucket_versioning(Bucket=physical[logical_id], VersioningConfiguration={"Status": status})
+                    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+                rules = (properties.get("CorsConfiguration") or {}).get("CorsRules")
+                if rules:
+                    converted = [{_CORS_FIELDS[k]: v for k, v in rule.items() if k in _CORS_FIELDS} for rule in rules]
+                    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": converted})
 
 
 class FunctionLog:
@@ -334,8 +324,7 @@ class LocalStack:
         self._phase("deploy", started)
 
         started = time.monotonic()
-        apply_bucket_versioning(self.aws_url, self.config.region)
-        apply_bucket_cors(self.aws_url, self.config.region)
+        apply_bucket_settings(self.aws_url, self.config.region)
         self.runtime.refresh()
         self.routes = route_table(self.runtime, self.aws_url, self.config.region)
         if not self.routes.routes:
