@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,9 +28,6 @@ class BaseServiceSettings(BaseModel):
         environment = {name.lower(): value for name, value in os.environ.items()}
         from_environment = {name: environment[name] for name in type(self).model_fields if name in environment}
         super().__init__(**(from_environment | values))
-
-
-SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)
 
 
 def load_settings[SettingsT: BaseServiceSettings](model: type[SettingsT]) -> SettingsT:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from vidsense_shared.events import DomainEvent
-
-EventT = TypeVar("EventT", bound=DomainEvent)
 
 
 class UnexpectedEventError(ValueError):

@@ -1,7 +1,7 @@
 """Fuzzing the two parsers that read outside input: Transcribe's output and the TranscriptReady delivery.
 
 Whatever arrives, they either return a value or raise the service's typed errors (TranscriptMalformed; for a
-delivery pydantic's ValidationError, UnexpectedEventError or MalformedDelivery, all ValueErrors), never a
+delivery pydantic's ValidationError or UnexpectedEventError, both ValueErrors), never a
 KeyError, TypeError, IndexError, UnicodeError or OverflowError; and every valid input parses to what it says
 (the siblings at the end), so a parser that refused everything fails here. Example counts come from the suite's
 profile.
@@ -19,13 +19,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from nlp.domain.errors import MalformedDelivery, TranscriptMalformed
+from nlp.domain.errors import TranscriptMalformed
 from nlp.domain.transcript import parse_transcript
 from nlp.handlers.analyze import parse_transcript_ready
 from vidsense_shared.consume import UnexpectedEventError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nlp"
-DELIVERY_ERRORS = (ValidationError, UnexpectedEventError, MalformedDelivery)
+DELIVERY_ERRORS = (ValidationError, UnexpectedEventError)
 
 # Text with everything JSON can carry, lone surrogates included (json.dumps writes them as \ud800 escapes).
 any_text = st.text(st.characters(exclude_categories=()), max_size=30)

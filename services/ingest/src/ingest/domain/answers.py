@@ -46,7 +46,7 @@ class Status(StrEnum):
     DELETING = "DELETING"
 
 
-# The three outcomes share the top rank: which one stands is decided by time (see StatusClaim).
+# The three outcomes share the top rank: which one stands is decided by time (see project_event).
 RANK: dict[Status, int] = {
     Status.UPLOADED: 0,
     Status.TRANSCODED: 1,

@@ -1,4 +1,4 @@
-"""Erasure of one answer (DELETE /answers): the pure rules; ``services.AnswerEraser`` runs them in order.
+"""Erasure of one answer (DELETE /answers): the pure rules; ``AnswerApi.delete`` runs them in order.
 
 Order, so that a crash at any point leaves a trace a retried DELETE continues from: mark the item DELETING
 (only from a final status: no pipeline event is in flight) -> publish AnswerDeleted (transcode and nlp erase

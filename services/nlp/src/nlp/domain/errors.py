@@ -42,9 +42,3 @@ class SentimentServiceError(Exception):
 
 class TranscriptUnavailable(Exception):
     """The transcript object could not be read for a reason a retry may fix (access, throttling, outage)."""
-
-
-class MalformedDelivery(ValueError):
-    """A delivery that is not a readable TranscriptReady and that the shared parser did not reject as one
-    (a date at the edge of the calendar overflows UTC conversion). Raised so the dead-letter queue keeps it,
-    typed like the parser's own ValidationError and UnexpectedEventError (all are ValueErrors)."""
