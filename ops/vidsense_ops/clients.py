@@ -31,9 +31,8 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from vidsense_ops.replay import bus_name
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
-LOCAL_STAGE = "local"
 # The local stack's own constants (vidsense_local.stack.REGION, StackConfig.aws_port): a test keeps them equal.
 LOCAL_REGION = "us-east-1"
 LOCAL_DEFAULT_PORT = 4566
@@ -125,7 +124,7 @@ def require_stage(aws: StageAws) -> None:
     unreachable endpoint. A caller who may not describe the bus is let through: the command's own calls tell.
     """
     try:
-        aws.client("events").describe_event_bus(Name=bus_name(aws.stage))
+        aws.client("events").describe_event_bus(Name=StageResources(aws.stage).bus)
     except ClientError as exc:
         code = error_code(exc)
         if code == "ResourceNotFoundException":
@@ -155,7 +154,7 @@ class CheckedStage:
 
 
 def _unknown_stage(aws: StageAws) -> str:
-    bus = bus_name(aws.stage)
+    bus = StageResources(aws.stage).bus
     if aws.is_local:
         return (
             f"the local stack at {aws.endpoint_url} has no {bus}: wait for 'vidsense local stack ready' from"

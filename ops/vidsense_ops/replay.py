@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
+from vidsense_shared.resources import StageResources
 
 SERVICES = ("ingest", "transcode", "nlp")
 FINAL_STATES = {"COMPLETED", "CANCELLED", "FAILED"}
@@ -19,14 +20,6 @@ _SERVICE_TOKEN = re.compile(r"(?:^|[-:/_])(ingest|transcode|nlp)(?=[-_]|$)")
 
 class ReplayError(RuntimeError):
     """The replay cannot be started as asked (no matching rule, unknown archive...)."""
-
-
-def bus_name(stage: str) -> str:
-    return f"vidsense-{stage}-bus"
-
-
-def archive_name(stage: str) -> str:
-    return f"vidsense-{stage}-archive"
 
 
 @dataclass(frozen=True)
@@ -107,14 +100,15 @@ class ReplayRequest:
     name: str | None = None
 
     def replay_name(self, now: datetime) -> str:
-        return self.name or f"vidsense-{self.stage}-{now.strftime('%Y%m%dT%H%M%S')}"
+        return self.name or f"{StageResources(self.stage).prefix}-{now.strftime('%Y%m%dT%H%M%S')}"
 
 
 def start_replay(events: Any, request: ReplayRequest, *, now: datetime | None = None) -> tuple[str, list[BusRule]]:
     if request.start >= request.end:
         raise ReplayError("--from must be before --to")
-    bus = events.describe_event_bus(Name=bus_name(request.stage))
-    archive = events.describe_archive(ArchiveName=archive_name(request.stage))
+    names = StageResources(request.stage)
+    bus = events.describe_event_bus(Name=names.bus)
+    archive = events.describe_archive(ArchiveName=names.archive)
     rules = select_rules(list_bus_rules(events, bus["Name"]), request.consumers, request.detail_types)
     if not rules:
         raise ReplayError("no rule on the bus matches the selected --consumer/--event")
@@ -193,7 +187,7 @@ def summary(description: dict[str, Any], rules: Sequence[BusRule]) -> str:
 
 
 def list_replays(events: Any, stage: str) -> list[dict[str, Any]]:
-    archive = events.describe_archive(ArchiveName=archive_name(stage))
+    archive = events.describe_archive(ArchiveName=StageResources(stage).archive)
     replays: list[dict[str, Any]] = []
     token: str | None = None
     while True:

@@ -34,17 +34,14 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 from botocore.exceptions import ClientError
 
 from vidsense_ops.clients import OperatorError, error_code, explain
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
-# services/ingest/serverless.yml: `service: vidsense-ingest`, so the Framework's stack is vidsense-ingest-<stage>
-# (a test keeps them equal).
-INGEST_SERVICE = "vidsense-ingest"
 API_URL_OUTPUT = "HttpApiUrl"  # the Framework's output for the HTTP API
 IDENTITY_OUTPUT = "IdentityProvider"
 ISSUER_OUTPUT = "Issuer"
 USER_POOL_OUTPUT = "UserPoolId"
 CLIENT_OUTPUT = "UserPoolClientId"
 COGNITO, EXTERNAL = "cognito", "external"
-LOCAL_STAGE = "local"
 TOKEN_VARIABLE = "VIDSENSE_SMOKE_TOKEN"  # noqa: S105 - the variable's name
 TIMEOUT_VARIABLE = "VIDSENSE_SMOKE_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
@@ -73,10 +70,6 @@ STEPS = (
     "wait until erased",
     "remove user",
 )
-
-
-def ingest_stack(stage: str) -> str:
-    return f"{INGEST_SERVICE}-{stage}"
 
 
 class SmokeFailure(Exception):
@@ -150,7 +143,7 @@ class SmokeStage:
 
 def find_stage(cloudformation: Any, stage: str) -> SmokeStage:
     """The stage's API and sign-in, read from its ingest stack; OperatorError (exit 2) when not deployed."""
-    name = ingest_stack(stage)
+    name = StageResources(stage).stack("ingest")
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:

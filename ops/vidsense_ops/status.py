@@ -21,11 +21,11 @@ from vidsense_ops.clients import OperatorError
 from vidsense_shared.answers import check_step_ref, user_key_for
 from vidsense_shared.answers_table import AnswerItems
 from vidsense_shared.events import answer_id
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 # Outputs of the ingest stack (services/ingest/serverless.yml) that say who signs people in.
 ISSUER_OUTPUT = "Issuer"
 USER_POOL_OUTPUT = "UserPoolId"
-LOCAL_STAGE = "local"
 # The local issuer's subject for an email (vidsense_local.auth.keys.local_subject; a test keeps them equal): the
 # local stage's user pool is this rule, so a person's subject survives restarts and needs no file.
 LOCAL_SUBJECT_PREFIX = "vidsense-local:"
@@ -49,18 +49,6 @@ class PersonNotFoundError(LookupError):
     """The stage's user pool has no one with that email."""
 
 
-def answers_table(stage: str) -> str:
-    return f"vidsense-{stage}-answers"
-
-
-def user_key_parameter(stage: str) -> str:
-    return f"/vidsense/{stage}/user-key-secret"
-
-
-def ingest_stack(stage: str) -> str:
-    return f"vidsense-ingest-{stage}"
-
-
 def local_subject(email: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{LOCAL_SUBJECT_PREFIX}{email.strip().lower()}"))
 
@@ -80,7 +68,7 @@ def check_person(person: str) -> None:
 
 
 def stack_outputs(cloudformation: Any, stage: str) -> dict[str, str]:
-    name = ingest_stack(stage)
+    name = StageResources(stage).stack("ingest")
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
@@ -102,8 +90,8 @@ def find_person(person: str, *, stage: str, client: Callable[[str], Any], issuer
     issuer = issuer or outputs.get(ISSUER_OUTPUT)
     if not issuer:
         raise OperatorError(
-            f"the stack {ingest_stack(stage)} names no {ISSUER_OUTPUT} among its outputs (deployed before it"
-            " had one): deploy it again, or pass --issuer with the stage's token issuer (jwtIssuer)"
+            f"the stack {StageResources(stage).stack('ingest')} names no {ISSUER_OUTPUT} among its outputs (deployed"
+            " before it had one): deploy it again, or pass --issuer with the stage's token issuer (jwtIssuer)"
         )
     if not is_email(person):
         return Person(issuer=issuer, subject=person)
@@ -168,9 +156,10 @@ def read_status(
     parameter: str | None = None,
 ) -> AnswerStatus:
     check_step_ref(project, step)
-    secret = ssm.get_parameter(Name=parameter or user_key_parameter(stage), WithDecryption=True)["Parameter"]
+    names = StageResources(stage)
+    secret = ssm.get_parameter(Name=parameter or names.user_key_parameter, WithDecryption=True)["Parameter"]
     key = answer_id(project, step, user_key_for(secret["Value"], person.issuer, person.subject))
-    item = AnswerItems(answers_table(stage), dynamodb).get(key)
+    item = AnswerItems(names.answers_table, dynamodb).get(key)
     if item is None:
         raise AnswerNotFoundError(f"no answer for {project}/{step} and that person in stage {stage}")
     trail = sorted(

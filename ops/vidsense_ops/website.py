@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from vidsense_ops.clients import OperatorError, error_code
 from vidsense_ops.commands import report_failure
 from vidsense_ops.status import stack_outputs
+from vidsense_shared.resources import StageResources
 
 REPO = Path(__file__).resolve().parents[2]  # the checkout when run from it; site-packages once installed
 WEB_DIR = Path("web")
@@ -34,10 +35,6 @@ TEMPLATE = REPO / TEMPLATE_PATH
 LABEL = "vidsense web publish"
 SKIPPED_FILES = frozenset({"config.example.json", "config.json"})
 DEFAULT_MAX_RECORDING_SECONDS = 60
-
-
-def site_stack(stage: str) -> str:
-    return f"vidsense-web-{stage}"
 
 
 def origin(url: str) -> str:
@@ -175,7 +172,7 @@ def publish(args: argparse.Namespace) -> str:
     # CloudFront's resources are global; the stack lives in us-east-1 beside the certificate.
     site = _deploy_stack(
         boto3.client("cloudformation", region_name="us-east-1"),
-        site_stack(args.stage),
+        StageResources(args.stage).site_stack,
         parameters,
         root / TEMPLATE_PATH,
     )

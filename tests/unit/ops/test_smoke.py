@@ -477,13 +477,6 @@ def test_the_timeout_comes_from_the_option_then_the_environment_then_the_default
 # -- names the deployment decides ----------------------------------------------------------------------------------
 
 
-def test_the_ingest_stack_name_follows_the_service_name_in_serverless_yml() -> None:
-    text = (REPO_ROOT / "services" / "ingest" / "serverless.yml").read_text()
-    service = re.search(r"^service: *(\S+)$", text, re.MULTILINE)
-    assert service is not None
-    assert smoke.ingest_stack("qa") == f"{service.group(1)}-qa"
-
-
 def test_the_bundled_sample_is_the_operator_packages_data_and_the_demos() -> None:
     # The standalone install ships it (ops/pyproject.toml package-data); the demo reads it through local/samples.
     assert smoke.SAMPLE == REPO_ROOT / "ops" / "vidsense_ops" / "samples" / "answer.webm"
