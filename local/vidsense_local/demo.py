@@ -34,10 +34,11 @@ from vidsense_local.stack import (
     exit_now,
     port_in_use,
 )
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
 FINAL_STATUSES = frozenset({"ANALYZED", "NO_SPEECH", "FAILED"})
-ANSWERS_TABLE = "vidsense-local-answers"
+ANSWERS_TABLE = StageResources(LOCAL_STAGE).answers_table
 
 
 @dataclass(frozen=True)
