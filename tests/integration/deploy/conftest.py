@@ -96,6 +96,12 @@ class Packaged:
     def template_path(self, service: str) -> Path:
         return self.root / "services" / service / ".serverless" / TEMPLATE
 
+    def provider(self, service: str) -> dict[str, Any]:
+        """The service's resolved ``provider`` settings, as the Framework packaged them."""
+        state = json.loads((self.root / "services" / service / ".serverless" / "serverless-state.json").read_text())
+        provider: dict[str, Any] = state["service"]["provider"]
+        return provider
+
     def zip_names(self, service: str) -> list[str]:
         with zipfile.ZipFile(self.artifact(service)) as archive:
             return archive.namelist()

@@ -54,6 +54,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
         )
         yield {
+            "root": root,
             "output": output,
             "client": lambda name: session.client(name, endpoint_url=endpoint),  # type: ignore[no-any-return]
         }
@@ -68,6 +69,15 @@ def test_three_stacks_complete(deployed: dict[str, Any]) -> None:
         [stack] = cfn.describe_stacks(StackName=f"vidsense-{service}-{STAGE}")["Stacks"]
         # The Framework creates a bare stack, then updates it with the template.
         assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+
+
+def test_the_local_stage_deploys_without_change_sets(deployed: dict[str, Any]) -> None:
+    # The stage parameter deploymentMethod: moto's change sets are not worth trusting (dev and prod use them).
+    for service in ("ingest", "transcode", "nlp"):
+        state = json.loads(
+            (deployed["root"] / "services" / service / ".serverless" / "serverless-state.json").read_text()
+        )
+        assert state["service"]["provider"]["deploymentMethod"] == "direct", service
 
 
 def test_bus_archive_and_rules_with_their_patterns(deployed: dict[str, Any]) -> None:

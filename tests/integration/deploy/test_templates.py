@@ -27,6 +27,7 @@ from tests.integration.deploy.conftest import (
     REPO,
     SERVICES,
     TEMPLATE,
+    Packaged,
     make_workspace,
     run_sls,
     sls_env,
@@ -299,6 +300,13 @@ def test_stage_parameters_differ_where_they_should(templates: Templates) -> None
         stage: {spec["PointInTimeRecoveryEnabled"] for spec in tables.values()} for stage, tables in pitr.items()
     }
     assert enabled == {"dev": {False}, "prod": {True}}
+
+
+def test_aws_stages_deploy_through_change_sets(packaged: dict[str, Packaged]) -> None:
+    # The stage parameter deploymentMethod (the local stage's `direct`: test_deploy_moto)
+    for stage in PACKAGED_STAGES:
+        for service in SERVICES:
+            assert packaged[stage].provider(service)["deploymentMethod"] == "changesets", (stage, service)
 
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
