@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.domain.answers import LandedObject, NewAttempt, decide_upload, project
 from ingest.domain.errors import ConcurrentUpdateError
+from ingest.domain.projection import project
+from ingest.domain.upload import LandedObject, NewAttempt, decide_upload
 from tests.unit.ingest.builders import ANSWER, T0, at, sentiment_detected, transcoder_completed
 from vidsense_shared import aws
 
@@ -28,9 +29,9 @@ def test_records_round_trip_and_stale_writes_are_refused(cloud):
     with pytest.raises(ConcurrentUpdateError):
         repo.save(record, None)  # a second "new answer" for the same id
 
-    transcoded = project(record, transcoder_completed(), now=at(1))
+    transcoded = project(record, transcoder_completed(), now=at(1))[1]
     assert transcoded is not None
-    analysed = project(transcoded, sentiment_detected(), now=at(2))
+    analysed = project(transcoded, sentiment_detected(), now=at(2))[1]
     assert analysed is not None
     repo.save(analysed, 1)
     with pytest.raises(ConcurrentUpdateError):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from ingest.domain.answers import UnknownEventError
 from ingest.domain.errors import AnswerNotFoundError, AttemptAheadError, MalformedEventError
 from ingest.domain.keys import AnswerKey
+from ingest.domain.projection import UnknownEventError
 from ingest.handlers import api, projector, upload_landed
 from tests.unit.ingest.builders import (
     at,

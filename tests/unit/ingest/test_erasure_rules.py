@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.domain.answers import AnswerRecord, Projection, Status, project_event
+from ingest.domain.answers import AnswerRecord, Status
 from ingest.domain.erasure import answer_deleted_event, erasure_event_id, mark_deleting
 from ingest.domain.errors import AnswerBusyError
+from ingest.domain.projection import ProjectionOutcome, project
 from tests.unit.ingest.builders import ANSWER, T0, at, sentiment_detected
 from vidsense_shared.events import AnswerDeleted
 
@@ -68,7 +69,7 @@ def test_only_a_deleting_record_has_an_erasure_event():
 def test_the_projection_writes_nothing_to_a_deleting_answer():
     marked = mark_deleting(record(Status.ANALYZED, attempt=1), now=at(5))
     assert marked is not None
-    assert project_event(marked, sentiment_detected(ANSWER, 1, when=at(99)), now=at(100)) == (
-        Projection.ERASING,
+    assert project(marked, sentiment_detected(ANSWER, 1, when=at(99)), now=at(100)) == (
+        ProjectionOutcome.ERASING,
         None,
     )

@@ -8,24 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.domain.answers import (
+from ingest.domain.answers import AnswerRecord, Status
+from ingest.domain.errors import AttemptAheadError
+from ingest.domain.projection import ProjectionOutcome, UnknownEventError, project
+from ingest.domain.upload import (
     AlreadyRecorded,
-    AnswerRecord,
     EarlierAttempt,
     LandedObject,
     LosingVersion,
     NewAttempt,
-    Projection,
-    Status,
-    UnknownEventError,
     decide_upload,
     mark_published,
-    project,
-    project_event,
     video_event_id,
     video_uploaded_event,
 )
-from ingest.domain.errors import AttemptAheadError
 from vidsense_shared.events import SentimentScore
 
 from .builders import (
@@ -60,7 +56,7 @@ def new_record(version: str = "v1", existing: AnswerRecord | None = None, **kwar
 
 def apply_all(record: AnswerRecord, events: list) -> AnswerRecord:
     for event in events:
-        record = project(record, event, now=at(100)) or record
+        record = project(record, event, now=at(100))[1] or record
     return record
 
 
@@ -95,7 +91,7 @@ def test_a_second_version_of_a_live_answer_loses():
 
 
 def test_after_failure_a_new_version_is_the_next_attempt_and_keeps_the_trail():
-    failed = project(new_record(), transcode_failed(), now=at(40))
+    failed = project(new_record(), transcode_failed(), now=at(40))[1]
     assert failed is not None and failed.status is Status.FAILED
     second = new_record("v2", existing=failed)
     assert (second.attempt, second.status, second.error, second.previous_versions) == (
@@ -163,15 +159,15 @@ def test_out_of_order_events_never_move_status_backwards():
 
 def test_repeated_event_changes_nothing():
     event = transcript_ready()
-    once = project(new_record(), event, now=at(90))
+    once = project(new_record(), event, now=at(90))[1]
     assert once is not None
-    assert project(once, event, now=at(91)) is None
+    assert project(once, event, now=at(91))[1] is None
 
 
 def test_events_of_an_older_attempt_are_ignored():
     failed = apply_all(new_record(), [transcode_failed()])
     second = new_record("v2", existing=failed)
-    assert project(second, transcript_ready(attempt=1), now=at(90)) is None
+    assert project(second, transcript_ready(attempt=1), now=at(90))[1] is None
 
 
 # After an erasure the person's next recording is attempt 1 again: only the video tells the two answers apart.
@@ -201,9 +197,9 @@ def test_a_late_event_of_an_erased_answer_is_not_applied_to_the_answer_recorded_
     # Given the person erased their answer and recorded again (attempt 1 of a new video)
     record = recorded_again_after_erasure()
     # When a late or redriven event of the erased answer's attempt 1 arrives
-    outcome, written = project_event(record, late(), now=at(300))
+    outcome, written = project(record, late(), now=at(300))
     # Then the new answer is left as it is
-    assert (outcome, written) == (Projection.OTHER_RECORDING, None)
+    assert (outcome, written) == (ProjectionOutcome.OTHER_RECORDING, None)
 
 
 def test_the_new_answers_own_events_still_apply_after_an_erasure():
@@ -223,7 +219,7 @@ def test_an_erased_answers_event_does_not_overturn_the_new_answers_outcome():
     # When the erased answer's failure, later in time, is redriven from a dead-letter queue
     late = sentiment_failed(video=ERASED_VIDEO, when=at(500))
     # Then the new answer stays ANALYZED (the same attempt number, a later outcome: it would have won)
-    assert project(analyzed, late, now=at(600)) is None
+    assert project(analyzed, late, now=at(600))[1] is None
 
 
 def test_events_of_an_attempt_not_recorded_yet_are_retried():
@@ -304,7 +300,7 @@ def test_a_redelivered_event_is_a_duplicate_and_writes_nothing():
     events = [transcoder_completed(), transcript_ready(), sentiment_detected()]
     analysed = apply_all(new_record(), events)
     for event in events:
-        assert project_event(analysed, event, now=at(900)) == (Projection.DUPLICATE, None)
+        assert project(analysed, event, now=at(900)) == (ProjectionOutcome.DUPLICATE, None)
 
 
 def test_a_recomputed_analysis_under_the_same_event_id_replaces_the_sentiment():
@@ -314,10 +310,10 @@ def test_a_recomputed_analysis_under_the_same_event_id_replaces_the_sentiment():
 
     # When nlp re-announces the same event id with a later analysis (a replayed TranscriptReady)
     again = reanalysed(original, at(900), "NEGATIVE", RECOMPUTED_SCORE)
-    outcome, record = project_event(analysed, again, now=at(901))
+    outcome, record = project(analysed, again, now=at(901))
 
     # Then the recomputed sentiment stands, the trail keeps one entry for the id, and the status stays ANALYZED
-    assert outcome is Projection.RECOMPUTED and record is not None
+    assert outcome is ProjectionOutcome.RECOMPUTED and record is not None
     assert (record.status, record.sentiment, record.sentiment_score, record.analyzed_at) == (
         Status.ANALYZED,
         "NEGATIVE",
@@ -327,15 +323,15 @@ def test_a_recomputed_analysis_under_the_same_event_id_replaces_the_sentiment():
     assert len(record.trail) == len(analysed.trail)
     assert record.trail[original.metadata.event_id].occurred_at == at(900)
     # And the original, delivered late once more, changes nothing
-    assert project_event(record, original, now=at(902)) == (Projection.DUPLICATE, None)
+    assert project(record, original, now=at(902)) == (ProjectionOutcome.DUPLICATE, None)
 
 
 def test_a_replayed_milestone_never_moves_the_status_back():
     transcoded = transcoder_completed()
     analysed = apply_all(new_record(), [transcoded, transcript_ready(), sentiment_detected()])
-    assert project_event(analysed, transcoded, now=at(900)) == (Projection.DUPLICATE, None)
+    assert project(analysed, transcoded, now=at(900)) == (ProjectionOutcome.DUPLICATE, None)
     # an unseen milestone of the same attempt enters the trail but the status stays
-    late = project(analysed, transcoder_completed(event_id="late-milestone"), now=at(900))
+    late = project(analysed, transcoder_completed(event_id="late-milestone"), now=at(900))[1]
     assert late is not None and late.status is Status.ANALYZED and "late-milestone" in late.trail
 
 

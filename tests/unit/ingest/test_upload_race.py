@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.domain.answers import AnswerRecord, LandedObject, NewAttempt, decide_upload
+from ingest.domain.answers import AnswerRecord
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import ObjectInfo, StoredAnswer
 from ingest.domain.services import UploadOutcome, UploadRecorder
+from ingest.domain.upload import LandedObject, NewAttempt, decide_upload
 
 from .builders import ANSWER, T0
 

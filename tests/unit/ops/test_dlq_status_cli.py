@@ -234,14 +234,14 @@ def test_status_reads_what_the_ingest_read_model_wrote(aws):
     from datetime import UTC, datetime  # noqa: PLC0415
 
     from ingest.adapters.answers_table import DynamoAnswerRepository  # noqa: PLC0415
-    from ingest.domain.answers import (  # noqa: PLC0415
+    from ingest.domain.keys import AnswerKey  # noqa: PLC0415
+    from ingest.domain.upload import (  # noqa: PLC0415
         LandedObject,
         NewAttempt,
         decide_upload,
         mark_published,
         video_uploaded_event,
     )
-    from ingest.domain.keys import AnswerKey  # noqa: PLC0415
 
     boto3.client("ssm", REGION).put_parameter(
         Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString"

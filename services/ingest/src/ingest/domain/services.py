@@ -9,22 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ingest.domain.answers import (
-    AlreadyRecorded,
-    AnswerRecord,
-    EarlierAttempt,
-    ErasingAnswer,
-    LandedObject,
-    LosingVersion,
-    NewAttempt,
-    Projection,
-    Status,
-    answer_of,
-    decide_upload,
-    mark_published,
-    project_event,
-    video_uploaded_event,
-)
+from ingest.domain.answers import AnswerRecord, Status
 from ingest.domain.erasure import answer_deleted_event, mark_deleting
 from ingest.domain.errors import (
     AnswerBusyError,
@@ -46,6 +31,18 @@ from ingest.domain.keys import (
 )
 from ingest.domain.limits import RecordingWindow, admit, attempt_tag, release
 from ingest.domain.ports import AnswerRepository, MediaStore, RecordingWindows, StoredAnswer, UserKeySecret
+from ingest.domain.projection import ProjectionOutcome, answer_of, project
+from ingest.domain.upload import (
+    AlreadyRecorded,
+    EarlierAttempt,
+    ErasingAnswer,
+    LandedObject,
+    LosingVersion,
+    NewAttempt,
+    decide_upload,
+    mark_published,
+    video_uploaded_event,
+)
 from ingest.domain.views import (
     AnswerPage,
     AnswerView,
@@ -334,16 +331,16 @@ class AnswerProjector:
     repo: AnswerRepository
     clock: Clock
 
-    def apply(self, event: DomainEvent) -> Projection:
+    def apply(self, event: DomainEvent) -> ProjectionOutcome:
         """Project one pipeline event; the outcome of the round that wrote (or decided not to write)."""
         answer_id = answer_of(event).answer_id
-        outcome = Projection.DUPLICATE
+        outcome = ProjectionOutcome.DUPLICATE
 
         def change(current: AnswerRecord | None) -> AnswerRecord | None:
             nonlocal outcome
             if current is None:
                 raise AnswerNotFoundError(f"no answer {answer_id} for {event.DETAIL_TYPE}")
-            outcome, new = project_event(current, event, now=self.clock())
+            outcome, new = project(current, event, now=self.clock())
             return new
 
         _write(self.repo, answer_id, change)

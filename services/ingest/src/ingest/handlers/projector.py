@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.domain.answers import PROJECTED_DETAIL_TYPES, Projection, UnknownEventError
 from ingest.domain.errors import MalformedEventError
+from ingest.domain.projection import PROJECTED_DETAIL_TYPES, ProjectionOutcome, UnknownEventError
 from ingest.domain.services import AnswerProjector
 from ingest.settings import ProjectorSettings
 from vidsense_shared.aws import client
@@ -21,14 +21,14 @@ from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
 from vidsense_shared.observability import logger, metrics, trace_handler
 
-CHANGED = frozenset({Projection.APPLIED, Projection.RECOMPUTED})
-OUTCOME_METRICS: dict[Projection, str] = {
-    Projection.APPLIED: "AnswerProjected",
-    Projection.RECOMPUTED: "AnswerRecomputed",
-    Projection.DUPLICATE: "AnswerProjectionNoop",
-    Projection.OLDER_ATTEMPT: "AnswerProjectionNoop",
-    Projection.ERASING: "AnswerProjectionNoop",
-    Projection.OTHER_RECORDING: "AnswerProjectionNoop",
+CHANGED = frozenset({ProjectionOutcome.APPLIED, ProjectionOutcome.RECOMPUTED})
+OUTCOME_METRICS: dict[ProjectionOutcome, str] = {
+    ProjectionOutcome.APPLIED: "AnswerProjected",
+    ProjectionOutcome.RECOMPUTED: "AnswerRecomputed",
+    ProjectionOutcome.DUPLICATE: "AnswerProjectionNoop",
+    ProjectionOutcome.OLDER_ATTEMPT: "AnswerProjectionNoop",
+    ProjectionOutcome.ERASING: "AnswerProjectionNoop",
+    ProjectionOutcome.OTHER_RECORDING: "AnswerProjectionNoop",
 }
 
 
