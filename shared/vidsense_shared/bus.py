@@ -1,9 +1,9 @@
-"""Publishing domain events to the stage's EventBridge bus."""
+"""Publishing domain events to the stage's EventBridge bus: the adapter behind ``publishing.EventPublisher``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from vidsense_shared.events import DomainEvent
 
@@ -13,10 +13,6 @@ _BATCH = 10  # PutEvents accepts at most 10 entries per call
 
 class PublishError(RuntimeError):
     """EventBridge rejected an event; raised so the caller's retry / dead-letter path takes over."""
-
-
-class EventPublisher(Protocol):
-    def publish(self, *events: DomainEvent) -> None: ...
 
 
 class EventBridgePublisher:
@@ -48,7 +44,7 @@ class EventBridgePublisher:
             try:
                 response = self._client.put_events(Entries=batch)
             # The client's own alias of botocore's ClientError: this module imports no botocore, so the service
-            # domains can depend on EventPublisher and still load no AWS SDK (import-linter contract).
+            # client is all it needs.
             except self._client.exceptions.ClientError as exc:
                 raise PublishError(f"put_events failed: {exc}") from exc
             if response.get("FailedEntryCount", 0):

@@ -56,8 +56,8 @@ from ingest.domain.views import (
     encode_cursor,
     transcript_text,
 )
-from vidsense_shared.bus import EventPublisher
-from vidsense_shared.events import DomainEvent
+from vidsense_shared.events import DomainEvent, VideoUploaded
+from vidsense_shared.publishing import EventPublisher, publish_then_mark
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -316,14 +316,15 @@ class UploadRecorder:
             return UploadOutcome.REJECTED
         if not record.needs_publish:
             return UploadOutcome.ALREADY_PUBLISHED
-        event = video_uploaded_event(record)
-        self.publisher.publish(event)
+        publish_then_mark(self.publisher, video_uploaded_event(record), self._mark_published)
+        return UploadOutcome.PUBLISHED
+
+    def _mark_published(self, event: VideoUploaded) -> None:
         _write(
             self.repo,
-            record.answer_id,
+            event.data.answer_id,
             lambda current: mark_published(current, event, now=self.clock()) if current else None,
         )
-        return UploadOutcome.PUBLISHED
 
 
 @dataclass

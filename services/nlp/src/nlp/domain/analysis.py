@@ -31,6 +31,7 @@ from vidsense_shared.events import (
     TranscriptReady,
     derived_event_id,
 )
+from vidsense_shared.publishing import EventPublisher, publish_then_mark
 
 
 class TranscriptStore(Protocol):
@@ -43,12 +44,6 @@ class SentimentDetector(Protocol):
     def detect(self, text: str, language: str) -> Sentiment: ...
 
     def detect_batch(self, texts: Sequence[str], language: str) -> list[Sentiment]: ...
-
-
-class EventPublisher(Protocol):
-    """vidsense_shared.bus.EventBridgePublisher fits; declared here so the domain imports no botocore."""
-
-    def publish(self, *events: DomainEvent) -> None: ...
 
 
 class MetadataStore(Protocol):
@@ -189,13 +184,13 @@ class Analyzer:
         return Result(record.verdict.outcome, self._announce(cause, record.verdict), record.chunk_count)
 
     def _announce(self, cause: TranscriptReady, verdict: Verdict) -> DomainEvent:
-        event = outcome_event(cause, verdict)
-        self.publisher.publish(event)
-        # Marked only after the bus accepted it: a stop before this line re-announces the same id, never loses it.
-        self.store.mark_published(
-            cause.data.answer_id, cause.metadata.event_id, verdict.analyzed_at, event.metadata.event_id
+        return publish_then_mark(
+            self.publisher,
+            outcome_event(cause, verdict),
+            lambda event: self.store.mark_published(
+                cause.data.answer_id, cause.metadata.event_id, verdict.analyzed_at, event.metadata.event_id
+            ),
         )
-        return event
 
 
 def outcome_event(cause: TranscriptReady, verdict: Verdict) -> DomainEvent:

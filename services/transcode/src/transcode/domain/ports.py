@@ -9,7 +9,6 @@ from typing import Protocol
 
 from transcode.domain.mediaconvert import JobStateChangeDetail
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
-from vidsense_shared.events import DomainEvent
 
 
 class ServiceRejectedError(Exception):
@@ -98,12 +97,6 @@ class JobStore(Protocol):
 
     def open_attempts(self, older_than: datetime, page_size: int) -> Iterator[OpenAttempt]:
         """Open attempts whose current step began at or before ``older_than``, oldest first, page by page."""
-
-
-class EventPublisher(Protocol):
-    """vidsense_shared.bus.EventBridgePublisher in Lambda; declared here so the domain needs no botocore."""
-
-    def publish(self, *events: DomainEvent) -> None: ...
 
 
 class Transcoder(Protocol):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from transcode.domain import naming, usecases
 from transcode.domain.mediaconvert import Skipped, relay_detail
-from transcode.domain.ports import EventPublisher, JobRecord, JobStore, TranscodeJobs, Transcriber
+from transcode.domain.ports import JobRecord, JobStore, TranscodeJobs, Transcriber
 from vidsense_shared.events import (
     AnswerRef,
     DomainEvent,
@@ -26,6 +26,7 @@ from vidsense_shared.events import (
     TranscriptionFailedData,
     derived_event_id,
 )
+from vidsense_shared.publishing import EventPublisher
 
 TIMEOUT_CODE = "timeout"
 

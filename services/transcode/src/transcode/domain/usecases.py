@@ -9,7 +9,6 @@ from datetime import datetime
 from transcode.domain import naming
 from transcode.domain.job_metadata import JobMetadata
 from transcode.domain.ports import (
-    EventPublisher,
     JobRecord,
     JobStore,
     Transcoder,
@@ -38,6 +37,7 @@ from vidsense_shared.events import (
     VideoUploaded,
     derived_event_id,
 )
+from vidsense_shared.publishing import EventPublisher, publish_then_mark
 
 TRANSCRIPT_LOCATION_MISMATCH_CODE = "TRANSCRIPT_LOCATION_MISMATCH"
 TRANSCRIPT_MISSING_CODE = "TRANSCRIPT_MISSING"
@@ -91,12 +91,15 @@ def already_emitted(record: JobRecord | None, detail_type: str, event_id: str) -
 
 
 def publish_and_mark(event: DomainEvent, job_key: str, *, jobs: JobStore, publisher: EventPublisher) -> None:
-    """Publish first, mark second: a crash in between re-publishes the same id later rather than losing it."""
-    publisher.publish(event)
-    jobs.mark_emitted(
-        job_key,
-        emission_marker(event.DETAIL_TYPE, event.metadata.event_id),
-        final=event.DETAIL_TYPE in FINAL_DETAIL_TYPES,
+    """Publish, then add the event to the attempt's ``emitted`` set (vidsense_shared.publishing)."""
+    publish_then_mark(
+        publisher,
+        event,
+        lambda published: jobs.mark_emitted(
+            job_key,
+            emission_marker(published.DETAIL_TYPE, published.metadata.event_id),
+            final=published.DETAIL_TYPE in FINAL_DETAIL_TYPES,
+        ),
     )
 
 
