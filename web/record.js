@@ -16,6 +16,49 @@ function clock(seconds) {
 }
 
 const CAMERA_ATTEMPTS = 4;
+// A capture request can hang (a device stuck in a driver or another application): past this it counts as busy.
+const CAMERA_TIMEOUT_MS = 8000;
+const BUSY_DEVICE = ['NotReadableError', 'AbortError', 'TimeoutError'];
+
+function stopTracks(stream) {
+  if (stream) for (const track of stream.getTracks()) track.stop();
+}
+
+// getUserMedia, or a TimeoutError once CAMERA_TIMEOUT_MS have passed; a stream granted after that is released.
+function captureWithin(constraints) {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new DOMException('The camera or microphone did not respond.', 'TimeoutError'));
+    }, CAMERA_TIMEOUT_MS);
+    navigator.mediaDevices.getUserMedia(constraints).then(
+      (stream) => {
+        if (late) return stopTracks(stream);
+        clearTimeout(timer);
+        resolve(stream);
+      },
+      (error) => {
+        if (late) return;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+// A device released a moment ago can still be busy (NotReadableError, AbortError, no answer): wait and ask again
+// before telling the person; refusals and missing devices are final.
+async function capture(constraints) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await captureWithin(constraints);
+    } catch (error) {
+      if (attempt >= CAMERA_ATTEMPTS || !BUSY_DEVICE.includes(error && error.name)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
 
 export function cameraMessage(error) {
   switch (error && error.name) {
@@ -27,6 +70,8 @@ export function cameraMessage(error) {
       return 'No camera or microphone was found. Connect one, then reload the page.';
     case 'NotReadableError':
       return 'The camera or microphone is in use by another application. Close it, then reload the page.';
+    case 'TimeoutError':
+      return 'The camera or microphone did not respond. Close other applications that use them, then reload the page.';
     default:
       return `The camera could not be started (${(error && error.message) || error}). Reload the page to try again.`;
   }
@@ -43,6 +88,7 @@ export class RecordPage {
     this.maxSeconds = Number(config.maxRecordingSeconds) || 60;
     this.pollMs = Number(config.pollIntervalMs) || 1500;
     this.stream = null;
+    this.microphone = null;
     this.recorder = null;
     this.recording = null;
     this.pollTimer = null;
@@ -119,26 +165,25 @@ export class RecordPage {
     }
   }
 
+  // The preview holds the camera only: the microphone is live while recording, not while the person gets ready.
+  // Both are asked for at once so that a browser asks the person one question.
   async openCamera() {
     this.releaseCamera();
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
-        break;
-      } catch (error) {
-        // A device released a moment ago can still be busy (NotReadableError, AbortError): wait and try again
-        // before telling the person; refusals and missing devices are final.
-        if (attempt >= CAMERA_ATTEMPTS || !['NotReadableError', 'AbortError'].includes(error && error.name)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-      }
+    const stream = await capture({ video: true, audio: true });
+    for (const track of stream.getAudioTracks()) {
+      track.stop();
+      stream.removeTrack(track);
     }
-    this.preview.srcObject = this.stream;
+    this.stream = stream;
+    this.preview.srcObject = stream;
     this.preview.hidden = false;
   }
 
   releaseCamera() {
-    if (this.stream) for (const track of this.stream.getTracks()) track.stop();
+    stopTracks(this.stream);
+    stopTracks(this.microphone);
     this.stream = null;
+    this.microphone = null;
   }
 
   async start() {
@@ -146,15 +191,19 @@ export class RecordPage {
     this.review.replaceChildren();
     this.problem.replaceChildren();
     try {
-      // A fresh capture for each take: the microphone starts with the recording, not with the preview.
-      await this.openCamera();
+      // The camera stays open from the preview; the microphone opens for this take only.
+      const live = this.stream && this.stream.getVideoTracks().some((track) => track.readyState === 'live');
+      if (!live) await this.openCamera();
+      stopTracks(this.microphone);
+      this.microphone = await capture({ audio: true });
     } catch (error) {
       this.problem.replaceChildren(errorBox(cameraMessage(error)));
       this.startButton.disabled = false;
       return;
     }
     const chunks = [];
-    this.recorder = new MediaRecorder(this.stream, { mimeType: this.mimeType });
+    const tracks = [...this.stream.getVideoTracks(), ...this.microphone.getAudioTracks()];
+    this.recorder = new MediaRecorder(new MediaStream(tracks), { mimeType: this.mimeType });
     this.recorder.addEventListener('dataavailable', (event) => {
       if (event.data && event.data.size) chunks.push(event.data);
     });

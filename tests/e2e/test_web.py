@@ -35,6 +35,7 @@ from .browser import (
     speech_wav,
 )
 from .support import MEDIA, PIPELINE_TIMEOUT, email, new_project
+from .support import submit as submit_through_api
 
 pytestmark = [
     pytest.mark.e2e,
@@ -120,6 +121,17 @@ def project() -> str:
     return new_project("web")
 
 
+@pytest.fixture(scope="module")
+def reviewed_project(browser: Browser) -> str:
+    """A step with two analyzed answers of its own, uploaded through the API by two people, so the reviewer's test
+    does not depend on what the other tests left behind (or on their order)."""
+    project = new_project("web-review")
+    answers = [submit_through_api(browser.stack, project, "1", SAMPLE) for _ in range(2)]
+    for answer in answers:
+        assert answer.wait_final()["status"] == "ANALYZED", answer
+    return project
+
+
 def sign_in(browser: Browser, who: Person, path: str, *, reviewer: bool = False, shot: str | None = None) -> None:
     page = who.page
     page.goto(browser.web_url + path)
@@ -136,7 +148,11 @@ def sign_in(browser: Browser, who: Person, path: str, *, reviewer: bool = False,
 def record(browser: Browser, page: Any) -> None:
     page.get_by_role("button", name="Start recording").click()
     # The recorder's Stop button, or the page's message saying why recording did not start
-    page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+    try:
+        page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+    except Exception as error:
+        shown = page.locator("main").inner_text()
+        raise AssertionError(f"recording did not start; the page shows: {shown!r}") from error
     alerts = page.get_by_role("alert")
     assert alerts.count() == 0, f"recording did not start: {alerts.first.inner_text()}"
     # Half a second of silence, the sample, and a little more: the fake microphone starts with the recording.
@@ -232,11 +248,11 @@ def test_a_corrupt_upload_fails_with_its_reason_and_a_retake_is_analyzed(
 
 
 def test_a_reviewer_lists_the_step_exports_csv_and_sees_the_chart(
-    browser: Browser, reviewer: Person, project: str
+    browser: Browser, reviewer: Person, reviewed_project: str
 ) -> None:
     page = reviewer.page
-    # Given the two analyzed answers of the step (the tests above) and a reviewer
-    sign_in(browser, reviewer, f"/review?project={project}&step=1", reviewer=True)
+    # Given a step with two analyzed answers and a reviewer
+    sign_in(browser, reviewer, f"/review?project={reviewed_project}&step=1", reviewer=True)
     # Then the answers are rows of a table, and the chart counts them per label
     rows = page.locator("table tbody tr")
     rows.first.wait_for()
