@@ -8,6 +8,8 @@ root build files share one ``{a,b}`` pattern (CodePipeline's trigger globs suppo
 
 from typing import Final
 
+from vidsense_shared.resources import StageResources
+
 SERVICES: Final = ("ingest", "transcode", "nlp")
 STAGES: Final = ("dev", "prod")
 
@@ -55,26 +57,22 @@ def pipeline_name(service: str) -> str:
     return f"vidsense-{service}"
 
 
-def stack_name(service: str, stage: str) -> str:
-    """The Serverless Framework stack of ``service`` in ``stage`` (``<service: name>-<stage>``)."""
-    return f"vidsense-{service}-{stage}"
-
-
 def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
     """Physical-name patterns of what ``service``'s stack creates in ``stage``, per kind (see docs/architecture.md
     and services/<service>/serverless.yml). The Framework names functions, their roles and log groups
     ``vidsense-<service>-<stage>-*``; the service names its own resources ``vidsense-<stage>-<service>-*``."""
-    app, stack = f"vidsense-{stage}", stack_name(service, stage)
-    common = (f"{stack}-*", f"{app}-{service}-*", f"{app}-alerts-{service}")
+    stage_names = StageResources(stage)
+    app, stack = stage_names.prefix, stage_names.stack(service)
+    common = (f"{stack}-*", f"{stage_names.service_prefix(service)}-*", f"{app}-alerts-{service}")
     per_service: dict[str, dict[str, tuple[str, ...]]] = {
-        "ingest": {"tables": (f"{app}-answers",), "buckets": (f"{app}-media-*",)},
+        "ingest": {"tables": (stage_names.answers_table,), "buckets": (f"{app}-media-*",)},
         "transcode": {
             "buckets": (f"{app}-work-*",),
             "topics": (f"{app}-on-complete",),
             # The roles MediaConvert and Transcribe assume (services/transcode/serverless.yml).
-            "roles": (f"{app}-mediaconvert", f"{app}-transcribe-data-access"),
+            "roles": (stage_names.mediaconvert_role, f"{app}-transcribe-data-access"),
         },
-        "nlp": {"tables": (f"{app}-metadata",)},
+        "nlp": {"tables": (stage_names.metadata_table,)},
     }
     extra = per_service[service]
     kinds = ("functions", "roles", "tables", "buckets", "rules", "topics", "queues", "alarms", "log_groups")

@@ -22,7 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.definition import BOUNDARY_ACTIONS, SERVICE_RESOURCE_TYPES, owned_names, stack_name
+from pipelines.definition import BOUNDARY_ACTIONS, SERVICE_RESOURCE_TYPES, owned_names
+from vidsense_shared.resources import StageResources
 
 Json = dict[str, Any]
 ARN = "arn:${AWS::Partition}"
@@ -204,8 +205,8 @@ def _statement(sid: str, actions: Iterable[str], resources: list[Any], condition
 def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
     """The deploy role's statements for ``service`` in ``stage`` (every required action exactly once); ``boundary``
     is the ARN (an intrinsic) of the permissions boundary every role it creates must carry."""
-    stack = stack_name(service, stage)
-    app = f"vidsense-{stage}"
+    stage_names = StageResources(stage)
+    stack = stage_names.stack(service)
     names = owned_names(service, stage)
     actions = required_actions(service)
     by_prefix: dict[str, set[str]] = {}
@@ -277,11 +278,11 @@ def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
     tables += arns(f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{{name}}/*", "tables")
     statements.append(_statement("Tables", by_prefix.pop("dynamodb"), tables))
     events_arns = arns(f"{ARN}:events:{REGION_ACCOUNT}:rule/{{name}}", "rules")
-    events_arns += arns(f"{ARN}:events:{REGION_ACCOUNT}:rule/{app}-bus/{{name}}", "rules")
+    events_arns += arns(f"{ARN}:events:{REGION_ACCOUNT}:rule/{stage_names.bus}/{{name}}", "rules")
     if service == "ingest":
         events_arns += [
-            sub(f"{ARN}:events:{REGION_ACCOUNT}:event-bus/{app}-bus"),
-            sub(f"{ARN}:events:{REGION_ACCOUNT}:archive/{app}-archive"),
+            sub(f"{ARN}:events:{REGION_ACCOUNT}:event-bus/{stage_names.bus}"),
+            sub(f"{ARN}:events:{REGION_ACCOUNT}:archive/{stage_names.archive}"),
         ]
     statements.append(_statement("Events", by_prefix.pop("events"), events_arns))
     statements.append(
@@ -454,7 +455,8 @@ def data_protection_statements() -> list[Json]:
 
 # Where a stage's roles may act, per action prefix (the boundary's resources). `*` in an ARN also spans `/`.
 def _boundary_scopes(service: str, stage: str) -> dict[str, list[str]]:
-    app, stack = f"vidsense-{stage}", stack_name(service, stage)
+    stage_names = StageResources(stage)
+    app, stack = stage_names.prefix, stage_names.stack(service)
     return {
         "dynamodb": [f"{ARN}:dynamodb:{REGION_ACCOUNT}:table/{app}-*"],
         "events": [f"{ARN}:events:{REGION_ACCOUNT}:event-bus/{app}-*"],

@@ -29,7 +29,6 @@ from pipelines.definition import (
     STAGES,
     path_filters,
     pipeline_name,
-    stack_name,
 )
 from pipelines.deploy_policy import (
     boundary_statements,
@@ -37,6 +36,7 @@ from pipelines.deploy_policy import (
     deploy_statements,
     guard_statements,
 )
+from vidsense_shared.resources import StageResources
 
 ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "templates"
@@ -519,6 +519,7 @@ def _build_resources(service: str) -> Json:
     for stage in STAGES:
         title = stage.capitalize()
         group = f"/aws/codebuild/{base}-deploy-{stage}"
+        stack = StageResources(stage).stack(service)
         boundary = ref(f"{title}RolesBoundary")
         # Every role the deploy creates carries this boundary (the stage parameter permissionsBoundaryArn; the
         # deploy role cannot create or change a role without it, guard_statements).
@@ -533,7 +534,7 @@ def _build_resources(service: str) -> Json:
         resources[f"Deploy{title}Role"] = {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "Description": f"serverless deploy of {service} to {stage} (stack {stack_name(service, stage)})",
+                "Description": f"serverless deploy of {service} to {stage} (stack {stack})",
                 "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
                 "Policies": [
                     {
