@@ -27,13 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-import boto3
-
 from vidsense_local.apigw import ApiHandle, HttpApiApp, RouteTable, start_api
-from vidsense_local.apigw.runtime_routes import route_table
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
+from vidsense_local.clients import local_client
 from vidsense_local.shutdown import StopSignals
 
 LOG = logging.getLogger("vidsense_local.stack")
@@ -157,47 +155,6 @@ def function_sources(tree: Path) -> list[Path]:
     return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
 
 
-# Template names of a CORS rule's fields -> S3 API names.
-_CORS_FIELDS = {
-    "AllowedOrigins": "AllowedOrigins",
-    "AllowedMethods": "AllowedMethods",
-    "AllowedHeaders": "AllowedHeaders",
-    "ExposedHeaders": "ExposeHeaders",
-    "MaxAge": "MaxAgeSeconds",
-    "Id": "ID",
-}
-
-
-def apply_bucket_settings(aws_url: str, region: str) -> None:
-    """Apply the bucket settings the deployed templates ask for and moto's CloudFormation ignores, in one walk of
-    the deployed buckets: ``VersioningConfiguration`` (the media bucket's first-version-wins rule needs version ids)
-    and ``CorsConfiguration`` (the local edge enforces each bucket's rules for browsers: the web client's uploads)."""
-    cfn: Any = boto3.client("cloudformation", endpoint_url=aws_url, region_name=region)
-    s3: Any = boto3.client("s3", endpoint_url=aws_url, region_name=region)
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            if stack["StackStatus"].startswith("DELETE"):
-                continue
-            body = cfn.get_template(StackName=stack["StackName"])["TemplateBody"]
-            template = body if isinstance(body, dict) else json.loads(body)
-            physical = {
-                r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
-                if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
-            }
-            for logical_id, resource in template.get("Resources", {}).items():
-                if resource.get("Type") != "AWS::S3::Bucket" or logical_id not in physical:
-                    continue
-                bucket, properties = physical[logical_id], resource.get("Properties", {})
-                status = (properties.get("VersioningConfiguration") or {}).get("Status")
-                if status in ("Enabled", "Suspended"):
-                    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
-                rules = (properties.get("CorsConfiguration") or {}).get("CorsRules")
-                if rules:
-                    converted = [{_CORS_FIELDS[k]: v for k, v in rule.items() if k in _CORS_FIELDS} for rule in rules]
-                    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": converted})
-
-
 class FunctionLog:
     """Every function's log lines go to ``.local/functions.log``; errors are echoed to the terminal too."""
 
@@ -315,7 +272,7 @@ class LocalStack:
         self._phase("edge", started)
 
         started = time.monotonic()
-        ssm: Any = boto3.client("ssm", endpoint_url=self.aws_url, region_name=self.config.region)
+        ssm = local_client("ssm", self.aws_url, self.config.region)
         ssm.put_parameter(Name=USER_KEY_PARAMETER, Value=user_key_secret(folder), Type="SecureString", Overwrite=True)
         self._phase("seed", started)
 
@@ -324,9 +281,8 @@ class LocalStack:
         self._phase("deploy", started)
 
         started = time.monotonic()
-        apply_bucket_settings(self.aws_url, self.config.region)
-        self.runtime.refresh()
-        self.routes = route_table(self.runtime, self.aws_url, self.config.region)
+        # Discovery also applies what moto's CloudFormation ignores (bucket versioning and CORS, subscriptions...).
+        self.routes = self.runtime.refresh().http_api
         if not self.routes.routes:
             raise RuntimeError("the deployment has no HTTP API routes (was the ingest service deployed?)")
         key = load_or_create_key(folder)

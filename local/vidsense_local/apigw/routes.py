@@ -1,4 +1,4 @@
-"""HTTP API routes and route selection with API Gateway's rules.
+"""Route selection with API Gateway's rules (the routes are the deployment's: ``vidsense_local.discovery``).
 
 API Gateway picks the most specific route: full literal matches first, then routes with path variables, then
 greedy ``{proxy+}``, and a method-specific route before ``ANY``; ``$default`` catches what nothing else matches.
@@ -10,43 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-
-@dataclass(frozen=True)
-class JwtAuthorizerConfig:
-    issuer: str
-    audiences: tuple[str, ...]
-    identity_source: str = "$request.header.Authorization"
-
-
-@dataclass(frozen=True)
-class CorsConfig:
-    allow_origins: tuple[str, ...] = ()
-    allow_methods: tuple[str, ...] = ()
-    allow_headers: tuple[str, ...] = ()
-    expose_headers: tuple[str, ...] = ()
-    max_age: int | None = None
-    allow_credentials: bool = False
-
-
-@dataclass(frozen=True)
-class HttpRoute:
-    method: str  # GET, POST, ... or ANY
-    path: str  # template as in the route key, e.g. /answers/{project}/{step}; "$default" for the default route
-    function: str  # deployed Lambda function name
-    authorizer: JwtAuthorizerConfig | None = None
-    scopes: tuple[str, ...] = ()
-    payload_format: str = "2.0"
-
-    @property
-    def route_key(self) -> str:
-        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True)
-class RouteTable:
-    routes: tuple[HttpRoute, ...] = ()
-    cors: CorsConfig | None = None
-    api_id: str = "local"
+from vidsense_local.discovery.model import HttpRoute
 
 
 @dataclass(frozen=True)

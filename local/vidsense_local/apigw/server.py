@@ -18,10 +18,11 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
-from vidsense_local.apigw.routes import CorsConfig, JwtAuthorizerConfig, RouteTable, select_route
+from vidsense_local.apigw.routes import select_route
 from vidsense_local.apigw.signin import SignInEndpoints
 from vidsense_local.auth import Forbidden, JwtAuthorizer, SigningKey, Unauthorized
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
+from vidsense_local.discovery.model import CorsConfig, JwtAuthorizerConfig, RouteTable
 
 LOG = logging.getLogger("vidsense_local.apigw")
 

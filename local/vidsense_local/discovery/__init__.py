@@ -2,25 +2,33 @@
 
 ``discover(endpoint_url, region, account_id)`` returns a ``Deployment``: the Lambda functions (from
 ``ListFunctions``/``GetFunctionConfiguration``/``GetFunctionEventInvokeConfig``) and, from each
-CloudFormation stack's template (``GetTemplate``, intrinsics resolved against ``DescribeStackResources``),
-the HTTP API routes, SNS subscriptions, S3 bucket notifications, queue policies and event invoke configs
-that moto's CloudFormation does not create. ``apply_skipped(deployment, ...)`` creates the skipped ones in moto.
+CloudFormation stack's template (``stacks.deployed_stacks``: ``GetTemplate``, intrinsics resolved against
+``DescribeStackResources``), the HTTP API (routes, JWT authorizers, CORS), SNS subscriptions, S3 bucket
+notifications, bucket versioning and CORS rules, queue policies and event invoke configs that moto's
+CloudFormation does not create. ``apply_skipped(deployment, ...)`` creates the skipped ones in moto.
 """
 
-from vidsense_local.discovery.deployment import (
-    BucketNotification,
+from vidsense_local.discovery.deployment import apply_skipped, discover, http_api
+from vidsense_local.discovery.model import (
+    CorsConfig,
     Deployment,
-    QueuePolicy,
-    SnsSubscription,
-    apply_skipped,
-    discover,
+    FunctionSpec,
+    HttpRoute,
+    JwtAuthorizerConfig,
+    RouteTable,
 )
+from vidsense_local.discovery.stacks import DeployedStack, deployed_stacks
 
 __all__ = [
-    "BucketNotification",
+    "CorsConfig",
+    "DeployedStack",
     "Deployment",
-    "QueuePolicy",
-    "SnsSubscription",
+    "FunctionSpec",
+    "HttpRoute",
+    "JwtAuthorizerConfig",
+    "RouteTable",
     "apply_skipped",
+    "deployed_stacks",
     "discover",
+    "http_api",
 ]

@@ -3,63 +3,44 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vidsense_local.discovery.intrinsics import Resolver, Unresolved, refs_in
+from vidsense_local.clients import local_client
+from vidsense_local.discovery.intrinsics import Unresolved, refs_in
 from vidsense_local.discovery.model import (
     BucketNotification,
+    BucketSettings,
+    CorsConfig,
     Deployment,
     FunctionSpec,
     HttpRoute,
-    JwtAuthorizer,
+    JwtAuthorizerConfig,
     QueuePolicy,
+    RouteTable,
     RuleTarget,
     SnsSubscription,
     function_name_from_arn,
 )
-
-__all__ = [
-    "BucketNotification",
-    "Deployment",
-    "QueuePolicy",
-    "SnsSubscription",
-    "apply_skipped",
-    "discover",
-]
+from vidsense_local.discovery.stacks import DeployedStack, deployed_stacks
 
 log = logging.getLogger(__name__)
 
-_LIVE_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 _FUNCTION_IN_ARN = re.compile(r":function:([^/:]+)")
-
-
-def aws_client(service: str, endpoint_url: str, region: str) -> Any:
-    # Fake static credentials: moto maps the access key to its default account (the local stage's account).
-    session: Any = boto3.session.Session()
-    return session.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - moto accepts any secret
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-    )
 
 
 def discover(endpoint_url: str, region: str, account_id: str) -> Deployment:
     """Everything the runtime needs, read from the Lambda, CloudFormation and EventBridge APIs."""
-    lam = aws_client("lambda", endpoint_url, region)
+    lam = local_client("lambda", endpoint_url, region)
     deployment = Deployment()
-    stacks = _stacks(endpoint_url, region, account_id)
+    stacks = deployed_stacks(endpoint_url, region, account_id)
 
-    by_function_name: dict[str, tuple[_Stack, str]] = {}
+    by_function_name: dict[str, tuple[DeployedStack, str]] = {}
     for stack in stacks:
         for lid, physical in stack.physical_ids.items():
             if stack.resolver.types.get(lid) == "AWS::Lambda::Function":
@@ -72,80 +53,24 @@ def discover(endpoint_url: str, region: str, account_id: str) -> Deployment:
             stack_and_lid = by_function_name.get(name)
             deployment.functions[name] = _function_spec(lam, cfg, stack_and_lid)
 
+    routes: list[HttpRoute] = []
+    cors: CorsConfig | None = None
+    api_id = "local"
     for stack in stacks:
-        deployment.routes += _routes(stack)
+        api = http_api(stack)
+        if api.routes:
+            routes += api.routes
+            cors, api_id = cors or api.cors, api.api_id
         deployment.subscriptions += _subscriptions(stack)
         deployment.bucket_notifications += _bucket_notifications(stack)
+        deployment.bucket_settings += _bucket_settings(stack)
         deployment.queue_policies += _queue_policies(stack)
+    deployment.http_api = RouteTable(tuple(routes), cors, api_id)
     deployment.rule_targets = _rule_targets(endpoint_url, region)
     return deployment
 
 
-class _Stack:
-    def __init__(self, name: str, template: dict[str, Any], resolver: Resolver, physical_ids: dict[str, str]):
-        self.name = name
-        self.template = template
-        self.resolver = resolver
-        self.physical_ids = physical_ids
-
-    def resources(self, rtype: str) -> list[tuple[str, dict[str, Any]]]:
-        return [
-            (lid, res.get("Properties", {}))
-            for lid, res in self.template.get("Resources", {}).items()
-            if res.get("Type") == rtype and _condition_holds(self, res)
-        ]
-
-
-def _condition_holds(stack: _Stack, resource: dict[str, Any]) -> bool:
-    cond = resource.get("Condition")
-    return cond is None or stack.resolver.condition(str(cond))
-
-
-def _stacks(endpoint_url: str, region: str, account_id: str) -> list[_Stack]:
-    cfn = aws_client("cloudformation", endpoint_url, region)
-    out: list[_Stack] = []
-    for page in cfn.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            if stack["StackStatus"] not in _LIVE_STATUSES:
-                continue
-            name = stack["StackName"]
-            template = _load_template(cfn.get_template(StackName=name)["TemplateBody"])
-            # moto lists the resources it skipped without ids: keep only the ones it created.
-            resources = [
-                r
-                for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
-                if r.get("LogicalResourceId") and r.get("ResourceType")
-            ]
-            physical = {
-                r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")
-            }
-            types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
-            params = {
-                k: str(v.get("Default"))
-                for k, v in template.get("Parameters", {}).items()
-                if v.get("Default") is not None
-            } | {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-            resolver = Resolver(
-                template,
-                physical,
-                types,
-                params,
-                region=region,
-                account_id=account_id,
-                stack_name=name,
-                stack_id=stack.get("StackId", ""),
-            )
-            out.append(_Stack(name, template, resolver, physical))
-    return out
-
-
-def _load_template(body: Any) -> dict[str, Any]:
-    # The Framework deploys JSON templates; boto3 may already have decoded the body.
-    loaded = body if isinstance(body, dict) else json.loads(str(body))
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _function_spec(lam: Any, cfg: dict[str, Any], stack_and_lid: tuple[_Stack, str] | None) -> FunctionSpec:
+def _function_spec(lam: Any, cfg: dict[str, Any], stack_and_lid: tuple[DeployedStack, str] | None) -> FunctionSpec:
     name = cfg["FunctionName"]
     template_props: dict[str, Any] = {}
     invoke_cfg: dict[str, Any] = {}
@@ -189,17 +114,17 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _routes(stack: _Stack) -> list[HttpRoute]:
+def http_api(stack: DeployedStack) -> RouteTable:
+    """The stack's HTTP API: routes with their integration's function and JWT authorizer, and its CORS."""
     resources = stack.template.get("Resources", {})
-    authorizers: dict[str, JwtAuthorizer] = {}
+    authorizers: dict[str, JwtAuthorizerConfig] = {}
     for lid, props in stack.resources("AWS::ApiGatewayV2::Authorizer"):
         p = stack.resolver.resolve(props)
         jwt = p.get("JwtConfiguration") or {}
         if p.get("AuthorizerType") == "JWT":
-            authorizers[lid] = JwtAuthorizer(
-                name=str(p.get("Name", lid)),
+            authorizers[lid] = JwtAuthorizerConfig(
                 issuer=str(jwt.get("Issuer", "")),
-                audience=tuple(str(a) for a in jwt.get("Audience", [])),
+                audiences=tuple(str(a) for a in jwt.get("Audience", [])),
                 identity_source=tuple(p.get("IdentitySource") or ["$request.header.Authorization"]),
             )
     routes: list[HttpRoute] = []
@@ -213,7 +138,6 @@ def _routes(stack: _Stack) -> list[HttpRoute]:
         if match is None:
             log.warning("route %s: integration is not a Lambda function", p.get("RouteKey"))
             continue
-        fn_name = match.group(1)
         route_key = str(p.get("RouteKey", ""))
         method, _, path = route_key.partition(" ")
         if route_key == "$default":
@@ -222,24 +146,34 @@ def _routes(stack: _Stack) -> list[HttpRoute]:
         authorizer = authorizers.get(auth_ids[0]) if auth_ids else None
         if p.get("AuthorizationType") not in ("JWT", None) and authorizer is None:
             log.warning("route %s: authorization type %s is not served locally", route_key, p.get("AuthorizationType"))
-        arn_prefix = f"arn:aws:lambda:{stack.resolver.region}:{stack.resolver.account_id}:function:"
         routes.append(
             HttpRoute(
                 method=method.upper(),
                 path=path,
-                route_key=route_key,
-                function_name=fn_name,
-                function_arn=arn_prefix + fn_name,
-                payload_format_version=str(integration.get("PayloadFormatVersion", "2.0")),
+                function=match.group(1),
                 authorizer=authorizer if p.get("AuthorizationType") == "JWT" else None,
-                authorization_scopes=tuple(p.get("AuthorizationScopes") or ()),
+                scopes=tuple(p.get("AuthorizationScopes") or ()),
+                payload_format=str(integration.get("PayloadFormatVersion", "2.0")),
                 stack_name=stack.name,
             )
         )
-    return routes
+    cors: CorsConfig | None = None
+    for _lid, props in stack.resources("AWS::ApiGatewayV2::Api"):
+        config = stack.resolver.resolve(props.get("CorsConfiguration"))
+        if config:
+            cors = CorsConfig(
+                allow_origins=tuple(config.get("AllowOrigins", [])),
+                allow_methods=tuple(config.get("AllowMethods", [])),
+                allow_headers=tuple(config.get("AllowHeaders", [])),
+                expose_headers=tuple(config.get("ExposeHeaders", [])),
+                max_age=config.get("MaxAge"),
+                allow_credentials=bool(config.get("AllowCredentials", False)),
+            )
+    # API Gateway ids are 10 lower-case alphanumerics; a stable one per stack keeps logs comparable.
+    return RouteTable(tuple(routes), cors, hashlib.sha256(stack.name.encode()).hexdigest()[:10])
 
 
-def _subscriptions(stack: _Stack) -> list[SnsSubscription]:
+def _subscriptions(stack: DeployedStack) -> list[SnsSubscription]:
     out: list[SnsSubscription] = []
     for lid, props in stack.resources("AWS::SNS::Subscription"):
         p = stack.resolver.resolve(props)
@@ -260,7 +194,7 @@ def _subscriptions(stack: _Stack) -> list[SnsSubscription]:
     return out
 
 
-def _bucket_notifications(stack: _Stack) -> list[BucketNotification]:
+def _bucket_notifications(stack: DeployedStack) -> list[BucketNotification]:
     out: list[BucketNotification] = []
     for lid, props in stack.resources("AWS::S3::Bucket"):
         bucket = stack.physical_ids.get(lid)
@@ -289,7 +223,7 @@ def _bucket_notifications(stack: _Stack) -> list[BucketNotification]:
     for _lid, props in stack.resources("Custom::S3"):
         p = stack.resolver.resolve(props)
         fn = str(p.get("FunctionName", ""))
-        region, account = stack.resolver.region, stack.resolver.account_id
+        region, account = stack.region, stack.account_id
         fn_arn = fn if fn.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{fn}"
         for cfg in p.get("BucketConfigs", []):
             rules = tuple((k.lower(), str(v)) for rule in cfg.get("Rules", []) for k, v in rule.items())
@@ -301,7 +235,41 @@ def _bucket_notifications(stack: _Stack) -> list[BucketNotification]:
     return out
 
 
-def _queue_policies(stack: _Stack) -> list[QueuePolicy]:
+# Template names of a CORS rule's fields -> S3 API names.
+_CORS_FIELDS = {
+    "AllowedOrigins": "AllowedOrigins",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedHeaders": "AllowedHeaders",
+    "ExposedHeaders": "ExposeHeaders",
+    "MaxAge": "MaxAgeSeconds",
+    "Id": "ID",
+}
+
+
+def _bucket_settings(stack: DeployedStack) -> list[BucketSettings]:
+    """Versioning (the media bucket's first-version-wins rule needs version ids) and CORS (the edge enforces each
+    bucket's rules for browsers: the web client's uploads)."""
+    out: list[BucketSettings] = []
+    for lid, props in stack.resources("AWS::S3::Bucket"):
+        bucket = stack.physical_ids.get(lid)
+        if not bucket:
+            continue
+        wanted = ("VersioningConfiguration", "CorsConfiguration")
+        p = stack.resolver.resolve({key: props[key] for key in wanted if key in props})
+        status = (p.get("VersioningConfiguration") or {}).get("Status")
+        rules = (p.get("CorsConfiguration") or {}).get("CorsRules") or []
+        if status in ("Enabled", "Suspended") or rules:
+            out.append(
+                BucketSettings(
+                    bucket,
+                    status if status in ("Enabled", "Suspended") else None,
+                    tuple({_CORS_FIELDS[k]: v for k, v in rule.items() if k in _CORS_FIELDS} for rule in rules),
+                )
+            )
+    return out
+
+
+def _queue_policies(stack: DeployedStack) -> list[QueuePolicy]:
     out: list[QueuePolicy] = []
     for _lid, props in stack.resources("AWS::SQS::QueuePolicy"):
         p = stack.resolver.resolve(props)
@@ -313,7 +281,7 @@ def _queue_policies(stack: _Stack) -> list[QueuePolicy]:
 
 
 def _rule_targets(endpoint_url: str, region: str) -> list[RuleTarget]:
-    events = aws_client("events", endpoint_url, region)
+    events = local_client("events", endpoint_url, region)
     out: list[RuleTarget] = []
     for bus in events.list_event_buses().get("EventBuses", []):
         for page in events.get_paginator("list_rules").paginate(EventBusName=bus["Name"]):
@@ -337,11 +305,12 @@ def _rule_targets(endpoint_url: str, region: str) -> list[RuleTarget]:
 
 
 def apply_skipped(deployment: Deployment, endpoint_url: str, region: str) -> None:
-    """Create in moto what its CloudFormation skipped: SNS subscriptions, bucket notifications, queue policies.
+    """Create in moto what its CloudFormation skipped: SNS subscriptions, bucket notifications, bucket versioning
+    and CORS rules, queue policies.
 
     Idempotent: existing subscriptions are kept, notification configurations are replaced by the merged set.
     """
-    sns = aws_client("sns", endpoint_url, region)
+    sns = local_client("sns", endpoint_url, region)
     for sub in deployment.subscriptions:
         existing = sns.list_subscriptions_by_topic(TopicArn=sub.topic_arn)["Subscriptions"]
         if any(s["Protocol"] == sub.protocol and s["Endpoint"] == sub.endpoint for s in existing):
@@ -354,7 +323,12 @@ def apply_skipped(deployment: Deployment, endpoint_url: str, region: str) -> Non
             ReturnSubscriptionArn=True,
         )
 
-    s3 = aws_client("s3", endpoint_url, region)
+    s3 = local_client("s3", endpoint_url, region)
+    for settings in deployment.bucket_settings:
+        if settings.versioning:
+            s3.put_bucket_versioning(Bucket=settings.bucket, VersioningConfiguration={"Status": settings.versioning})
+        if settings.cors_rules:
+            s3.put_bucket_cors(Bucket=settings.bucket, CORSConfiguration={"CORSRules": list(settings.cors_rules)})
     by_bucket: dict[str, list[BucketNotification]] = {}
     for note in deployment.bucket_notifications:
         by_bucket.setdefault(note.bucket, []).append(note)
@@ -375,7 +349,7 @@ def apply_skipped(deployment: Deployment, endpoint_url: str, region: str) -> Non
                 entries.append(entry)
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=current)
 
-    sqs = aws_client("sqs", endpoint_url, region)
+    sqs = local_client("sqs", endpoint_url, region)
     for qp in deployment.queue_policies:
         sqs.set_queue_attributes(QueueUrl=qp.queue_url, Attributes={"Policy": json.dumps(qp.policy)})
 

@@ -27,29 +27,51 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
-class JwtAuthorizer:
+class JwtAuthorizerConfig:
     """An API Gateway v2 JWT authorizer (``AWS::ApiGatewayV2::Authorizer`` with ``JwtConfiguration``)."""
 
-    name: str
     issuer: str
-    audience: tuple[str, ...]
+    audiences: tuple[str, ...]
     identity_source: tuple[str, ...] = ("$request.header.Authorization",)
+
+
+@dataclass(frozen=True)
+class CorsConfig:
+    """An HTTP API's ``CorsConfiguration``."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
 
 
 @dataclass(frozen=True)
 class HttpRoute:
     """One HTTP API route: ``method`` is ``GET``/``POST``/... or ``ANY``; ``path`` a template like
-    ``/presignedurl/{project}/{step}`` (``{proxy+}`` allowed), or ``$default``."""
+    ``/presignedurl/{project}/{step}`` (``{proxy+}`` allowed), or ``$default``; ``function`` the deployed name."""
 
     method: str
     path: str
-    route_key: str
-    function_name: str
-    function_arn: str
-    payload_format_version: str = "2.0"
-    authorizer: JwtAuthorizer | None = None
-    authorization_scopes: tuple[str, ...] = ()
+    function: str
+    authorizer: JwtAuthorizerConfig | None = None
+    scopes: tuple[str, ...] = ()
+    payload_format: str = "2.0"
     stack_name: str | None = None
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """The deployed HTTP API: its routes, CORS configuration and id."""
+
+    routes: tuple[HttpRoute, ...] = ()
+    cors: CorsConfig | None = None
+    api_id: str = "local"
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,15 @@ class BucketNotification:
     events: tuple[str, ...]
     filter_rules: tuple[tuple[str, str], ...] = ()  # (("suffix", ".webm"),)
     stack_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketSettings:
+    """What moto's CloudFormation ignores of an ``AWS::S3::Bucket``: versioning and CORS (S3 API shapes)."""
+
+    bucket: str
+    versioning: str | None = None  # "Enabled" | "Suspended"
+    cors_rules: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,10 +128,11 @@ class RuleTarget:
 @dataclass
 class Deployment:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
-    routes: list[HttpRoute] = field(default_factory=list)
+    http_api: RouteTable = field(default_factory=RouteTable)
     subscriptions: list[SnsSubscription] = field(default_factory=list)
     bucket_notifications: list[BucketNotification] = field(default_factory=list)
     queue_policies: list[QueuePolicy] = field(default_factory=list)
+    bucket_settings: list[BucketSettings] = field(default_factory=list)
     rule_targets: list[RuleTarget] = field(default_factory=list)
 
     def triggers_of(self, function_name: str) -> list[str]:
@@ -109,7 +141,7 @@ class Deployment:
         if spec is None:
             return []
         arn = spec.arn
-        out = [f"http {r.route_key}" for r in self.routes if r.function_name == function_name]
+        out = [f"http {r.route_key}" for r in self.http_api.routes if r.function == function_name]
         out += [
             f"schedule {t.schedule_expression} ({t.rule})" if t.schedule_expression else f"rule {t.bus}/{t.rule}"
             for t in self.rule_targets

@@ -41,7 +41,7 @@ from vidsense_local.runtime.model import (
     FunctionSpec,
     HttpRoute,
     InvokeResult,
-    JwtAuthorizer,
+    JwtAuthorizerConfig,
     UnknownFunctionError,
 )
 
@@ -50,6 +50,6 @@ __all__ = [
     "FunctionSpec",
     "HttpRoute",
     "InvokeResult",
-    "JwtAuthorizer",
+    "JwtAuthorizerConfig",
     "UnknownFunctionError",
 ]

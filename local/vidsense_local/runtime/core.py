@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from vidsense_local.clients import local_client
 from vidsense_local.discovery import apply_skipped, discover
-from vidsense_local.discovery.deployment import aws_client
 from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, RuleTarget, function_name_from_arn
 from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
 from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
@@ -55,7 +55,6 @@ class FunctionRuntime:
         max_concurrency: int = 4,
         retry_delays: Sequence[float] = (1.0, 2.0),
         log_sink: LogSink | None = None,
-        apply_skipped_resources: bool = True,
         ship_logs: bool = True,
     ) -> None:
         self.endpoint_url = endpoint_url
@@ -67,7 +66,6 @@ class FunctionRuntime:
         # AWS waits about 1 and 2 minutes between async retries; locally seconds keep the same order.
         self.retry_delays = tuple(retry_delays) or (1.0,)
         self.log_sink = log_sink or _default_log_sink
-        self._apply_skipped = apply_skipped_resources
         self._lock = threading.RLock()
         self._deployment = Deployment()
         self._pools: dict[str, FunctionPool] = {}
@@ -86,8 +84,7 @@ class FunctionRuntime:
     def refresh(self) -> Deployment:
         """Re-read functions and triggers from the local AWS; new configurations get fresh workers."""
         deployment = discover(self.endpoint_url, self.region, self.account_id)
-        if self._apply_skipped:
-            apply_skipped(deployment, self.endpoint_url, self.region)
+        apply_skipped(deployment, self.endpoint_url, self.region)
         self._scheduler.set_rules(deployment.rule_targets)
         with self._lock:
             self._deployment = deployment
@@ -119,7 +116,7 @@ class FunctionRuntime:
         self.invoke_async(target.function_arn, scheduled_event(target, self.account_id, self.region))
 
     def http_routes(self) -> list[HttpRoute]:
-        return list(self._deployment.routes)
+        return list(self._deployment.http_api.routes)
 
     def has_function(self, function_name_or_arn: str) -> bool:
         return function_name_from_arn(function_name_or_arn) in self._deployment.functions
@@ -201,7 +198,7 @@ class FunctionRuntime:
 
     def _logs_client(self) -> Any:
         if self._logs is None:
-            self._logs = aws_client("logs", self.endpoint_url, self.region)
+            self._logs = local_client("logs", self.endpoint_url, self.region)
         return self._logs
 
     def prewarm(self, function_names: Iterable[str]) -> dict[str, float | None]:
@@ -350,15 +347,15 @@ class FunctionRuntime:
         body = json.dumps(record)
         service = arn.split(":")[2]
         if service == "sqs":
-            sqs = aws_client("sqs", self.endpoint_url, self.region)
+            sqs = local_client("sqs", self.endpoint_url, self.region)
             sqs.send_message(QueueUrl=self._queue_url(arn), MessageBody=body)
         elif service == "sns":
-            aws_client("sns", self.endpoint_url, self.region).publish(TopicArn=arn, Message=body)
+            local_client("sns", self.endpoint_url, self.region).publish(TopicArn=arn, Message=body)
         elif service == "lambda":
             self.invoke_async(arn, record)
         elif service == "events":
             outcome = "Failure" if failed else "Success"
-            aws_client("events", self.endpoint_url, self.region).put_events(
+            local_client("events", self.endpoint_url, self.region).put_events(
                 Entries=[
                     {
                         "Source": "lambda",
@@ -376,7 +373,7 @@ class FunctionRuntime:
         error = result.json() or {}
         message = str(error.get("errorMessage", ""))[:1024]
         if arn.split(":")[2] == "sqs":
-            aws_client("sqs", self.endpoint_url, self.region).send_message(
+            local_client("sqs", self.endpoint_url, self.region).send_message(
                 QueueUrl=self._queue_url(arn),
                 MessageBody=payload.decode("utf-8"),
                 MessageAttributes={
@@ -386,7 +383,7 @@ class FunctionRuntime:
                 },
             )
         else:
-            aws_client("sns", self.endpoint_url, self.region).publish(
+            local_client("sns", self.endpoint_url, self.region).publish(
                 TopicArn=arn,
                 Message=payload.decode("utf-8"),
                 MessageAttributes={
@@ -398,7 +395,7 @@ class FunctionRuntime:
 
     def _queue_url(self, arn: str) -> str:
         parts = arn.split(":")
-        sqs = aws_client("sqs", self.endpoint_url, self.region)
+        sqs = local_client("sqs", self.endpoint_url, self.region)
         url: str = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
         return url
 

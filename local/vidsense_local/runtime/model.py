@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from vidsense_local.discovery.model import FunctionSpec, HttpRoute, JwtAuthorizer
+from vidsense_local.discovery.model import FunctionSpec, HttpRoute, JwtAuthorizerConfig
 
-__all__ = ["FunctionSpec", "HttpRoute", "InvokeResult", "JwtAuthorizer", "UnknownFunctionError"]
+__all__ = ["FunctionSpec", "HttpRoute", "InvokeResult", "JwtAuthorizerConfig", "UnknownFunctionError"]
 
 
 class UnknownFunctionError(LookupError):

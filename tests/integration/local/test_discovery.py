@@ -189,12 +189,12 @@ def test_functions_come_from_the_deployed_configuration(stack: Stack, deployed: 
 
 
 def test_http_routes_are_read_from_the_template(stack: Stack, deployed: dict[str, str]) -> None:
-    routes = {r.route_key: r for r in stack.runtime.http_routes() if r.function_name == deployed["record_fn"]}
+    routes = {r.route_key: r for r in stack.runtime.http_routes() if r.function == deployed["record_fn"]}
     answers = routes["GET /answers/{project}/{step}"]
-    assert (answers.method, answers.path, answers.payload_format_version) == ("GET", "/answers/{project}/{step}", "2.0")
+    assert (answers.method, answers.path, answers.payload_format) == ("GET", "/answers/{project}/{step}", "2.0")
     assert answers.authorizer is not None
     assert answers.authorizer.issuer == "http://127.0.0.1:3000"
-    assert answers.authorizer.audience == ("vidsense-local",)
+    assert answers.authorizer.audiences == ("vidsense-local",)
     assert answers.authorizer.identity_source == ("$request.header.Authorization",)
     assert routes["GET /health"].authorizer is None
 

@@ -139,10 +139,10 @@ def test_triggers_and_routes_come_from_the_deployed_templates(stack: Stack, depl
     routes = {r.route_key: r for r in stack.runtime.http_routes() if r.stack_name == "vidsense-ingest-local"}
     assert len(routes) >= 3
     for route in routes.values():
-        assert route.function_name == "vidsense-ingest-local-api"
+        assert route.function == "vidsense-ingest-local-api"
         assert route.authorizer is not None
         assert route.authorizer.issuer.startswith("http://127.0.0.1:")
-        assert route.authorizer.audience == ("vidsense-local",)
+        assert route.authorizer.audiences == ("vidsense-local",)
 
 
 def test_skipped_resources_are_wired_in_moto(stack: Stack, deployed: float) -> None:
