@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
-from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -17,10 +15,9 @@ from vidsense_local.edge import delivery
 from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
 from vidsense_local.runtime import FunctionRuntime
 from vidsense_local.s3guard import cors as s3cors
+from vidsense_local.sigv4 import credential_scope
 
 log = logging.getLogger(__name__)
-
-_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 
 
 class StandIn(Protocol):
@@ -37,20 +34,10 @@ class StandIn(Protocol):
 
 
 def signing_service(environ: dict[str, Any]) -> str | None:
-    """The service of the SigV4 credential scope ``<key>/<date>/<region>/<service>/aws4_request``."""
-    scope = None
-    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if match:
-        scope = match.group(1)
-    else:
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        values = query.get("X-Amz-Credential") or query.get("x-amz-credential")
-        if values:
-            scope = values[0]
-    if not scope:
-        return None  # unsigned: S3 form uploads and the like, which moto infers itself
-    parts = scope.split("/")
-    return parts[3].lower() if len(parts) >= 5 else None
+    """The service of the SigV4 credential scope; None when unsigned (S3 form uploads and the like, which moto
+    infers itself)."""
+    scope = credential_scope(environ)
+    return scope.service.lower() if scope is not None else None
 
 
 class _QuietRequestHandler(MotoRequestHandler):

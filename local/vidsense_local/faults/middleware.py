@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from io import BytesIO
 from typing import Any
 
 from vidsense_local.faults import protocol
 from vidsense_local.faults.registry import FaultRegistry, RuleError
+from vidsense_local.sigv4 import credential_scope
 
 log = logging.getLogger(__name__)
 
 CONTROL_PATH = "/_vidsense/faults"
-_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 _JSON = [("Content-Type", "application/json")]
 WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def _scope(environ: Mapping[str, Any]) -> list[str]:
-    match = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
-    if match:
-        return match.group(1).split("/")
-    for part in str(environ.get("QUERY_STRING", "")).split("&"):
-        name, _, value = part.partition("=")
-        if name.lower() == "x-amz-credential":
-            return value.replace("%2F", "/").replace("%2f", "/").split("/")
-    return []
 
 
 def _answer(start_response: Any, status: str, payload: Any) -> list[bytes]:
@@ -46,9 +34,9 @@ class FaultInjector:
         path = str(environ.get("PATH_INFO", ""))
         if path == CONTROL_PATH or path.startswith(CONTROL_PATH + "/"):
             return self._control(environ, start_response, path[len(CONTROL_PATH) :].strip("/"))
-        scope = _scope(environ)
+        scope = credential_scope(environ)
         # Unsigned requests are S3's (browser form uploads): moto serves them as S3 too.
-        service = scope[3].lower() if len(scope) >= 5 else "s3"
+        service = scope.service.lower() if scope is not None else "s3"
         if not any(r.service == service and r.effect == "error" for r in self.registry.rules()):
             return self.app(environ, start_response)  # the common case costs one scan of a short list
         body = b""
@@ -57,7 +45,7 @@ class FaultInjector:
             body = environ["wsgi.input"].read(length) if length > 0 else b""
             environ["wsgi.input"] = BytesIO(body)  # the app reads it again
         operation = protocol.operation(service, environ, body)
-        rule = self.registry.match(service, operation, scope[0] if scope else None)
+        rule = self.registry.match(service, operation, scope.access_key if scope is not None else None)
         if rule is None:
             return self.app(environ, start_response)
         log.info("fault %s: %s %s -> %s %s", rule.id, service, operation, rule.status, rule.code)

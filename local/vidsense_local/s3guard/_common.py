@@ -8,6 +8,8 @@ from http import HTTPStatus
 from typing import Any
 from xml.sax.saxutils import escape
 
+from vidsense_local.sigv4 import CredentialScope
+
 WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -60,17 +62,17 @@ def unknown_key(access_key: str) -> S3Error:
     )
 
 
-def parse_scope(credential: str) -> tuple[str, str, str, str]:
-    """``<key>/<yyyymmdd>/<region>/<service>/aws4_request`` -> (key, date, region, service)."""
-    parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+def parse_scope(credential: str) -> CredentialScope:
+    """``<key>/<yyyymmdd>/<region>/<service>/aws4_request``, or the error S3 answers for a malformed one."""
+    scope = CredentialScope.parse(credential)
+    if scope is None:
         raise S3Error(
             400,
             "AuthorizationQueryParametersError",
             "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
             'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
         )
-    return parts[0], parts[1], parts[2], parts[3]
+    return scope
 
 
 def header(environ: Mapping[str, Any], name: str) -> str | None:

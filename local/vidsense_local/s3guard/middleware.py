@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from io import BytesIO
 from typing import Any
-from urllib.parse import parse_qsl
 
 from vidsense_local.s3guard import post, query
-from vidsense_local.s3guard._common import S3Error, WSGIApp, parse_scope
+from vidsense_local.s3guard._common import S3Error, WSGIApp
+from vidsense_local.sigv4 import CredentialScope, credential
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,12 @@ log = logging.getLogger(__name__)
 def _query_service(environ: Mapping[str, Any]) -> str | None:
     if query.is_sigv2(environ):
         return "s3"  # SigV2 query auth has no scope; botocore presigns only S3 that way
-    for name, value in parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True):
-        if name.lower() == "x-amz-credential":
-            try:
-                return parse_scope(value)[3].lower()
-            except S3Error:
-                return "s3"  # a malformed scope is still S3's to refuse (the edge routes unknown scopes to moto)
-    return None
+    found = credential(environ)
+    if found is None:
+        return None
+    scope = CredentialScope.parse(found)
+    # A malformed scope is still S3's to refuse (the edge routes unknown scopes to moto).
+    return scope.service.lower() if scope is not None else "s3"
 
 
 def _read_body(environ: Mapping[str, Any]) -> bytes:

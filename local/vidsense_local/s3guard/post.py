@@ -108,14 +108,15 @@ def _verify_signature(fields: Mapping[str, str], policy_b64: str, credentials: M
     signature = _required(fields, "x-amz-signature")
     if algorithm != ALGORITHM:
         raise S3Error(400, "InvalidArgument", f"Unsupported algorithm: {algorithm}", ArgumentName="x-amz-algorithm")
-    access_key, scope_date, region, service = parse_scope(credential)
+    scope = parse_scope(credential)
+    access_key = scope.access_key
     secret = credentials.get(access_key)
     if secret is None:
         raise unknown_key(access_key)
     # The signing key is derived from the credential scope's date; botocore reads it from the timestamp.
     request = AWSRequest(method="POST", url="http://localhost/")
-    request.context["timestamp"] = scope_date + "T000000Z"
-    signer = S3SigV4PostAuth(Credentials(access_key, secret), service, region)
+    request.context["timestamp"] = scope.date + "T000000Z"
+    signer = S3SigV4PostAuth(Credentials(access_key, secret), scope.service, scope.region)
     expected = signer.signature(policy_b64, request)
     if not hmac.compare_digest(expected, signature):
         raise signature_mismatch(AWSAccessKeyId=access_key)

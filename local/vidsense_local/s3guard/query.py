@@ -8,7 +8,7 @@ fails as SignatureDoesNotMatch, which is what S3 answers."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -41,15 +41,26 @@ def _params(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
     return parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
 
 
-def _single(params: list[tuple[str, str]], name: str) -> str:
+def _v4_parameters_missing() -> S3Error:
+    return S3Error(
+        400,
+        "AuthorizationQueryParametersError",
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, "
+        "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+    )
+
+
+def _v2_parameters_missing() -> S3Error:
+    return S3Error(
+        403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters"
+    )
+
+
+def _single(params: list[tuple[str, str]], name: str, missing: Callable[[], S3Error]) -> str:
+    """The one value of a query-string authentication parameter; S3 refuses a missing or repeated one."""
     values = [v for k, v in params if k == name]
     if len(values) != 1:
-        raise S3Error(
-            400,
-            "AuthorizationQueryParametersError",
-            "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, "
-            "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
-        )
+        raise missing()
     return values[0]
 
 
@@ -65,15 +76,14 @@ def check(environ: Mapping[str, Any], credentials: Mapping[str, str], now: float
         check_v2(environ, credentials, now)
         return
     params = _params(environ)
-    algorithm = _single(params, "X-Amz-Algorithm")
-    credential = _single(params, "X-Amz-Credential")
-    amz_date = _single(params, "X-Amz-Date")
-    expires_text = _single(params, "X-Amz-Expires")
-    signed_headers = _single(params, "X-Amz-SignedHeaders")
-    signature = _single(params, "X-Amz-Signature")
+    algorithm, credential, amz_date, expires_text, signed_headers, signature = (
+        _single(params, f"X-Amz-{name}", _v4_parameters_missing)
+        for name in ("Algorithm", "Credential", "Date", "Expires", "SignedHeaders", "Signature")
+    )
     if algorithm != ALGORITHM:
         raise S3Error(400, "AuthorizationQueryParametersError", 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
-    access_key, scope_date, region, service = parse_scope(credential)
+    scope = parse_scope(credential)
+    access_key = scope.access_key
     secret = credentials.get(access_key)
     if secret is None:
         raise unknown_key(access_key)
@@ -90,7 +100,7 @@ def check(environ: Mapping[str, Any], credentials: Mapping[str, str], now: float
             "AuthorizationQueryParametersError",
             f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_EXPIRES}",
         )
-    if scope_date != amz_date[:8]:
+    if scope.date != amz_date[:8]:
         raise signature_mismatch()
 
     names = [n for n in signed_headers.lower().split(";") if n]
@@ -121,7 +131,7 @@ def check(environ: Mapping[str, Any], credentials: Mapping[str, str], now: float
         params=cast(Any, [(k, v) for k, v in params if k != "X-Amz-Signature"]),
     )
     request.context["timestamp"] = amz_date
-    signer = S3SigV4QueryAuth(Credentials(access_key, secret), service, region, expires=expires)
+    signer = S3SigV4QueryAuth(Credentials(access_key, secret), scope.service, scope.region, expires=expires)
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     if not hmac.compare_digest(expected, signature):
@@ -154,9 +164,9 @@ def check_v2(environ: Mapping[str, Any], credentials: Mapping[str, str], now: fl
     """SigV2 query auth (``AWSAccessKeyId``/``Signature``/``Expires``), which boto3 still uses to presign S3
     requests for a custom endpoint unless the client asks for ``s3v4``."""
     params = _params(environ)
-    access_key = _single_v2(params, "AWSAccessKeyId")
-    signature = _single_v2(params, "Signature")
-    expires_at = _single_v2(params, "Expires")
+    access_key, signature, expires_at = (
+        _single(params, name, _v2_parameters_missing) for name in ("AWSAccessKeyId", "Signature", "Expires")
+    )
     secret = credentials.get(access_key)
     if secret is None:
         raise unknown_key(access_key)
@@ -194,14 +204,3 @@ def check_v2(environ: Mapping[str, Any], credentials: Mapping[str, str], now: fl
             Expires=datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             ServerTime=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-
-
-def _single_v2(params: list[tuple[str, str]], name: str) -> str:
-    values = [v for k, v in params if k == name]
-    if len(values) != 1:
-        raise S3Error(
-            403,
-            "AccessDenied",
-            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
-        )
-    return values[0]
