@@ -12,9 +12,9 @@ from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
 from vidsense_shared.answers_table import plain_item
 from vidsense_shared.answers_table import to_item as plain_to_item
+from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 BY_STEP_INDEX = "by_step"
-_REVISION = "revision"
 _deserializer = TypeDeserializer()
 
 
@@ -24,12 +24,12 @@ class AnswersTableError(RuntimeError):
 
 def to_item(record: AnswerRecord, revision: int) -> dict[str, Any]:
     # The item mapping is the one the operator CLI reads the table with (vidsense_shared.answers_table).
-    return plain_to_item({**record.model_dump(mode="json"), _REVISION: revision})
+    return plain_to_item({**record.model_dump(mode="json"), REVISION_ATTRIBUTE: revision})
 
 
 def from_item(item: dict[str, Any]) -> StoredAnswer:
     plain = plain_item(item)
-    revision = int(plain.pop(_REVISION))
+    revision = int(plain.pop(REVISION_ATTRIBUTE))
     return StoredAnswer(AnswerRecord.model_validate(plain), revision)
 
 
@@ -49,17 +49,12 @@ class DynamoAnswerRepository:
         return from_item(item) if item else None
 
     def save(self, record: AnswerRecord, expected_revision: int | None) -> None:
-        if expected_revision is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(answer_id)"}
-        else:
-            condition = {
-                "ConditionExpression": "#rev = :rev",
-                "ExpressionAttributeNames": {"#rev": _REVISION},
-                "ExpressionAttributeValues": {":rev": {"N": str(expected_revision)}},
-            }
-        revision = 1 if expected_revision is None else expected_revision + 1
         try:
-            self._client.put_item(TableName=self._table, Item=to_item(record, revision), **condition)
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(record, next_revision(expected_revision)),
+                **revision_condition(expected_revision, key_attribute="answer_id"),
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 lost = f"{record.answer_id} changed since revision {expected_revision}"
@@ -71,9 +66,7 @@ class DynamoAnswerRepository:
             self._client.delete_item(
                 TableName=self._table,
                 Key={"answer_id": {"S": answer_id}},
-                ConditionExpression="#rev = :rev",
-                ExpressionAttributeNames={"#rev": _REVISION},
-                ExpressionAttributeValues={":rev": {"N": str(expected_revision)}},
+                **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

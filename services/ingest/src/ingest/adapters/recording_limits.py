@@ -15,10 +15,10 @@ from botocore.exceptions import ClientError
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import Grant, RecordingWindow
 from ingest.domain.ports import StoredWindow
+from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 KEY_PREFIX = "recordings#"
 TTL_ATTRIBUTE = "expires_at"
-_REVISION = "revision"
 
 
 class RecordingLimitsError(RuntimeError):
@@ -38,7 +38,7 @@ def to_item(user_key: str, window: RecordingWindow, revision: int) -> dict[str, 
                 for grant in window.grants
             ]
         },
-        _REVISION: {"N": str(revision)},
+        REVISION_ATTRIBUTE: {"N": str(revision)},
     }
     expires_at = window.expires_at()
     if expires_at is not None:
@@ -54,7 +54,7 @@ def from_item(item: dict[str, Any]) -> StoredWindow:
         )
         for entry in item.get("grants", {}).get("L", [])
     )
-    return StoredWindow(RecordingWindow(grants), int(item[_REVISION]["N"]))
+    return StoredWindow(RecordingWindow(grants), int(item[REVISION_ATTRIBUTE]["N"]))
 
 
 def _optional(text: str | None) -> dict[str, Any]:
@@ -75,17 +75,12 @@ class DynamoRecordingWindows:
         return from_item(item) if item else None
 
     def save(self, user_key: str, window: RecordingWindow, expected_revision: int | None) -> None:
-        if expected_revision is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(answer_id)"}
-        else:
-            condition = {
-                "ConditionExpression": "#rev = :rev",
-                "ExpressionAttributeNames": {"#rev": _REVISION},
-                "ExpressionAttributeValues": {":rev": {"N": str(expected_revision)}},
-            }
-        revision = 1 if expected_revision is None else expected_revision + 1
         try:
-            self._client.put_item(TableName=self._table, Item=to_item(user_key, window, revision), **condition)
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(user_key, window, next_revision(expected_revision)),
+                **revision_condition(expected_revision, key_attribute="answer_id"),
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise ConcurrentUpdateError(f"a recording window changed since revision {expected_revision}") from exc

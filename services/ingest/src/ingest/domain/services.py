@@ -57,14 +57,13 @@ from ingest.domain.views import (
     transcript_text,
 )
 from vidsense_shared.events import DomainEvent, VideoUploaded
+from vidsense_shared.optimistic import retry_on_conflict
 from vidsense_shared.publishing import EventPublisher, publish_then_mark
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
 # A listing page reads at most MAX_PAGE transcript objects; this many GETs run at once (I/O bound, small objects).
 TRANSCRIPT_READERS = 16
-# Conditional writes that lose a race re-read and decide again; a few rounds settle any real contention.
-MAX_WRITE_ROUNDS = 8
 
 
 def _write(
@@ -73,17 +72,15 @@ def _write(
     change: Callable[[AnswerRecord | None], AnswerRecord | None],
 ) -> AnswerRecord | None:
     """Read, compute, conditionally write; returns the written record or None when nothing changed."""
-    for _ in range(MAX_WRITE_ROUNDS):
+
+    def write_round() -> AnswerRecord | None:
         stored = repo.get(answer_id)
         new = change(stored.record if stored else None)
-        if new is None:
-            return None
-        try:
+        if new is not None:
             repo.save(new, stored.revision if stored else None)
-        except ConcurrentUpdateError:
-            continue
         return new
-    raise ConcurrentUpdateError(f"{answer_id} kept changing during {MAX_WRITE_ROUNDS} write rounds")
+
+    return retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer_id)
 
 
 @dataclass
@@ -166,20 +163,17 @@ class AnswerApi:
 
     def _change_window(self, user_key: str, change: Callable[[RecordingWindow | None], RecordingWindow | None]) -> None:
         """Read, compute, conditionally write the person's recording window (None from ``change``: no write)."""
-        for _ in range(MAX_WRITE_ROUNDS):
+
+        def write_round() -> None:
             stored = self.recordings.get(user_key)
             new = change(stored.window if stored else None)
-            if new is None:
-                return
-            try:
+            if new is not None:
                 self.recordings.save(user_key, new, stored.revision if stored else None)
-            except ConcurrentUpdateError:
-                continue
-            return
-        raise ConcurrentUpdateError(f"a recording window kept changing during {MAX_WRITE_ROUNDS} write rounds")
+
+        retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject="a recording window")
 
     def _mark_deleting(self, answer: AnswerKey) -> StoredAnswer:
-        for _ in range(MAX_WRITE_ROUNDS):
+        def write_round() -> StoredAnswer:
             stored = self.repo.get(answer.answer_id)
             if stored is None:
                 # An object with no record yet is an upload whose notification has not been processed.
@@ -189,12 +183,10 @@ class AnswerApi:
             marked = mark_deleting(stored.record, now=self.clock())
             if marked is None:
                 return stored
-            try:
-                self.repo.save(marked, stored.revision)
-            except ConcurrentUpdateError:
-                continue
+            self.repo.save(marked, stored.revision)
             return StoredAnswer(marked, stored.revision + 1)
-        raise ConcurrentUpdateError(f"{answer.answer_id} kept changing during {MAX_WRITE_ROUNDS} write rounds")
+
+        return retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer.answer_id)
 
     def list_step(self, caller: Caller, project: str, step: str, limit: int | None, cursor: str | None) -> AnswerPage:
         validate_step_ref(project, step)
@@ -282,7 +274,9 @@ class UploadRecorder:
             content_type=info.content_type,
             event_time=event_time,
         )
-        for _ in range(MAX_WRITE_ROUNDS):
+
+        def write_round() -> UploadOutcome | AnswerRecord:
+            """The outcome, or the recorded attempt to announce (outside the rounds: a publish is not retried)."""
             stored = self.repo.get(answer.answer_id)
             decision = decide_upload(
                 stored.record if stored else None, landed, max_bytes=self.max_upload_bytes, now=self.clock()
@@ -298,18 +292,13 @@ class UploadRecorder:
                 case EarlierAttempt():
                     return UploadOutcome.EARLIER_ATTEMPT
                 case AlreadyRecorded(record=record):
-                    return self._publish(record)
+                    return record
                 case NewAttempt(record=record):
-                    if self._save(record, stored):
-                        return self._publish(record)
-        raise ConcurrentUpdateError(f"{answer.answer_id} kept changing for {MAX_WRITE_ROUNDS} write rounds")
+                    self.repo.save(record, stored.revision if stored else None)
+                    return record
 
-    def _save(self, record: AnswerRecord, stored: StoredAnswer | None) -> bool:
-        try:
-            self.repo.save(record, stored.revision if stored else None)
-        except ConcurrentUpdateError:
-            return False
-        return True
+        decided = retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer.answer_id)
+        return decided if isinstance(decided, UploadOutcome) else self._publish(decided)
 
     def _publish(self, record: AnswerRecord) -> UploadOutcome:
         if record.video_event_id is None:
