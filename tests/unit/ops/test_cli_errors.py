@@ -24,6 +24,7 @@ from tests.moto_state import reset_moto
 from vidsense_local.cli import main as cli_main
 from vidsense_ops import clients, commands
 from vidsense_ops.clients import StageAws
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 VIDSENSE = Path(sys.executable).parent / "vidsense"  # the console script pyproject.toml installs
 
@@ -47,8 +48,9 @@ def fake_credentials(no_aws_config: None, monkeypatch: pytest.MonkeyPatch) -> No
 
 def _with_archive(region: str, stage: str) -> None:
     events = boto3.client("events", region)
-    bus_arn = events.create_event_bus(Name=f"vidsense-{stage}-bus")["EventBusArn"]
-    events.create_archive(ArchiveName=f"vidsense-{stage}-archive", EventSourceArn=bus_arn)
+    names = StageResources(stage)
+    bus_arn = events.create_event_bus(Name=names.bus)["EventBusArn"]
+    events.create_archive(ArchiveName=names.archive, EventSourceArn=bus_arn)
 
 
 def _one_line(err: str) -> str:
@@ -127,7 +129,7 @@ def test_any_other_aws_error_is_one_line_exit_1(
     # Given a stage whose bus exists but whose archive does not
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     with mock_aws():
-        boto3.client("events", "us-east-1").create_event_bus(Name="vidsense-half-bus")
+        boto3.client("events", "us-east-1").create_event_bus(Name=StageResources("half").bus)
         code = cli_main(["replays", "--stage", "half"])
     line = _one_line(capsys.readouterr().err)
     assert code == 1
@@ -201,8 +203,9 @@ def test_a_denied_stage_check_does_not_stop_a_command_that_is_allowed() -> None:
     session = StubbedSession()
     events = session.stub("events")
     events.add_client_error("describe_event_bus", service_error_code="AccessDeniedException", http_status_code=400)
-    arn = "arn:aws:events:eu-west-1:123456789012:archive/vidsense-prod-archive"
-    events.add_response("describe_archive", {"ArchiveArn": arn}, {"ArchiveName": "vidsense-prod-archive"})
+    archive = StageResources("prod").archive
+    arn = f"arn:aws:events:eu-west-1:123456789012:archive/{archive}"
+    events.add_response("describe_archive", {"ArchiveArn": arn}, {"ArchiveName": archive})
     events.add_response("list_replays", {"Replays": []}, {"EventSourceArn": arn})
 
     # When listing replays, then it works
@@ -264,9 +267,10 @@ def _moto_client(port: int, service: str, region: str) -> object:
 def test_local_stage_reaches_the_stack_with_no_environment(moto_server: int, tmp_path: Path) -> None:
     # Given a stack on VIDSENSE_AWS_PORT whose bus, archive and a replay exist in us-east-1 only
     events = _moto_client(moto_server, "events", "us-east-1")
-    bus_arn = events.create_event_bus(Name="vidsense-local-bus")["EventBusArn"]  # type: ignore[attr-defined]
+    local = StageResources(LOCAL_STAGE)
+    bus_arn = events.create_event_bus(Name=local.bus)["EventBusArn"]  # type: ignore[attr-defined]
     archive_arn = events.create_archive(  # type: ignore[attr-defined]
-        ArchiveName="vidsense-local-archive", EventSourceArn=bus_arn
+        ArchiveName=local.archive, EventSourceArn=bus_arn
     )["ArchiveArn"]
     events.start_replay(  # type: ignore[attr-defined]
         ReplayName="from-the-test",
@@ -287,7 +291,7 @@ def test_local_stage_reaches_the_stack_with_no_environment(moto_server: int, tmp
 def test_local_stage_without_the_deployed_bus_is_an_unknown_stage(moto_server: int, tmp_path: Path) -> None:
     # Given something answering on the port, with no vidsense-local-bus (not deployed yet, or another tool)
     _moto_client(moto_server, "events", "eu-west-1").create_event_bus(  # type: ignore[attr-defined]
-        Name="vidsense-local-bus"
+        Name=StageResources(LOCAL_STAGE).bus
     )  # a bus of that name in another region does not count
     result = _run(_bare_env(tmp_path, VIDSENSE_AWS_PORT=str(moto_server)), "dlq", "list", "--stage", "local")
     line = _one_line(result.stderr)

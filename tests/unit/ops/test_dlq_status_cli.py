@@ -12,10 +12,12 @@ from moto import mock_aws
 
 from vidsense_ops import commands
 from vidsense_shared.answers import user_key_for
+from vidsense_shared.resources import StageResources
 
 REGION = "us-east-1"
 STAGE = "t2"
-FN = f"arn:aws:lambda:{REGION}:123456789012:function:vidsense-nlp-{STAGE}-analyzeSentiment"
+NAMES = StageResources(STAGE)
+FN = f"arn:aws:lambda:{REGION}:123456789012:function:{NAMES.function('nlp', 'analyzeSentiment')}"
 
 
 class FakeLambda:
@@ -195,10 +197,10 @@ def _status_args(project: str = "demo", step: str = "1") -> argparse.Namespace:
 @pytest.mark.parametrize("trail", [{e["event_id"]: e for e in TRAIL}, TRAIL], ids=["map", "list"])
 def test_status_prints_state_and_ordered_trail(aws, trail):
     ssm = boto3.client("ssm", REGION)
-    ssm.put_parameter(Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString")
+    ssm.put_parameter(Name=NAMES.user_key_parameter, Value="s3cret", Type="SecureString")
     ddb = boto3.resource("dynamodb", REGION)
     table = ddb.create_table(
-        TableName=f"vidsense-{STAGE}-answers",
+        TableName=NAMES.answers_table,
         KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -243,11 +245,9 @@ def test_status_reads_what_the_ingest_read_model_wrote(aws):
         video_uploaded_event,
     )
 
-    boto3.client("ssm", REGION).put_parameter(
-        Name=f"/vidsense/{STAGE}/user-key-secret", Value="s3cret", Type="SecureString"
-    )
+    boto3.client("ssm", REGION).put_parameter(Name=NAMES.user_key_parameter, Value="s3cret", Type="SecureString")
     boto3.client("dynamodb", REGION).create_table(
-        TableName=f"vidsense-{STAGE}-answers",
+        TableName=NAMES.answers_table,
         KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -259,7 +259,7 @@ def test_status_reads_what_the_ingest_read_model_wrote(aws):
     event = video_uploaded_event(decision.record)
     published = mark_published(decision.record, event, now=now)
     assert published is not None
-    DynamoAnswerRepository(f"vidsense-{STAGE}-answers", boto3.client("dynamodb", REGION)).save(published, None)
+    DynamoAnswerRepository(NAMES.answers_table, boto3.client("dynamodb", REGION)).save(published, None)
 
     # When the operator asks for its status
     out = io.StringIO()

@@ -17,9 +17,11 @@ from vidsense_local.patches import replay as replay_patch
 from vidsense_ops import commands, replay
 from vidsense_ops.commands import attach_relative_times
 from vidsense_ops.timeparse import TimeFormatError, parse_time
+from vidsense_shared.resources import StageResources
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 STAGE = "t1"
+NAMES = StageResources(STAGE)
 REGION = "us-east-1"
 
 
@@ -108,21 +110,19 @@ def bus_with_archive(monkeypatch):
     with mock_aws():
         replay_patch.install()
         events, sqs = boto3.client("events", REGION), boto3.client("sqs", REGION)
-        bus_arn = events.create_event_bus(Name=f"vidsense-{STAGE}-bus")["EventBusArn"]
+        bus_arn = events.create_event_bus(Name=NAMES.bus)["EventBusArn"]
         events.create_archive(
-            ArchiveName=f"vidsense-{STAGE}-archive",
+            ArchiveName=NAMES.archive,
             EventSourceArn=bus_arn,
             EventPattern=json.dumps({"source": [{"prefix": "vidsense."}]}),
         )
         queues = {}
         for service, detail_type in [("transcode", "VideoUploaded"), ("nlp", "TranscriptReady")]:
-            url = sqs.create_queue(QueueName=f"vidsense-{STAGE}-{service}-target")["QueueUrl"]
+            url = sqs.create_queue(QueueName=f"{NAMES.service_prefix(service)}-target")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            name = f"vidsense-{service}-{STAGE}-{detail_type}-rule"
-            events.put_rule(
-                Name=name, EventBusName=f"vidsense-{STAGE}-bus", EventPattern=json.dumps({"detail-type": [detail_type]})
-            )
-            events.put_targets(Rule=name, EventBusName=f"vidsense-{STAGE}-bus", Targets=[{"Id": "t", "Arn": arn}])
+            name = f"{NAMES.service_prefix(service)}-{detail_type}-rule"
+            events.put_rule(Name=name, EventBusName=NAMES.bus, EventPattern=json.dumps({"detail-type": [detail_type]}))
+            events.put_targets(Rule=name, EventBusName=NAMES.bus, Targets=[{"Id": "t", "Arn": arn}])
             queues[service] = url
         yield events, sqs, queues
 
@@ -135,7 +135,7 @@ def _put(events, detail_type, when):
                 "Source": source,
                 "DetailType": detail_type,
                 "Detail": json.dumps({"at": when.isoformat()}),
-                "EventBusName": f"vidsense-{STAGE}-bus",
+                "EventBusName": NAMES.bus,
                 "Time": when,
             }
         ]

@@ -25,9 +25,11 @@ from vidsense_local.auth.state import REPO_ROOT
 from vidsense_ops import commands, smoke
 from vidsense_ops.clients import StageAws
 from vidsense_ops.smoke import STEPS, Response
+from vidsense_shared.resources import StageResources
 
 REGION = "eu-west-1"
 STAGE = "dev"
+NAMES = StageResources(STAGE)
 API = "https://api.example.test"
 UPLOAD_URL = "https://media.example.test/"
 SAMPLE = b"\x1aE\xdf\xa3 a webm answer"
@@ -112,7 +114,7 @@ def _outputs(**extra: str) -> dict[str, Any]:
     return {
         "Stacks": [
             {
-                "StackName": f"vidsense-ingest-{STAGE}",
+                "StackName": NAMES.stack("ingest"),
                 "CreationTime": "2026-12-01T00:00:00Z",
                 "StackStatus": "UPDATE_COMPLETE",
                 "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
@@ -146,7 +148,7 @@ class Stage:
     cognito_actions: list[str] = field(default_factory=list)
 
     def describe(self, response: dict[str, Any]) -> None:
-        self.stubber.add_response("describe_stacks", response, {"StackName": f"vidsense-ingest-{STAGE}"})
+        self.stubber.add_response("describe_stacks", response, {"StackName": NAMES.stack("ingest")})
 
     def with_outputs(self, identity: str = "cognito") -> None:
         if identity == "cognito":
@@ -186,7 +188,7 @@ def stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stage]:
             ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
         events = boto3.client("events", REGION)
-        events.create_event_bus(Name=f"vidsense-{STAGE}-bus")
+        events.create_event_bus(Name=NAMES.bus)
         cloudformation = boto3.client("cloudformation", REGION)
         stubber = Stubber(cloudformation)
         stubber.activate()

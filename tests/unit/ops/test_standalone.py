@@ -19,6 +19,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.moto_state import reset_moto
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BLOCKED = ("vidsense_local", "ingest", "transcode", "nlp", "moto", "av", "faster_whisper", "ctranslate2")
@@ -111,9 +112,11 @@ def test_dlq_list_against_moto_through_the_error_boundary(moto_server):
     # Given a "local" stage at a moto endpoint: its bus and one queue the deploy tagged as nlp's failed queue
     aws = {"endpoint_url": moto_server, "region_name": "us-east-1"}
     keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    boto3.client("events", **aws, **keys).create_event_bus(Name="vidsense-local-bus")
+    local = StageResources(LOCAL_STAGE)
+    queue = f"{local.service_prefix('nlp')}-analyzeSentiment-failed"
+    boto3.client("events", **aws, **keys).create_event_bus(Name=local.bus)
     boto3.client("sqs", **aws, **keys).create_queue(
-        QueueName="vidsense-local-nlp-analyzeSentiment-failed",
+        QueueName=queue,
         tags={
             "vidsense:stage": "local",
             "vidsense:service": "nlp",
@@ -127,7 +130,7 @@ def test_dlq_list_against_moto_through_the_error_boundary(moto_server):
 
     # Then it finds the queue by its tags
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["vidsense-local-nlp-analyzeSentiment-failed", "visible=0", "in_flight=0"]
+    assert listed.stdout.split() == [queue, "visible=0", "in_flight=0"]
 
 
 def test_no_stack_running_is_one_line_and_exit_2():

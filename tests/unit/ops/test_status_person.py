@@ -18,6 +18,7 @@ from vidsense_ops import commands, status
 from vidsense_ops.clients import OperatorError
 from vidsense_ops.status import Person
 from vidsense_shared.answers import user_key_for
+from vidsense_shared.resources import StageResources
 
 REGION = "us-east-1"
 SECRET = "s3cret"
@@ -38,7 +39,7 @@ class Aws:
             "Outputs": {name: {"Value": value} for name, value in outputs.items()},
         }
         boto3.client("cloudformation", REGION).create_stack(
-            StackName=f"vidsense-ingest-{stage}", TemplateBody=json.dumps(template)
+            StackName=StageResources(stage).stack("ingest"), TemplateBody=json.dumps(template)
         )
 
     def user_pool(self, *emails: str) -> tuple[str, dict[str, str]]:
@@ -54,10 +55,10 @@ class Aws:
 
     def answer(self, stage: str, person: Person, project: str = "demo", step: str = "1") -> str:
         boto3.client("ssm", REGION).put_parameter(
-            Name=f"/vidsense/{stage}/user-key-secret", Value=SECRET, Type="SecureString"
+            Name=StageResources(stage).user_key_parameter, Value=SECRET, Type="SecureString"
         )
         table = boto3.resource("dynamodb", REGION).create_table(
-            TableName=f"vidsense-{stage}-answers",
+            TableName=StageResources(stage).answers_table,
             KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "answer_id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
