@@ -70,7 +70,7 @@ def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
             "buckets": (f"{app}-work-*",),
             "topics": (f"{app}-on-complete",),
             # The roles MediaConvert and Transcribe assume (services/transcode/serverless.yml).
-            "roles": (stage_names.mediaconvert_role, f"{app}-transcribe-data-access"),
+            "roles": (stage_names.mediaconvert_role, stage_names.transcribe_data_access_role),
         },
         "nlp": {"tables": (stage_names.metadata_table,)},
     }

@@ -50,6 +50,10 @@ class StageResources:
         return f"{self.prefix}-mediaconvert"
 
     @property
+    def transcribe_data_access_role(self) -> str:
+        return f"{self.prefix}-transcribe-data-access"
+
+    @property
     def user_key_parameter(self) -> str:
         """The SSM parameter of the user-key secret (stage parameter ``userKeyParameter``, as no stage overrides)."""
         return f"/{APP}/{self.stage}/user-key-secret"

@@ -90,6 +90,7 @@ def test_the_bus_archive_tables_buckets_and_role_are_the_ones_the_templates_crea
     assert _declared("transcode", "WorkBucket", "BucketName") == NAMES.work_bucket(ACCOUNT)
     assert _declared("transcode", "JobsTable", "TableName") == NAMES.transcode_jobs_table
     assert _declared("transcode", "MediaConvertRole", "RoleName") == NAMES.mediaconvert_role
+    assert _declared("transcode", "TranscribeDataAccessRole", "RoleName") == NAMES.transcribe_data_access_role
     assert _declared("nlp", "MetadataTable", "TableName") == NAMES.metadata_table
 
 
