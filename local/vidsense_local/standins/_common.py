@@ -1,5 +1,5 @@
-"""Plumbing shared by the stand-ins: WSGI request/response helpers, AWS error shapes, boto3 clients pointed at
-the local endpoint, the event publisher and a small worker pool."""
+"""Plumbing shared by the stand-ins: WSGI request/response helpers, AWS error shapes, the JSON 1.1 dispatch, boto3
+clients pointed at the local endpoint, the event publisher, a small worker pool and the job stand-ins' base."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -17,8 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-import boto3
-from botocore.config import Config
+from vidsense_local.clients import local_client
 
 log = logging.getLogger("vidsense_local.standins")
 
@@ -85,6 +84,27 @@ def respond(
     return [payload]
 
 
+def serve_json11(
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    *,
+    target_prefix: str,
+    operations: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]],
+    service: str,
+) -> list[bytes]:
+    """A JSON 1.1 service's answer: ``X-Amz-Target: <target_prefix><Operation>`` picks the operation."""
+    request = Request.from_environ(environ)
+    target = request.headers.get("x-amz-target", "")
+    operation = target[len(target_prefix) :] if target.startswith(target_prefix) else ""
+    try:
+        if operation not in operations:
+            raise AwsError("UnknownOperationException", f"the local {service} stand-in has no {target!r}")
+        body = operations[operation](request.json())
+    except AwsError as error:
+        return respond_error(start_response, error, rest_json=False)
+    return respond(start_response, 200, body, JSON_11)
+
+
 def respond_error(start_response: StartResponse, error: AwsError, *, rest_json: bool) -> list[bytes]:
     """JSON 1.1 services read ``__type``; rest-json ones the ``x-amzn-ErrorType`` header. Send both, as AWS does
     for several services, so either parser finds the code. ``message`` and ``Message`` both, for the same reason
@@ -123,14 +143,8 @@ class AwsTarget:
     account_id: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            # Fixed local credentials: the stand-ins must never pick up real ones from the environment.
-            aws_access_key_id="vidsense-local-standin",
-            aws_secret_access_key="vidsense-local-standin",  # noqa: S106 - not a secret, moto ignores it
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"}),
+        return local_client(
+            service, self.endpoint_url, self.region, access_key="vidsense-local-standin", retries=3, path_style=True
         )
 
 
@@ -231,3 +245,41 @@ class WorkerPool:
         # Jobs still queued are dropped: their state stays SUBMITTED/QUEUED, as after a crash.
         while not self._queue.empty():
             self._queue.get_nowait()
+
+
+class JobStandIn:
+    """What the stand-ins that run jobs in the background (MediaConvert, Transcribe) share: the local endpoint, the
+    event publisher, the worker pool, the lock over the jobs, one S3 client, the fault hook and the engine seconds
+    per job (for the benchmark)."""
+
+    signing_names: tuple[str, ...] = ()
+
+    def __init__(self, target: AwsTarget, workers: int) -> None:
+        self._target = target
+        self._events = EventPublisher(target)
+        self._pool = WorkerPool(self.signing_names[0], workers)
+        self._lock = threading.Lock()
+        self._s3: Any = None
+        self._fault_hook: FaultHook | None = None
+        self.compute_seconds: dict[str, float] = {}
+
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        self._events.set_sink(sink)
+
+    def set_fault_hook(self, hook: FaultHook | None) -> None:
+        self._fault_hook = hook
+
+    def _injected(self, effect: str) -> tuple[str, str] | None:
+        return self._fault_hook(self.signing_names[0], effect) if self._fault_hook is not None else None
+
+    def start(self) -> None:
+        self._pool.start()
+
+    def stop(self) -> None:
+        self._pool.stop()
+
+    def _s3_client(self) -> Any:
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = self._target.client("s3")
+            return self._s3

@@ -12,7 +12,7 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from vidsense_local.engines.sentiment import SentimentEngine, SentimentResult
-from vidsense_local.standins._common import JSON_11, AwsError, Request, respond, respond_error
+from vidsense_local.standins._common import AwsError, serve_json11
 
 TARGET_PREFIX = "Comprehend_20171127."
 LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW")
@@ -55,17 +55,10 @@ class ComprehendStandIn:
         return None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request.from_environ(environ)
-        target = request.headers.get("x-amz-target", "")
         operations = {"DetectSentiment": self.detect_sentiment, "BatchDetectSentiment": self.batch_detect_sentiment}
-        try:
-            operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
-            if operation not in operations:
-                raise AwsError("UnknownOperationException", f"the local Comprehend stand-in has no {target!r}")
-            body = operations[operation](request.json())
-        except AwsError as error:
-            return respond_error(start_response, error, rest_json=False)
-        return respond(start_response, 200, body, JSON_11)
+        return serve_json11(
+            environ, start_response, target_prefix=TARGET_PREFIX, operations=operations, service="Comprehend"
+        )
 
     @staticmethod
     def _language(body: dict[str, Any]) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -25,11 +24,8 @@ from vidsense_local.engines.transcode import MediaError, transcode_to_mp3
 from vidsense_local.standins._common import (
     AwsError,
     AwsTarget,
-    EventPublisher,
-    EventSink,
-    FaultHook,
+    JobStandIn,
     Request,
-    WorkerPool,
     log,
     now,
     parse_s3_uri,
@@ -131,35 +127,15 @@ def _first(query: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-class MediaConvertStandIn:
+class MediaConvertStandIn(JobStandIn):
     signing_names: tuple[str, ...] = ("mediaconvert",)
 
     def __init__(self, target: AwsTarget, *, workers: int = 1) -> None:
-        self._target = target
-        self._events = EventPublisher(target)
-        self._pool = WorkerPool("mediaconvert", workers)
+        super().__init__(target, workers)
         self._jobs: dict[str, dict[str, Any]] = {}
         self._plans: dict[str, list[tuple[int, list[_Output]]]] = {}
         self._tokens: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._s3: Any = None
         self.queue_arn = f"arn:aws:mediaconvert:{target.region}:{target.account_id}:queues/Default"
-        #: engine seconds per job id (transcode only), for the benchmark.
-        self.compute_seconds: dict[str, float] = {}
-        self._fault_hook: FaultHook | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-    def set_event_sink(self, sink: EventSink | None) -> None:
-        self._events.set_sink(sink)
-
-    def set_fault_hook(self, hook: FaultHook | None) -> None:
-        self._fault_hook = hook
-
-    def start(self) -> None:
-        self._pool.start()
-
-    def stop(self) -> None:
-        self._pool.stop()
 
     # -- WSGI ------------------------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -279,9 +255,6 @@ class MediaConvertStandIn:
                     job[name] = value
             return dict(job)
 
-    def _injected(self, effect: str) -> tuple[str, str] | None:
-        return self._fault_hook("mediaconvert", effect) if self._fault_hook is not None else None
-
     def _event(self, job: dict[str, Any], status: str, **extra: Any) -> None:
         if status != "PROGRESSING" and self._injected("drop-event") is not None:
             # An injected fault: the job is finished, but its state-change event is lost (events are best effort).
@@ -297,12 +270,6 @@ class MediaConvertStandIn:
             **extra,
         }
         self._events.publish(SOURCE, DETAIL_TYPE, detail, [job["arn"]])
-
-    def _s3_client(self) -> Any:
-        with self._lock:
-            if self._s3 is None:
-                self._s3 = self._target.client("s3")
-            return self._s3
 
     def _run(self, job_id: str) -> None:
         started = now()

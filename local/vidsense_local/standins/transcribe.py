@@ -19,7 +19,6 @@ import json
 import os
 import re
 import tempfile
-import threading
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -31,21 +30,7 @@ from botocore.exceptions import ClientError
 
 from vidsense_local.engines.speech import SpeechToText, shared_engine, transcribe_output
 from vidsense_local.engines.transcode import MediaError
-from vidsense_local.standins._common import (
-    JSON_11,
-    AwsError,
-    AwsTarget,
-    EventPublisher,
-    EventSink,
-    FaultHook,
-    Request,
-    WorkerPool,
-    log,
-    now,
-    parse_s3_uri,
-    respond,
-    respond_error,
-)
+from vidsense_local.standins._common import AwsError, AwsTarget, JobStandIn, log, now, parse_s3_uri, serve_json11
 
 SOURCE = "aws.transcribe"
 DETAIL_TYPE = "Transcribe Job State Change"
@@ -90,7 +75,7 @@ class _JobFailed(Exception):
     pass
 
 
-class TranscribeStandIn:
+class TranscribeStandIn(JobStandIn):
     signing_names: tuple[str, ...] = ("transcribe",)
 
     def __init__(
@@ -101,38 +86,15 @@ class TranscribeStandIn:
         max_queued: int = 1000,
         engine: SpeechToText | None = None,
     ) -> None:
-        self._target = target
-        self._events = EventPublisher(target)
         #: Jobs IN_PROGRESS at once (the quota); one worker per slot, so an admitted job starts at once.
         self.max_concurrent = max(1, concurrency)
-        self._pool = WorkerPool("transcribe", self.max_concurrent)
+        super().__init__(target, self.max_concurrent)
         self._engine = engine
         self._max_queued = max_queued
         self._running = 0
         self._waiting: deque[str] = deque()  # QUEUED (deferred) jobs, oldest first
         self._outputs: dict[str, tuple[str, str]] = {}
         self._jobs: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
-        self._s3: Any = None
-        #: engine seconds per job name (decode + model), for the benchmark.
-        self.compute_seconds: dict[str, float] = {}
-        self._fault_hook: FaultHook | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-    def set_event_sink(self, sink: EventSink | None) -> None:
-        self._events.set_sink(sink)
-
-    def set_fault_hook(self, hook: FaultHook | None) -> None:
-        self._fault_hook = hook
-
-    def _injected(self, effect: str) -> tuple[str, str] | None:
-        return self._fault_hook("transcribe", effect) if self._fault_hook is not None else None
-
-    def start(self) -> None:
-        self._pool.start()
-
-    def stop(self) -> None:
-        self._pool.stop()
 
     @property
     def engine(self) -> SpeechToText:
@@ -140,21 +102,15 @@ class TranscribeStandIn:
 
     # -- WSGI ------------------------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request.from_environ(environ)
-        target = request.headers.get("x-amz-target", "")
         operations = {
             "StartTranscriptionJob": self.start_transcription_job,
             "GetTranscriptionJob": self.get_transcription_job,
             "ListTranscriptionJobs": self.list_transcription_jobs,
             "DeleteTranscriptionJob": self.delete_transcription_job,
         }
-        try:
-            if not target.startswith(TARGET_PREFIX) or target[len(TARGET_PREFIX) :] not in operations:
-                raise AwsError("UnknownOperationException", f"the local Transcribe stand-in has no {target!r}")
-            body = operations[target[len(TARGET_PREFIX) :]](request.json())
-        except AwsError as error:
-            return respond_error(start_response, error, rest_json=False)
-        return respond(start_response, 200, body, JSON_11)
+        return serve_json11(
+            environ, start_response, target_prefix=TARGET_PREFIX, operations=operations, service="Transcribe"
+        )
 
     # -- operations ------------------------------------------------------------------------------------------
     @staticmethod
@@ -331,12 +287,6 @@ class TranscribeStandIn:
         return answer
 
     # -- work ------------------------------------------------------------------------------------------------
-    def _s3_client(self) -> Any:
-        with self._lock:
-            if self._s3 is None:
-                self._s3 = self._target.client("s3")
-            return self._s3
-
     def _run(self, name: str, output: tuple[str, str]) -> None:
         try:
             if self._injected("job-stuck") is not None:
