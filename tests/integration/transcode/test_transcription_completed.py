@@ -12,7 +12,7 @@ from tests.unit.transcode.fixtures import (
     WORK_BUCKET,
     load,
 )
-from transcode.domain.usecases import JobRecordMissingError
+from transcode.domain.transcription_outcome import JobRecordMissingError
 from transcode.handlers import transcription_completed
 from vidsense_shared.events import TranscriptReady, derived_event_id, parse_detail
 

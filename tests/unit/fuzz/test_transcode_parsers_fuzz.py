@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tests.unit.transcode.fixtures import load, sns_message
 from transcode.domain import mediaconvert, transcribe
 from transcode.domain.job_metadata import InvalidJobMetadataError, JobMetadata
-from transcode.domain.mediaconvert import JobStateChangeDetail, Skipped, relay_detail
+from transcode.domain.mediaconvert import JobStateChangeDetail, Skipped, translate_detail
 from transcode.domain.naming import (
     InvalidS3UriError,
     job_key,
@@ -100,7 +100,7 @@ def test_the_relay_answers_every_state_change_with_an_event_a_skip_or_a_metadata
         }
     )
     try:
-        outcome = relay_detail(detail, STAGE, WHEN)
+        outcome = translate_detail(detail, STAGE, WHEN)
     except InvalidJobMetadataError:
         # only a job tagged for this stage may raise (it goes to the dead-letter path)
         assert metadata.get("app") == "vidsense" and metadata.get("stage") == STAGE
@@ -193,7 +193,7 @@ def test_every_completed_job_of_this_stage_is_relayed_as_transcoder_completed(
             "outputGroupDetails": [{"type": "FILE_GROUP", "outputDetails": [output]}],
         }
     )
-    outcome = relay_detail(detail, STAGE, WHEN)
+    outcome = translate_detail(detail, STAGE, WHEN)
     assert isinstance(outcome, TranscoderCompleted)
     assert outcome.data.attempt == ref.attempt and outcome.data.audio.uri == audio
     assert outcome.data.duration_ms == duration

@@ -21,14 +21,17 @@ from tests.unit.transcode.fixtures import (
     load,
     sns_message,
 )
-from transcode.domain import usecases
-from transcode.domain.mediaconvert import JobStateChange, relay
+from transcode.domain.mediaconvert import JobStateChange, translate
+from transcode.domain.outcome import Outcome
 from transcode.domain.ports import TranscodeRejectedError, TranscodeRequest
+from transcode.domain.relay import publish_transcoder_outcome
+from transcode.domain.start_transcode import start_transcode
+from transcode.domain.start_transcription import start_transcription
 from transcode.domain.transcribe import TranscriptionJob
+from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
 from vidsense_shared.events import TranscoderCompleted, VideoUploaded, derived_event_id, parse_detail
 
 JOB_KEY = f"{ANSWER_ID}#1"
-Outcome = usecases.Outcome
 
 
 def _uploaded() -> VideoUploaded:
@@ -50,7 +53,7 @@ class RejectingTranscoder(FakeTranscoder):
 
 
 def _start_transcode(jobs, transcoder, published, *, replay=False):
-    return usecases.start_transcode(
+    return start_transcode(
         _uploaded(),
         stage=STAGE,
         work_bucket=WORK_BUCKET,
@@ -86,7 +89,7 @@ def test_start_transcode_replay_of_a_started_attempt_starts_nothing():
 
 
 def _start_transcription(jobs, transcriber, published, *, event=None, replay=False):
-    return usecases.start_transcription(
+    return start_transcription(
         event or _completed(),
         stage=STAGE,
         work_bucket=WORK_BUCKET,
@@ -137,8 +140,8 @@ def test_start_transcription_failure_is_published_once_and_republished_by_a_repl
 
 
 def _relayed(fixture: str = "sns_mediaconvert_complete.json"):
-    outcome = relay(JobStateChange.model_validate(sns_message(load(fixture))), STAGE)
-    assert not isinstance(outcome, usecases.Outcome)
+    outcome = translate(JobStateChange.model_validate(sns_message(load(fixture))), STAGE)
+    assert not isinstance(outcome, Outcome)
     return outcome
 
 
@@ -147,7 +150,7 @@ def test_relay_publishes_a_job_outcome_once():
     _start_transcode(jobs, FakeTranscoder(), Published())
     published = Published()
     for _ in range(2):
-        usecases.publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
+        publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
     (event,) = published.events
     assert event.data.audio.key == AUDIO_KEY  # type: ignore[attr-defined]
     assert f"TranscoderCompleted:{event.metadata.event_id}" in jobs.records[JOB_KEY].emitted
@@ -161,10 +164,10 @@ def test_a_crash_between_publish_and_mark_republishes_the_same_id():
     jobs, published = CrashingJobs(), Published()
     _start_transcode(jobs, FakeTranscoder(), Published())
     with pytest.raises(RuntimeError):
-        usecases.publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
+        publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
     # the redelivery finds no mark, so the event goes out again with the same id (never lost)
     healthy = InMemoryJobs(*jobs.records.values())
-    assert usecases.publish_transcoder_outcome(_relayed(), jobs=healthy, publisher=published) is Outcome.PUBLISHED
+    assert publish_transcoder_outcome(_relayed(), jobs=healthy, publisher=published) is Outcome.PUBLISHED
     first, second = published.events
     assert first.metadata.event_id == second.metadata.event_id
 
@@ -179,11 +182,11 @@ def test_transcription_completed_redelivery_asks_transcribe_nothing():
         transcript_uri=f"https://s3.us-east-1.amazonaws.com/{WORK_BUCKET}/{TRANSCRIPT_KEY}",
         failure_reason=None,
     )
-    change = usecases.TranscriptionStateChange(JOB_NAME, "COMPLETED", datetime(2026, 11, 29, 1, 13, tzinfo=UTC))
+    change = TranscriptionStateChange(JOB_NAME, "COMPLETED", datetime(2026, 11, 29, 1, 13, tzinfo=UTC))
     outcomes, transcriber, published = [], FakeTranscriber(job), Published()
     for _ in range(2):
         outcomes.append(
-            usecases.complete_transcription(
+            complete_transcription(
                 change, stage=STAGE, work_bucket=WORK_BUCKET, jobs=jobs, transcriber=transcriber, publisher=published
             )
         )

@@ -17,7 +17,7 @@ from tests.unit.transcode.fixtures import (
     sns_message,
 )
 from transcode.domain.job_metadata import InvalidJobMetadataError
-from transcode.domain.mediaconvert import JobStateChange, Skipped, relay
+from transcode.domain.mediaconvert import JobStateChange, Skipped, translate
 from vidsense_shared.events import TranscodeFailed, TranscoderCompleted, derived_event_id
 
 
@@ -26,7 +26,7 @@ def _change(fixture: str) -> dict:
 
 
 def _relay(message: dict):
-    return relay(JobStateChange.model_validate(message), STAGE)
+    return translate(JobStateChange.model_validate(message), STAGE)
 
 
 def test_complete_becomes_transcoder_completed_with_the_mp3_pointer_and_duration():

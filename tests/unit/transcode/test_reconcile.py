@@ -21,9 +21,11 @@ from tests.unit.transcode.fixtures import (
     load,
     sns_message,
 )
-from transcode.domain import reconcile, usecases
-from transcode.domain.mediaconvert import JobStateChange, JobStateChangeDetail, relay
+from transcode.domain import reconcile
+from transcode.domain.mediaconvert import JobStateChange, JobStateChangeDetail, translate
+from transcode.domain.outcome import Outcome
 from transcode.domain.ports import JobRecord, TranscodeJob
+from transcode.domain.relay import publish_transcoder_outcome
 from transcode.domain.transcribe import TranscriptionJob
 from vidsense_shared.events import derived_event_id
 
@@ -90,7 +92,7 @@ def test_a_complete_job_whose_event_was_lost_is_relayed_once():
     # Then TranscoderCompleted went out once, identical to what the relay makes of the lost event
     assert first[0] == [reconcile.Action.REEMITTED]
     (event,) = first[1]
-    lost = relay(JobStateChange.model_validate(COMPLETE), STAGE)
+    lost = translate(JobStateChange.model_validate(COMPLETE), STAGE)
     assert event == lost
     assert event.data.audio.key == AUDIO_KEY  # type: ignore[attr-defined]
     # and the Transcribe step's clock started: the second run leaves the attempt alone
@@ -101,9 +103,9 @@ def test_a_complete_job_whose_event_was_lost_is_relayed_once():
 def test_a_late_notification_after_the_reconciler_publishes_nothing():
     jobs = InMemoryJobs(TRANSCODING, clock=NOW)
     _run(jobs, mediaconvert=FakeMediaConvertJobs(_mediaconvert()))
-    lost = relay(JobStateChange.model_validate(COMPLETE), STAGE)
+    lost = translate(JobStateChange.model_validate(COMPLETE), STAGE)
     published = Published()
-    assert usecases.publish_transcoder_outcome(lost, jobs=jobs, publisher=published) is usecases.Outcome.DUPLICATE  # type: ignore[arg-type]
+    assert publish_transcoder_outcome(lost, jobs=jobs, publisher=published) is Outcome.DUPLICATE  # type: ignore[arg-type]
     assert published.events == []
 
 

@@ -17,9 +17,17 @@ from tests.unit.transcode.fixtures import (
     WORK_BUCKET,
     load,
 )
-from transcode.domain import naming, usecases
+from transcode.domain import naming
+from transcode.domain.outcome import Outcome
 from transcode.domain.ports import JobRecord
+from transcode.domain.start_transcode import JobRecordContendedError, start_transcode
+from transcode.domain.start_transcription import TranscriptionNameTakenError, start_transcription
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
+from transcode.domain.transcription_outcome import (
+    JobRecordMissingError,
+    TranscriptionStateChange,
+    complete_transcription,
+)
 from vidsense_shared.events import TranscoderCompleted, VideoUploaded, parse_detail
 
 COMPLETED_URI = f"https://s3.us-east-1.amazonaws.com/{WORK_BUCKET}/{TRANSCRIPT_KEY}"
@@ -41,10 +49,8 @@ JOB = TranscriptionJob(
 def _complete(job: TranscriptionJob, record: JobRecord | None = RECORD, status: str = "COMPLETED"):
     published = Published()
     transcriber = FakeTranscriber(job)
-    outcome = usecases.complete_transcription(
-        usecases.TranscriptionStateChange(
-            job_name=JOB_NAME, status=status, occurred_at=datetime(2026, 11, 29, tzinfo=UTC)
-        ),
+    outcome = complete_transcription(
+        TranscriptionStateChange(job_name=JOB_NAME, status=status, occurred_at=datetime(2026, 11, 29, tzinfo=UTC)),
         stage=STAGE,
         work_bucket=WORK_BUCKET,
         jobs=InMemoryJobs(*([record] if record else [])),
@@ -56,13 +62,13 @@ def _complete(job: TranscriptionJob, record: JobRecord | None = RECORD, status: 
 
 def test_unknown_duration_is_published_as_none():
     outcome, (event,), _ = _complete(JOB)
-    assert outcome is usecases.Outcome.PUBLISHED
+    assert outcome is Outcome.PUBLISHED
     assert event.data.duration_ms is None  # type: ignore[attr-defined]
 
 
 def test_the_jobs_own_status_wins_over_a_stale_event():
     outcome, events, described = _complete(replace(JOB, status="IN_PROGRESS"))
-    assert outcome is usecases.Outcome.SKIPPED
+    assert outcome is Outcome.SKIPPED
     assert events == []
     assert described == [JOB_NAME]
 
@@ -77,7 +83,7 @@ def test_the_jobs_own_status_wins_over_a_stale_event():
 )
 def test_incomplete_job_descriptions_fail_the_answer_visibly(job, code):
     outcome, (event,), _ = _complete(job)
-    assert outcome is usecases.Outcome.FAILED
+    assert outcome is Outcome.FAILED
     assert event.DETAIL_TYPE == "TranscriptionFailed"
     assert event.data.error_code == code  # type: ignore[attr-defined]
 
@@ -85,11 +91,11 @@ def test_incomplete_job_descriptions_fail_the_answer_visibly(job, code):
 @pytest.mark.parametrize("status", ["IN_PROGRESS", "QUEUED"])
 def test_non_terminal_event_statuses_are_skipped_without_a_call(status):
     outcome, events, described = _complete(JOB, status=status)
-    assert (outcome, events, described) == (usecases.Outcome.SKIPPED, [], [])
+    assert (outcome, events, described) == (Outcome.SKIPPED, [], [])
 
 
 def test_a_record_without_the_causing_event_is_an_error_not_a_guess():
-    with pytest.raises(usecases.JobRecordMissingError):
+    with pytest.raises(JobRecordMissingError):
         _complete(JOB, record=replace(RECORD, transcoder_completed_event_id=None))
 
 
@@ -127,7 +133,7 @@ def _erased_record(*, started: bool, with_upload_time: bool = True) -> JobRecord
 
 
 def _start(event: VideoUploaded, jobs: InMemoryJobs, transcoder: FakeTranscoder, *, replay: bool = False):
-    return usecases.start_transcode(
+    return start_transcode(
         event,
         stage=STAGE,
         work_bucket=WORK_BUCKET,
@@ -145,7 +151,7 @@ def test_a_new_recording_replaces_the_erased_answers_job_record_and_starts_its_o
     jobs = InMemoryJobs(_erased_record(started=started, with_upload_time=with_upload_time))
     transcoder = FakeTranscoder("1764378999000-new")
     # When the new recording's VideoUploaded (new event id, new video version) arrives
-    assert _start(NEW, jobs, transcoder) is usecases.Outcome.STARTED
+    assert _start(NEW, jobs, transcoder) is Outcome.STARTED
     # Then one job runs for the new video, caused by the new event, with the new video's token
     (request,) = transcoder.requests
     assert request.user_metadata["causation_id"] == NEW_EVENT_ID
@@ -155,7 +161,7 @@ def test_a_new_recording_replaces_the_erased_answers_job_record_and_starts_its_o
     assert (record.video_uploaded_event_id, record.mediaconvert_job_id) == (NEW_EVENT_ID, "1764378999000-new")
     # And a redelivery of the new event is still a duplicate
     again = FakeTranscoder()
-    assert _start(NEW, jobs, again) is usecases.Outcome.ALREADY_STARTED
+    assert _start(NEW, jobs, again) is Outcome.ALREADY_STARTED
     assert again.requests == []
 
 
@@ -167,7 +173,7 @@ def test_a_late_or_replayed_erased_upload_does_not_clobber_the_new_recordings_re
     new_record = jobs.records[f"{ANSWER_ID}#1"]
     # When the erased answer's VideoUploaded comes again (archive replay, or a late redelivery)
     transcoder = FakeTranscoder()
-    assert _start(ERASED, jobs, transcoder, replay=replay) is usecases.Outcome.SKIPPED
+    assert _start(ERASED, jobs, transcoder, replay=replay) is Outcome.SKIPPED
     # Then nothing starts and the new recording's record is untouched
     assert (transcoder.requests, jobs.records[f"{ANSWER_ID}#1"]) == ([], new_record)
 
@@ -186,12 +192,12 @@ def test_two_deliveries_racing_to_replace_the_erased_record_start_one_job():
     jobs.claim = claim_then_lose_the_race  # type: ignore[method-assign]
     transcoder = FakeTranscoder()
     # When this delivery tries to replace it, Then it starts nothing and raises for a retry
-    with pytest.raises(usecases.JobRecordContendedError):
+    with pytest.raises(JobRecordContendedError):
         _start(NEW, jobs, transcoder)
     assert transcoder.requests == []
     # And the retry finds the winner's job
     jobs.claim = claim  # type: ignore[method-assign]
-    assert _start(NEW, jobs, transcoder) is usecases.Outcome.ALREADY_STARTED
+    assert _start(NEW, jobs, transcoder) is Outcome.ALREADY_STARTED
 
 
 class NameTakenTranscriber(FakeTranscriber):
@@ -219,7 +225,7 @@ def _transcoder_completed(video_event_id: str) -> TranscoderCompleted:
 
 
 def _start_transcription(event: TranscoderCompleted, jobs: InMemoryJobs, transcriber: FakeTranscriber):
-    return usecases.start_transcription(
+    return start_transcription(
         event,
         stage=STAGE,
         work_bucket=WORK_BUCKET,
@@ -235,7 +241,7 @@ def test_the_erased_recordings_transcribe_job_holding_the_name_does_not_count_as
     jobs = InMemoryJobs(_new_recordings_record())
     erased_job = replace(JOB, created_at=ERASED_UPLOAD_AT + timedelta(minutes=1))
     # When the new recording's TranscoderCompleted starts transcription and Transcribe answers Conflict
-    with pytest.raises(usecases.TranscriptionNameTakenError):
+    with pytest.raises(TranscriptionNameTakenError):
         _start_transcription(_transcoder_completed(NEW_EVENT_ID), jobs, NameTakenTranscriber(erased_job))
     # Then the attempt is not marked started (the retry calls Transcribe again once eraseAnswer deleted the job)
     assert not jobs.records[f"{ANSWER_ID}#1"].transcription_started
@@ -245,7 +251,7 @@ def test_the_new_recordings_own_transcribe_job_holding_the_name_counts_as_starte
     jobs = InMemoryJobs(_new_recordings_record())
     own_job = replace(JOB, created_at=NEW.metadata.occurred_at + timedelta(minutes=1))
     outcome = _start_transcription(_transcoder_completed(NEW_EVENT_ID), jobs, NameTakenTranscriber(own_job))
-    assert outcome is usecases.Outcome.ALREADY_STARTED
+    assert outcome is Outcome.ALREADY_STARTED
     assert jobs.records[f"{ANSWER_ID}#1"].transcription_started
 
 
@@ -253,5 +259,5 @@ def test_a_transcoder_completed_of_the_erased_recording_starts_nothing_for_the_n
     jobs = InMemoryJobs(_new_recordings_record())
     transcriber = FakeTranscriber()
     outcome = _start_transcription(_transcoder_completed(ERASED_EVENT_ID), jobs, transcriber)
-    assert (outcome, transcriber.started) == (usecases.Outcome.SKIPPED, [])
+    assert (outcome, transcriber.started) == (Outcome.SKIPPED, [])
     assert jobs.records[f"{ANSWER_ID}#1"] == _new_recordings_record()

@@ -13,8 +13,9 @@ from tests.unit.transcode.fakes import FakeTranscoder, FakeTranscriber, InMemory
 from tests.unit.transcode.fixtures import ANSWER_ID, JOB_NAME, STAGE, WORK_BUCKET, load, sns_message
 from tests.unit.transcode.test_duplicates import RejectingTranscoder, _completed, _start_transcription, _uploaded
 from tests.unit.transcode.test_usecases import JOB, RECORD
-from transcode.domain import usecases
-from transcode.domain.mediaconvert import JobStateChange, relay
+from transcode.domain.mediaconvert import JobStateChange, translate
+from transcode.domain.start_transcode import start_transcode
+from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
 from vidsense_shared.events import TranscodeFailed, TranscoderCompleted
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -23,7 +24,7 @@ JOB_KEY = f"{ANSWER_ID}#1"
 def test_a_refused_transcode_names_the_video_it_was_asked_for():
     # Given MediaConvert refuses the job, When startTranscode publishes the failure
     published, uploaded = Published(), _uploaded()
-    usecases.start_transcode(
+    start_transcode(
         uploaded,
         stage=STAGE,
         work_bucket=WORK_BUCKET,
@@ -41,7 +42,7 @@ def test_the_relayed_job_outcome_names_the_video_the_job_was_started_for():
     for fixture in ("sns_mediaconvert_complete.json", "sns_mediaconvert_error.json"):
         change = JobStateChange.model_validate(sns_message(load(fixture)))
         # When MediaConvert's outcome is relayed
-        outcome = relay(change, STAGE)
+        outcome = translate(change, STAGE)
         # Then the event names that video
         assert isinstance(outcome, TranscoderCompleted | TranscodeFailed)
         assert outcome.data.video_event_id == change.detail.user_metadata["causation_id"]
@@ -65,8 +66,8 @@ def test_a_finished_transcription_names_the_video_the_jobs_record_was_claimed_fo
     for job in (JOB, replace(JOB, status="FAILED", failure_reason="bad audio")):
         published = Published()
         # Given the jobs record claimed for VideoUploaded "v", When Transcribe's outcome is published
-        usecases.complete_transcription(
-            usecases.TranscriptionStateChange(job_name=JOB_NAME, status=job.status, occurred_at=datetime.now(UTC)),
+        complete_transcription(
+            TranscriptionStateChange(job_name=JOB_NAME, status=job.status, occurred_at=datetime.now(UTC)),
             stage=STAGE,
             work_bucket=WORK_BUCKET,
             jobs=InMemoryJobs(RECORD),
@@ -81,7 +82,7 @@ def test_a_finished_transcription_names_the_video_the_jobs_record_was_claimed_fo
 def test_the_job_is_started_with_the_video_the_relay_will_name():
     # Given an upload, When startTranscode creates its MediaConvert job
     transcoder, uploaded = FakeTranscoder(), _uploaded()
-    usecases.start_transcode(
+    start_transcode(
         uploaded,
         stage=STAGE,
         work_bucket=WORK_BUCKET,

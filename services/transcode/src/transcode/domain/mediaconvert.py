@@ -1,4 +1,4 @@
-"""MediaConvert "Job State Change" events and what the relay makes of them.
+"""MediaConvert "Job State Change" events and their translation into the domain events they stand for.
 
 Shapes follow AWS's documented samples (MediaConvert user guide, "Events with ERROR status", "File group"):
 ``detail.status``, ``detail.jobId``, ``detail.userMetadata``, ``detail.errorCode``/``errorMessage`` and, on
@@ -87,7 +87,7 @@ class Skipped:
     reason: str
 
 
-RelayOutcome = TranscoderCompleted | TranscodeFailed | Skipped
+Translation = TranscoderCompleted | TranscodeFailed | Skipped
 TERMINAL_STATUSES = frozenset({"COMPLETE", "ERROR", "CANCELED"})
 
 
@@ -95,17 +95,17 @@ def job_belongs_to(detail: JobStateChangeDetail, stage: str) -> bool:
     return detail.user_metadata.get("app") == APP and detail.user_metadata.get("stage") == stage
 
 
-def relay(change: JobStateChange, stage: str) -> RelayOutcome:
+def translate(change: JobStateChange, stage: str) -> Translation:
     """Translate one MediaConvert state change into the domain event it stands for, if any.
 
     Raises InvalidJobMetadataError when a job tagged for this stage carries unreadable metadata: that is a
     bug on our side, and raising keeps the event for the dead-letter path instead of dropping it.
     """
-    return relay_detail(change.detail, stage, change.time)
+    return translate_detail(change.detail, stage, change.time)
 
 
-def relay_detail(detail: JobStateChangeDetail, stage: str, occurred_at: datetime) -> RelayOutcome:
-    """``relay`` for a job described by GetJob (the reconciler) or by its state-change event: same ids."""
+def translate_detail(detail: JobStateChangeDetail, stage: str, occurred_at: datetime) -> Translation:
+    """``translate`` for a job described by GetJob (the reconciler) or by its state-change event: same ids."""
     if not job_belongs_to(detail, stage):
         return Skipped(reason="job of another app or stage")
     if detail.status not in TERMINAL_STATUSES:

@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from transcode.domain import naming, usecases
-from transcode.domain.mediaconvert import Skipped, relay_detail
+from transcode.domain import naming
+from transcode.domain.emission import FINAL_DETAIL_TYPES, already_emitted, publish_and_mark
+from transcode.domain.mediaconvert import Skipped, translate_detail
+from transcode.domain.outcome import Outcome
 from transcode.domain.ports import JobRecord, JobStore, TranscodeJobs, Transcriber
+from transcode.domain.relay import publish_transcoder_outcome
+from transcode.domain.start_transcription import older_than_recording
+from transcode.domain.transcription_outcome import transcription_outcome, transcription_outcome_emitted
 from vidsense_shared.events import (
     AnswerRef,
     DomainEvent,
@@ -99,7 +104,7 @@ def _check(job_key: str, ctx: _Context) -> Checked:
     record = ctx.jobs.get(job_key)
     if record is None or record.open_since is None:
         return Checked(job_key, Action.UNTOUCHED, "closed")
-    if any(_emitted(record, detail_type) for detail_type in usecases.FINAL_DETAIL_TYPES):
+    if any(_emitted(record, detail_type) for detail_type in FINAL_DETAIL_TYPES):
         ctx.jobs.close(job_key)
         return Checked(job_key, Action.CLOSED, "closed")
     age = ctx.now - record.open_since
@@ -112,9 +117,9 @@ def _check(job_key: str, ctx: _Context) -> Checked:
 
 
 def _publish(event: DomainEvent, record: JobRecord, ctx: _Context) -> Action:
-    if usecases.already_emitted(record, event.DETAIL_TYPE, event.metadata.event_id):
+    if already_emitted(record, event.DETAIL_TYPE, event.metadata.event_id):
         return Action.DUPLICATE
-    usecases.publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
+    publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
     return Action.TIMED_OUT
 
 
@@ -136,14 +141,14 @@ def _transcode_step(ref: AnswerRef, record: JobRecord, age: timedelta, ctx: _Con
     job = ctx.transcode_jobs.find(job_id)
     if job is None:
         return _transcode_timeout(ref, record, age, f"MediaConvert job {job_id} does not exist", ctx)
-    outcome = relay_detail(job.detail, ctx.stage, job.finished_at or ctx.now)
+    outcome = translate_detail(job.detail, ctx.stage, job.finished_at or ctx.now)
     if isinstance(outcome, Skipped):
         if not give_up:
             return Action.UNTOUCHED
         return _transcode_timeout(ref, record, age, f"MediaConvert job {job_id} is still {job.detail.status}", ctx)
     # The relay's own path: the same event id as the lost notification, marked the same way.
-    result = usecases.publish_transcoder_outcome(outcome, jobs=ctx.jobs, publisher=ctx.publisher)
-    return Action.DUPLICATE if result is usecases.Outcome.DUPLICATE else Action.REEMITTED
+    result = publish_transcoder_outcome(outcome, jobs=ctx.jobs, publisher=ctx.publisher)
+    return Action.DUPLICATE if result is Outcome.DUPLICATE else Action.REEMITTED
 
 
 def _transcode_timeout(ref: AnswerRef, record: JobRecord, age: timedelta, why: str, ctx: _Context) -> Action:
@@ -176,7 +181,7 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
             else Action.UNTOUCHED
         )
     job = ctx.transcriber.find(job_name)
-    if usecases.older_than_recording(job, record):
+    if older_than_recording(job, record):
         job = None  # the erased recording's job still holds the name: not this recording's outcome
     if job is None:
         # Without the started mark, StartTranscriptionJob may not have been called yet.
@@ -185,7 +190,7 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
                 ref, record, age, f"Transcribe job {job_name} does not exist", ctx, causation_id=causation_id
             )
         return Action.UNTOUCHED
-    event = usecases.transcription_outcome(
+    event = transcription_outcome(
         job,
         ref,
         job_name=job_name,
@@ -202,9 +207,9 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
         return _transcription_timeout(
             ref, record, age, f"Transcribe job {job_name} is still {job.status}", ctx, causation_id=causation_id
         )
-    if usecases.transcription_outcome_emitted(record, job_name):
+    if transcription_outcome_emitted(record, job_name):
         return Action.DUPLICATE
-    usecases.publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
+    publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
     return Action.REEMITTED
 
 

@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcode.domain import usecases
-from transcode.domain.mediaconvert import JobStateChange, Skipped, relay
+from transcode.domain.mediaconvert import JobStateChange, Skipped, translate
+from transcode.domain.outcome import Outcome
+from transcode.domain.relay import publish_transcoder_outcome
 from transcode.handlers import wiring
 from vidsense_shared.observability import logger, metrics, trace_handler
 
@@ -32,7 +33,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
             raise TypeError("SNS message is not text")
         change = JobStateChange.model_validate_json(record.Sns.Message)
         detail = change.detail
-        outcome = relay(change, settings.stage)
+        outcome = translate(change, settings.stage)
         if isinstance(outcome, Skipped):
             logger.info(
                 "mediaconvert event skipped",
@@ -41,10 +42,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
             results.append("skipped")
             continue
         logger.set_correlation_id(outcome.metadata.correlation_id)
-        result = usecases.publish_transcoder_outcome(
+        result = publish_transcoder_outcome(
             outcome, jobs=wiring.jobs(settings.jobs_table), publisher=wiring.publisher(settings.event_bus_name)
         )
-        if result is usecases.Outcome.DUPLICATE:
+        if result is Outcome.DUPLICATE:
             logger.info(
                 "mediaconvert event already relayed",
                 extra={"job_id": detail.job_id, "status": detail.status, "event_id": outcome.metadata.event_id},

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcode.domain import usecases
+from transcode.domain.start_transcode import start_transcode
 from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import VideoUploaded
@@ -26,7 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         logger.append_keys(replay_name=delivery.replay_name)
         logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": uploaded.metadata.event_id})
     settings = wiring.start_transcode_settings()
-    outcome = usecases.start_transcode(
+    outcome = start_transcode(
         uploaded,
         stage=settings.stage,
         work_bucket=settings.work_bucket,

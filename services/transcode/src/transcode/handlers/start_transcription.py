@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcode.domain import usecases
+from transcode.domain.start_transcription import start_transcription
 from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import TranscoderCompleted
@@ -26,7 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         logger.append_keys(replay_name=delivery.replay_name)
         logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": completed.metadata.event_id})
     settings = wiring.start_transcription_settings()
-    outcome = usecases.start_transcription(
+    outcome = start_transcription(
         completed,
         stage=settings.stage,
         work_bucket=settings.work_bucket,

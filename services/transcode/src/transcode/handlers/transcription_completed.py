@@ -8,8 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcode.domain import usecases
 from transcode.domain.transcribe import JobStateChange
+from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
 from transcode.handlers import wiring
 from vidsense_shared.observability import logger, metrics, trace_handler
 
@@ -20,10 +20,8 @@ from vidsense_shared.observability import logger, metrics, trace_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     change = parse(event=event, model=JobStateChange)
     settings = wiring.transcription_completed_settings()
-    outcome = usecases.complete_transcription(
-        usecases.TranscriptionStateChange(
-            job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time
-        ),
+    outcome = complete_transcription(
+        TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time),
         stage=settings.stage,
         work_bucket=settings.work_bucket,
         jobs=wiring.jobs(settings.jobs_table),
