@@ -13,6 +13,13 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
+SERVICES = ("ingest", "transcode", "nlp")
+HANDLER_MODULES = sorted(
+    f"{service}.handlers.{path.stem}"
+    for service in SERVICES
+    for path in (REPO / "services" / service / "src" / service / "handlers").glob("*.py")
+    if path.stem != "__init__"
+)
 
 COLD_START = """
 import json
@@ -30,11 +37,12 @@ botocore.loaders.Loader.__init__ = counted
 from aws_xray_sdk.core import patcher
 from vidsense_shared import aws, observability
 
+observability.tracer()  # as a handler module's decorators create it, where tracing is on
 for service in ("dynamodb", "s3", "ssm", "events"):
     aws.client(service)
 print(json.dumps({
     "loaders": len(loaders),
-    "tracing": not observability.tracer.disabled,
+    "tracing": not observability.tracer().disabled,
     "patched": sorted(patcher._PATCHED_MODULES),
 }))
 """
@@ -62,3 +70,20 @@ def test_a_cold_start_loads_botocore_data_once_and_patches_only_botocore():
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
     # Then the X-Ray SDK and every client share one botocore session's data, and only botocore is patched
     assert outcome == {"loaders": 1, "tracing": True, "patched": ["botocore"]}
+
+
+def test_where_tracing_is_off_no_handler_imports_the_xray_sdk():
+    # Given a fresh process outside Lambda (tracing off, as in the local stack and the tests)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "shared")] + [str(REPO / "services" / s / "src") for s in SERVICES]),
+    }
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in HANDLER_MODULES)
+    code += "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk')))"
+    # When every handler module is imported (its decorator stack built)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    # Then the X-Ray SDK was never imported
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -69,13 +69,19 @@ class CapturingEmitter:
         pass
 
 
+def _decorate_handlers_again() -> None:
+    """The handler modules imported again, so their decorator stack is built under the current tracing rule."""
+    for module_name in sorted({path.rsplit(".", 1)[0] for _, _, path in HANDLERS}):
+        importlib.reload(importlib.import_module(module_name))
+
+
 @pytest.fixture
 def recorded_traces(monkeypatch: pytest.MonkeyPatch) -> Iterator[CapturingEmitter]:
     """Tracing as in Lambda (Powertools turns it off elsewhere), the X-Ray SDK sending into memory."""
-    # Imported first: a Tracer created on import outside Lambda turns the SDK off again.
-    for _, _, handler_path in HANDLERS:
-        importlib.import_module(handler_path.rsplit(".", 1)[0])
-    monkeypatch.setattr(observability.tracer, "disabled", False)
+    monkeypatch.setattr(observability, "tracing_on", lambda: True)
+    # Created outside Lambda, the Tracer turns itself and the SDK off: both are turned on again.
+    monkeypatch.setattr(observability.tracer(), "disabled", False)
+    _decorate_handlers_again()
     emitter = CapturingEmitter()
     monkeypatch.setattr(xray_recorder, "_emitter", emitter)
     was_enabled = global_sdk_config.sdk_enabled()
@@ -84,6 +90,8 @@ def recorded_traces(monkeypatch: pytest.MonkeyPatch) -> Iterator[CapturingEmitte
         yield emitter
     finally:
         global_sdk_config.set_sdk_enabled(was_enabled)
+        monkeypatch.undo()
+        _decorate_handlers_again()
 
 
 def _returns_marker(event: dict[str, Any], context: Any) -> Any:

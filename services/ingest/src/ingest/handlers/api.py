@@ -48,7 +48,8 @@ from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
 from vidsense_shared.events import utc_now
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 ANSWER_EXISTS_BODY = "The resource you requested does already exist"
 # Why each parameter was refused, in words a client developer can act on.
@@ -298,9 +299,6 @@ def _transcript_unavailable(exc: TranscriptUnavailableError) -> Response[Any]:
     return _message(HTTPStatus.BAD_GATEWAY, "the transcript is not available right now")
 
 
-# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: requests carry the token and its email claim.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

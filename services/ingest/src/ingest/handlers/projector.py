@@ -19,7 +19,8 @@ from vidsense_shared.aws import client
 from vidsense_shared.config import load_settings
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 CHANGED = frozenset({ProjectionOutcome.APPLIED, ProjectionOutcome.RECOMPUTED})
 OUTCOME_METRICS: dict[ProjectionOutcome, str] = {
@@ -38,10 +39,7 @@ def answer_projector() -> AnswerProjector:
     return AnswerProjector(repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")), clock=utc_now)
 
 
-# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: deliveries are not for the logs.
-@logger.inject_lambda_context(log_event=False)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail_type = event.get("detail-type")
     if not isinstance(detail_type, str) or detail_type not in PROJECTED_DETAIL_TYPES:

@@ -22,7 +22,8 @@ from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
 from vidsense_shared.events import utc_now
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 OUTCOME_METRICS: dict[UploadOutcome, str] = {
     UploadOutcome.PUBLISHED: "VideoUploadedPublished",
@@ -59,10 +60,7 @@ def upload_recorder() -> UploadRecorder:
     )
 
 
-# log_event stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: notifications carry uploaders' IP addresses.
-@logger.inject_lambda_context(log_event=False)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         notification = parse(event=event, model=S3Model)

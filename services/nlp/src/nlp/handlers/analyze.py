@@ -19,7 +19,8 @@ from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import cached_settings
 from vidsense_shared.consume import Delivery, parse_delivery
 from vidsense_shared.events import TranscriptReady, utc_now
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
 @cache
@@ -42,9 +43,7 @@ def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
     return parse_delivery(event, TranscriptReady)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A delivery that does not parse raises: it cannot succeed on retry, but the DLQ keeps it for a human.
     delivery = parse_transcript_ready(event)

@@ -18,7 +18,8 @@ from vidsense_shared.aws import client
 from vidsense_shared.config import cached_settings
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
 @cache
@@ -26,9 +27,7 @@ def metadata_store() -> DynamoMetadataStore:
     return DynamoMetadataStore(cached_settings(EraseSettings).metadata_table, client("dynamodb"))
 
 
-@logger.inject_lambda_context(clear_state=True, log_event=False)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = parse_delivery(event, AnswerDeleted).event
     answer_id = deleted.metadata.correlation_id

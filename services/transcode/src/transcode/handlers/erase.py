@@ -13,12 +13,11 @@ from transcode.domain.erasure import erase_answer
 from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True, log_event=False)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     delivery = parse_delivery(event, AnswerDeleted)
     deleted = delivery.event

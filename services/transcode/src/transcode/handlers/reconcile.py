@@ -11,12 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode.domain import reconcile
 from transcode.handlers import wiring
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str, int]]:
     settings = wiring.reconcile_settings()
     checked = reconcile.reconcile(

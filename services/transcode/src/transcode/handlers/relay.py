@@ -18,12 +18,11 @@ from transcode.domain.mediaconvert import JobStateChange, Skipped, translate
 from transcode.domain.outcome import Outcome
 from transcode.domain.relay import publish_transcoder_outcome
 from transcode.handlers import wiring
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
     settings = wiring.relay_settings()
     notification = parse(event=event, model=SnsModel)

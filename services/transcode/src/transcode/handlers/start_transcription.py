@@ -11,12 +11,11 @@ from transcode.domain.start_transcription import start_transcription
 from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import TranscoderCompleted
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     delivery = parse_delivery(event, TranscoderCompleted)
     completed = delivery.event

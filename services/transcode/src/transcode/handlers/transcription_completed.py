@@ -11,17 +11,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from transcode.domain.transcribe import JobStateChange
 from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
 from transcode.handlers import wiring
-from vidsense_shared.observability import logger, metrics, trace_handler
+from vidsense_shared.handler import lambda_handler
+from vidsense_shared.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@trace_handler
-@metrics.log_metrics
+@lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     change = parse(event=event, model=JobStateChange)
     settings = wiring.transcription_completed_settings()
     outcome = complete_transcription(
-        TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time),
+        TranscriptionStateChange(
+            job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time
+        ),
         stage=settings.stage,
         work_bucket=settings.work_bucket,
         jobs=wiring.jobs(settings.jobs_table),

@@ -1,0 +1,72 @@
+"""The one decorator stack of every Lambda handler: logging context, metrics and, where tracing is on, tracing.
+
+@lambda_handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]: ...
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, cast
+
+from vidsense_shared import observability
+from vidsense_shared.observability import logger, metrics
+
+
+def lambda_handler[HandlerT: Callable[..., Any]](
+    *, correlation_id_path: str | None = None
+) -> Callable[[HandlerT], HandlerT]:
+    """Log with the Lambda context (keys of the previous invocation cleared, never the whole event: events carry
+    tokens, emails, uploaders' IP addresses and transcripts, whatever POWERTOOLS_LOGGER_LOG_EVENT says), flush
+    the metrics after each invocation and, only where tracing is on, trace without recording what the handler
+    returns or raises. Elsewhere (tests, the local stack) the X-Ray SDK is never imported."""
+
+    def decorate(handler: HandlerT) -> HandlerT:
+        measured = metrics.log_metrics(handler)
+        traced = trace_handler(measured) if observability.tracing_on() else measured
+        return cast(
+            HandlerT,
+            logger.inject_lambda_context(
+                traced, correlation_id_path=correlation_id_path, log_event=False, clear_state=True
+            ),
+        )
+
+    return decorate
+
+
+class _Escaped:
+    """An exception carried out of the traced subsegment, to be raised again outside it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def trace_handler[HandlerT: Callable[..., Any]](handler: HandlerT) -> HandlerT:
+    """Trace a Lambda handler in X-Ray without recording what it returns or raises.
+
+    Responses and exception messages can carry transcripts, emails and presigned upload forms, and X-Ray keeps
+    traces where an erasure cannot reach them. Powertools records neither with capture_response/capture_error
+    off, but the X-Ray SDK would still store the message of an exception that leaves the subsegment: the
+    exception leaves it as a return value (the subsegment gets its type name only) and is raised again outside.
+    """
+    tracer = observability.tracer()
+
+    def contained(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except Exception as error:
+            tracer.put_annotation(key="HandlerError", value=type(error).__name__)
+            return _Escaped(error)
+
+    contained.__name__ = handler.__name__
+    traced = tracer.capture_lambda_handler(contained, capture_response=False, capture_error=False)
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        result = traced(event, context)
+        if isinstance(result, _Escaped):
+            raise result.error
+        return result
+
+    return cast(HandlerT, run)
