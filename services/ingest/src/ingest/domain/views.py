@@ -16,6 +16,7 @@ from ingest.domain.answers import AnswerRecord, Status
 from ingest.domain.errors import InvalidParameterError, TranscriptUnavailableError
 from ingest.domain.keys import USER_KEY_PATTERN
 from vidsense_shared.events import SentimentLabel, SentimentScore
+from vidsense_shared.transcripts import TranscriptFormatError, parse_transcribe_output
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 25
@@ -127,16 +128,11 @@ def deleted_answer(record: AnswerRecord) -> DeletedAnswer:
 
 
 def transcript_text(document: Any) -> str:
-    """``results.transcripts[0].transcript`` of an Amazon Transcribe output document."""
+    """``results.transcripts[0].transcript`` of an Amazon Transcribe output document (empty when none is listed)."""
     try:
-        transcripts = document["results"]["transcripts"]
-        # A job that heard nothing may list no transcripts at all: that is an empty text, not an error.
-        text = transcripts[0]["transcript"] if transcripts != [] else ""
-    except (KeyError, IndexError, TypeError) as exc:
-        raise TranscriptUnavailableError("the transcript object is not a Transcribe result") from exc
-    if not isinstance(text, str):
-        raise TranscriptUnavailableError("the transcript text is not a string")
-    return text
+        return parse_transcribe_output(document).text
+    except TranscriptFormatError as exc:
+        raise TranscriptUnavailableError(f"the transcript object is not a Transcribe result: {exc}") from exc
 
 
 def check_limit(limit: int | None) -> int:
