@@ -11,17 +11,20 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from ingest import composition
 from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, projector, upload_landed
 from tests.unit.ingest.builders import delivery, fixture
 from vidsense_shared import aws
+from vidsense_shared.resources import StageResources
 
 REGION = "us-east-1"
-MEDIA_BUCKET = "vidsense-test-media-123456789012"
-WORK_BUCKET = "vidsense-test-work-123456789012"
-ANSWERS_TABLE = "vidsense-test-answers"
-BUS = "vidsense-test-bus"
-SECRET_PARAMETER = "/vidsense/test/user-key-secret"
+NAMES = StageResources("test")
+MEDIA_BUCKET = NAMES.media_bucket("123456789012")
+WORK_BUCKET = NAMES.work_bucket("123456789012")
+ANSWERS_TABLE = NAMES.answers_table
+BUS = NAMES.bus
+SECRET_PARAMETER = NAMES.user_key_parameter
 SECRET = "local-user-key-secret"
 # HMAC-SHA256(SECRET, '["<iss>","<sub>"]') of the fixture's token (see test_keys_and_identity).
 ADA_KEY = "be220197efda98466ff38bd58864419ad008042045502f120d05f571d1eacd43"
@@ -43,9 +46,9 @@ class FakeLambdaContext:
 def clear_factories() -> None:
     # boto3 clients survive between tests (building one costs seconds on a loaded machine, and moto
     # intercepts every client made after it is imported); the settings-built services do not.
-    api.api_service.cache_clear()
-    upload_landed.upload_recorder.cache_clear()
-    projector.answer_projector.cache_clear()
+    composition.answer_api.cache_clear()
+    composition.upload_recorder.cache_clear()
+    composition.answer_projector.cache_clear()
 
 
 @pytest.fixture(scope="package", autouse=True)

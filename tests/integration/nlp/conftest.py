@@ -20,32 +20,34 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from nlp import composition
 from nlp.handlers import analyze
 from vidsense_shared import aws
-from vidsense_shared.config import cached_settings
 from vidsense_shared.observability import logger
+from vidsense_shared.resources import StageResources
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nlp"
 REGION = "us-east-1"
 STAGE = "test"
-BUS = f"vidsense-{STAGE}-bus"
-METADATA_TABLE = f"vidsense-{STAGE}-metadata"
-WORK_BUCKET = f"vidsense-{STAGE}-work-123456789012"
+NAMES = StageResources(STAGE)
+BUS = NAMES.bus
+METADATA_TABLE = NAMES.metadata_table
+WORK_BUCKET = NAMES.work_bucket("123456789012")
+FUNCTION = NAMES.function("nlp", "analyzeSentiment")
 TRANSCRIPT_RETENTION_DAYS = 14
 
 
 @dataclass
 class LambdaContext:
-    function_name: str = "vidsense-nlp-test-analyzeSentiment"
+    function_name: str = FUNCTION
     memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-nlp-test-analyzeSentiment"
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
     aws_request_id: str = "0f8e4a52-3c1d-4b7e-9f2a-6d5c4b3a2e10"
 
 
 def _clear_caches() -> None:
     aws.client.cache_clear()
-    cached_settings.cache_clear()
-    analyze.analyzer.cache_clear()
+    composition.analyzer.cache_clear()
 
 
 @dataclass

@@ -17,16 +17,18 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.unit.transcode.fixtures import STAGE, WORK_BUCKET
+from transcode import composition
 from transcode.adapters.mediaconvert import MediaConvertTranscoder
 from transcode.adapters.transcribe import TranscribeJobs
-from transcode.handlers import wiring
 from vidsense_shared import aws
+from vidsense_shared.resources import StageResources
 
 REGION = "us-east-1"
-BUS = f"vidsense-{STAGE}-bus"
-JOBS_TABLE = f"vidsense-{STAGE}-transcode-jobs"
-ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-mediaconvert"
-DATA_ACCESS_ROLE_ARN = "arn:aws:iam::123456789012:role/vidsense-dev-transcribe-data-access"
+NAMES = StageResources(STAGE)
+BUS = NAMES.bus
+JOBS_TABLE = NAMES.transcode_jobs_table
+ROLE_ARN = f"arn:aws:iam::123456789012:role/{NAMES.mediaconvert_role}"
+DATA_ACCESS_ROLE_ARN = f"arn:aws:iam::123456789012:role/{NAMES.transcribe_data_access_role}"
 # As services/transcode/serverless.yml declares it, with the reconciler's sparse index of open attempts.
 JOBS_TABLE_DEFINITION: dict[str, Any] = {
     "TableName": JOBS_TABLE,
@@ -61,16 +63,16 @@ class LambdaContext:
 def _clear_caches() -> None:
     aws.client.cache_clear()
     for factory in (
-        wiring.start_transcode_settings,
-        wiring.relay_settings,
-        wiring.start_transcription_settings,
-        wiring.transcription_completed_settings,
-        wiring.reconcile_settings,
-        wiring.jobs,
-        wiring.mediaconvert_jobs,
-        wiring.transcoder,
-        wiring.transcriber,
-        wiring.transcription_starter,
+        composition.start_transcode_settings,
+        composition.relay_settings,
+        composition.start_transcription_settings,
+        composition.transcription_completed_settings,
+        composition.reconcile_settings,
+        composition.jobs,
+        composition.mediaconvert_jobs,
+        composition.transcoder,
+        composition.transcriber,
+        composition.transcription_starter,
     ):
         # Tests may have monkeypatched a factory with a plain function; only the cached originals clear.
         clear = getattr(factory, "cache_clear", None)
@@ -154,7 +156,7 @@ def mediaconvert(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stub
     """A Stubber on the MediaConvert client the startTranscode handler uses (validates against the model)."""
     client = boto3.client("mediaconvert", region_name=REGION)
     transcoder = MediaConvertTranscoder(client, role_arn=ROLE_ARN)
-    monkeypatch.setattr(wiring, "transcoder", lambda: transcoder)
+    monkeypatch.setattr(composition, "transcoder", lambda: transcoder)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -165,8 +167,8 @@ def transcribe(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubbe
     client = boto3.client("transcribe", region_name=REGION)
     jobs = TranscribeJobs(client)
     starter = TranscribeJobs(client, data_access_role_arn=DATA_ACCESS_ROLE_ARN)
-    monkeypatch.setattr(wiring, "transcriber", lambda: jobs)
-    monkeypatch.setattr(wiring, "transcription_starter", lambda: starter)
+    monkeypatch.setattr(composition, "transcriber", lambda: jobs)
+    monkeypatch.setattr(composition, "transcription_starter", lambda: starter)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vidsense_shared.resources import StageResources
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcode"
 
 STAGE = "dev"
 ACCOUNT = "123456789012"
-WORK_BUCKET = f"vidsense-{STAGE}-work-{ACCOUNT}"
+WORK_BUCKET = StageResources(STAGE).work_bucket(ACCOUNT)
 USER_KEY = "3f9a1c0e5b7d2468ace13579bdf02468ace13579bdf02468ace13579bdf0246a"
 ANSWER_ID = f"acme-onboarding/2/{USER_KEY}"
 VIDEO_UPLOADED_EVENT_ID = "5f0c7a52-8d3e-4c61-9b0e-2a7d4e1f6c93"
