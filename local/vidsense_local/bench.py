@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from vidsense_local.auth.state import REPO_ROOT
-from vidsense_local.stack import READY_LINE, port_in_use
+from vidsense_local.serving import port_in_use
+from vidsense_local.stack import READY_LINE
 
 SAMPLE = REPO_ROOT / "tests" / "fixtures" / "media" / "benchmark-10s.webm"
 REPORT = REPO_ROOT / "docs" / "performance.md"

@@ -25,6 +25,7 @@ import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
+from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
     STATE_FILE,
     LocalStack,
@@ -32,7 +33,6 @@ from vidsense_local.stack import (
     aws_environment,
     configure_logging,
     exit_now,
-    port_in_use,
 )
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 

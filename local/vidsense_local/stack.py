@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from vidsense_local.apigw import ApiHandle, HttpApiApp, RouteTable, start_api
+from vidsense_local.apigw import HttpApiApp, RouteTable, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 from vidsense_local.clients import local_client
+from vidsense_local.serving import Server, listen
 from vidsense_local.shutdown import StopSignals
 
 LOG = logging.getLogger("vidsense_local.stack")
@@ -51,40 +52,12 @@ class Interrupted(Exception):
     """A stop was requested while the stack was starting."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((host, port)) == 0
-
-
 def _port_from_env(name: str, default: int) -> int:
     """The port asked for; 0 asks the kernel for a free one when the stack binds (read back from stack.json)."""
     value = os.environ.get(name)
     if not value:
         return default
     return max(int(value), 0)
-
-
-def listen(port: int, host: str = "127.0.0.1") -> socket.socket:
-    """A listening socket on ``port`` (0: a free one, chosen at bind so no other process can take it first)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP servers themselves do
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(
-            f"port {port} is in use (another stack? set VIDSENSE_AWS_PORT/VIDSENSE_API_PORT, 0 for any)"
-        ) from exc
-    return sock
 
 
 @dataclass
@@ -188,7 +161,7 @@ class LocalStack:
         self._lock = threading.Lock()
         self.runtime: Any = None
         self.edge: Any = None
-        self.api: ApiHandle | None = None
+        self.api: Server | None = None
         self.web: Any = None  # vidsense_local.web.WebHandle
         self.timings: dict[str, float] = {}
         self.stop_timings: dict[str, float] = {}  # seconds each part took to stop, for the last line it prints
@@ -430,11 +403,10 @@ class LocalStack:
             pass
 
     def stop(self) -> None:
-        self._stop_requested.set()
+        """Stop every part started (``request_stop``, then a deploy still running gets 3 s before SIGKILL)."""
+        self.request_stop()
         proc = self._deploy_proc
         if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=3)
             except subprocess.TimeoutExpired:

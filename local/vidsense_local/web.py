@@ -10,21 +10,16 @@ issuer and the media bucket's endpoint).
 from __future__ import annotations
 
 import json
-import logging
 import mimetypes
-import socket
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from vidsense_local.auth.state import REPO_ROOT
-
-LOG = logging.getLogger("vidsense_local.web")
+from vidsense_local.serving import Server, listen, serve
 
 WEB_ROOT = REPO_ROOT / "web"
 SPA_ROUTES = frozenset({"/", "/record", "/review", "/callback"})
@@ -115,23 +110,11 @@ class WebApp:
         return response
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        LOG.debug('"%s" %s %s', self.requestline, code, size)
-
-
 @dataclass
-class WebHandle:
-    url: str
-    port: int
-    app: WebApp
-    server: BaseWSGIServer
-    thread: threading.Thread
+class WebHandle(Server):
+    """The web server; the stack sets ``app.config`` once its API is up."""
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+    app: WebApp
 
 
 def start_web(port: int, config: WebConfig | None = None, host: str = "127.0.0.1", root: Path = WEB_ROOT) -> WebHandle:
@@ -139,19 +122,9 @@ def start_web(port: int, config: WebConfig | None = None, host: str = "127.0.0.1
     when the stack's API is up if it is not known yet."""
     app = WebApp(config, root)
     # Bound here, not by Werkzeug, which exits the process when the port is taken.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = listen(port, host, setting="VIDSENSE_WEB_PORT")
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(f"port {port} is in use (another stack? set VIDSENSE_WEB_PORT, 0 for any)") from exc
-    try:
-        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno())
+        served = serve(app, port, name="vidsense-web", host=host, fd=sock.fileno())
     finally:
         sock.close()  # the server holds its own duplicate
-    thread = threading.Thread(target=server.serve_forever, name="vidsense-web", daemon=True)
-    thread.start()
-    bound = int(server.server_address[1])
-    return WebHandle(url=f"http://{host}:{bound}", port=bound, app=app, server=server, thread=thread)
+    return WebHandle(served.server, served.thread, app)

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from vidsense_local.serving import port_in_use
 from vidsense_local.shutdown import STOP_DEADLINE_SECONDS, alive, descendants
-from vidsense_local.stack import port_in_use
 
 from .conftest import RunningStack
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
 from vidsense_local.apigw.routes import RouteMatch, select_route
-from vidsense_local.apigw.server import ApiHandle, HttpApiApp, start_api
+from vidsense_local.apigw.server import HttpApiApp, start_api
 from vidsense_local.apigw.template import routes_from_template
 from vidsense_local.discovery.model import CorsConfig, HttpRoute, JwtAuthorizerConfig, RouteTable
 
 __all__ = [
-    "ApiHandle",
     "BadIntegrationResponse",
     "CorsConfig",
     "HttpApiApp",

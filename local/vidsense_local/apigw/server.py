@@ -11,10 +11,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
@@ -23,6 +21,7 @@ from vidsense_local.apigw.signin import SignInEndpoints
 from vidsense_local.auth import Forbidden, JwtAuthorizer, SigningKey, Unauthorized
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 from vidsense_local.discovery.model import CorsConfig, JwtAuthorizerConfig, RouteTable
+from vidsense_local.serving import Server, serve
 
 LOG = logging.getLogger("vidsense_local.apigw")
 
@@ -170,28 +169,6 @@ def _apply_cors(response: Response, cors: CorsConfig, origin: str) -> None:
         response.headers["Access-Control-Allow-Credentials"] = "true"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        LOG.debug('"%s" %s %s', self.requestline, code, size)
-
-
-@dataclass
-class ApiHandle:
-    url: str
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-def start_api(app: HttpApiApp, port: int, host: str = "127.0.0.1", fd: int | None = None) -> ApiHandle:
-    """Serve ``app`` on ``host:port`` from a daemon thread (one thread per request, like concurrent calls).
-
-    ``fd``: a socket already bound and listening on that port (the server takes a duplicate)."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=fd)
-    thread = threading.Thread(target=server.serve_forever, name="vidsense-http-api", daemon=True)
-    thread.start()
-    return ApiHandle(url=f"http://{host}:{server.server_address[1]}", server=server, thread=thread)
+def start_api(app: HttpApiApp, port: int, host: str = "127.0.0.1", fd: int | None = None) -> Server:
+    """Serve ``app`` on ``host:port`` (``fd``: a socket already listening there, as ``serving.serve`` takes it)."""
+    return serve(app, port, name="vidsense-http-api", host=host, fd=fd)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from vidsense_local import faults, s3guard
 from vidsense_local.edge import delivery
 from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
 from vidsense_local.runtime import FunctionRuntime
 from vidsense_local.s3guard import cors as s3cors
+from vidsense_local.serving import QuietHandler, Server, serve
 from vidsense_local.sigv4 import credential_scope
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,8 @@ def signing_service(environ: dict[str, Any]) -> str | None:
     return scope.service.lower() if scope is not None else None
 
 
-class _QuietRequestHandler(MotoRequestHandler):
-    """No access-log line per request: a pipeline run makes thousands; errors are still logged."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+class _QuietMotoHandler(QuietHandler, MotoRequestHandler):
+    """moto's header handling (underscores in S3 metadata names) without an access-log line per request."""
 
 
 class EdgeApp:
@@ -68,29 +65,20 @@ class EdgeApp:
 
 
 class EdgeHandle:
-    def __init__(
-        self,
-        server: BaseWSGIServer,
-        thread: threading.Thread,
-        standins: Sequence[StandIn],
-        hooks_installed: bool,
-    ) -> None:
-        self._server = server
-        self._thread = thread
+    def __init__(self, served: Server, standins: Sequence[StandIn], hooks_installed: bool) -> None:
+        self._served = served
         self._standins = list(standins)
         self._hooks = hooks_installed
         self._stopped = False
-        self.port: int = server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = served.port
+        self.url = served.url
 
     def stop(self) -> None:
         """Stop accepting requests, stop the stand-ins and remove the moto hooks. Idempotent."""
         if self._stopped:
             return
         self._stopped = True
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._served.stop()
         for standin in self._standins:
             try:
                 standin.stop()
@@ -120,24 +108,27 @@ def start_edge(
     # Each bucket's CORS rules for browsers (moto allows every origin): the web client's uploads meet them as in AWS.
     guarded = s3cors.wrap(guarded, s3cors.moto_rules(account_id))
     app = faults.wrap(guarded, faults.FaultRegistry(), standins)
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler, fd=fd)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     hooks = False
-    try:
-        if runtime is not None:
-            delivery.install(runtime, url)
-            hooks = True
-        sink = delivery.event_sink(account_id, region)
-        for standin in standins:
-            setter = getattr(standin, "set_event_sink", None)
-            if callable(setter):
-                setter(sink)
-            standin.start()
-    except BaseException:
-        server.server_close()
-        if hooks:
-            delivery.uninstall()
-        raise
-    thread = threading.Thread(target=server.serve_forever, name=f"edge-{port}", daemon=True)
-    thread.start()
-    return EdgeHandle(server, thread, standins, hooks)
+
+    def wire(server: BaseWSGIServer) -> None:
+        # moto's delivery hooks and the stand-ins' events, before the first request.
+        nonlocal hooks
+        try:
+            if runtime is not None:
+                delivery.install(runtime, f"http://127.0.0.1:{server.server_address[1]}")
+                hooks = True
+            sink = delivery.event_sink(account_id, region)
+            for standin in standins:
+                setter = getattr(standin, "set_event_sink", None)
+                if callable(setter):
+                    setter(sink)
+                standin.start()
+        except BaseException:
+            if hooks:
+                delivery.uninstall()
+            raise
+
+    served = serve(
+        app, port, name=f"edge-{port}", host=host, fd=fd, request_handler=_QuietMotoHandler, before_start=wire
+    )
+    return EdgeHandle(served, standins, hooks)

@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 
 from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.serving import free_port, listen, port_in_use
 from vidsense_local.stack import (
     FunctionLog,
     StackConfig,
     aws_environment,
-    free_port,
-    listen,
-    port_in_use,
     stage_deploy_tree,
     user_key_secret,
 )

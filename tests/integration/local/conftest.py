@@ -19,7 +19,7 @@ from botocore.config import Config
 from tests.moto_state import reset_moto
 from vidsense_local.edge import EdgeHandle, start_edge
 from vidsense_local.runtime import FunctionRuntime
-from vidsense_local.stack import listen
+from vidsense_local.serving import listen
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "local"
 REGION = "us-east-1"
