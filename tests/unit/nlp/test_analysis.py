@@ -135,7 +135,7 @@ class World:
 
     def analyze(self, cause: TranscriptReady, *, replay: bool = False):
         analyzer = Analyzer(self.transcripts, self.detector, self.store, self.publisher, clock=lambda: self.clock[0])
-        return analyzer(cause, replay=replay)
+        return analyzer.analyze(cause, replay=replay)
 
 
 def test_english_answer_is_detected_with_one_call_stored_and_announced():

@@ -84,7 +84,7 @@ class Analyzer:
     publisher: EventPublisher
     clock: Callable[[], datetime]
 
-    def __call__(self, cause: TranscriptReady, *, replay: bool = False) -> Result:
+    def analyze(self, cause: TranscriptReady, *, replay: bool = False) -> Result:
         data = cause.data
         prior = self.store.load(data.answer_id)
         if prior is not None and prior.attempt > data.attempt:
@@ -96,9 +96,9 @@ class Analyzer:
             if prior.verdict is not None:
                 event = self._announce(cause, prior.verdict)
                 return Result(prior.verdict.outcome, event, republished=True)
-        return self._analyze(cause)
+        return self._analyze_transcript(cause)
 
-    def _analyze(self, cause: TranscriptReady) -> Result:
+    def _analyze_transcript(self, cause: TranscriptReady) -> Result:
         data = cause.data
         try:
             transcript = parse_transcript(self.transcripts.read(data.transcript))

@@ -50,7 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cause = delivery.event
     logger.set_correlation_id(cause.metadata.correlation_id)
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
-    result = analyzer()(cause, replay=delivery.is_replay)
+    result = analyzer().analyze(cause, replay=delivery.is_replay)
     metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
     event_id = result.event.metadata.event_id if result.event else None
     # Ids, counts and outcomes only: transcript text never goes to the logs.
