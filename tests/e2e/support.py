@@ -24,17 +24,15 @@ from botocore.config import Config
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.stack import aws_environment
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 MEDIA = REPO_ROOT / "tests" / "fixtures" / "media"
 # Upload to stored result of a few short answers: under a minute idle; at load average 25 four answers took over
 # 4 minutes. VIDSENSE_E2E_PIPELINE_TIMEOUT moves it (as VIDSENSE_E2E_START_TIMEOUT moves the stack start).
 PIPELINE_TIMEOUT = float(os.environ.get("VIDSENSE_E2E_PIPELINE_TIMEOUT", "240"))
 VIDSENSE = REPO_ROOT / ".venv" / "bin" / "vidsense"
-TABLES = {
-    "answers": "vidsense-local-answers",
-    "jobs": "vidsense-local-transcode-jobs",
-    "metadata": "vidsense-local-metadata",
-}
+LOCAL = StageResources(LOCAL_STAGE)
+TABLES = {"answers": LOCAL.answers_table, "jobs": LOCAL.transcode_jobs_table, "metadata": LOCAL.metadata_table}
 
 
 def email(prefix: str = "e2e") -> str:

@@ -23,12 +23,12 @@ from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import FINAL_STATUSES, ApiClient, StackEndpoints, answer_id_from_key, trail_of
 from vidsense_local.standins.transcribe import max_concurrent_from_env
 
-from .support import MEDIA, aws_client, aws_resource
+from .support import LOCAL, MEDIA, aws_client, aws_resource
 
 pytestmark = pytest.mark.e2e
 
 SAMPLE = "positive.webm"
-ANSWERS_TABLE = "vidsense-local-answers"
+ANSWERS_TABLE = LOCAL.answers_table
 PERFORMANCE = REPO_ROOT / "docs" / "performance.md"
 START, END = "<!-- burst:start -->", "<!-- burst:end -->"
 

@@ -15,11 +15,12 @@ import pytest
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.faults import FaultClient
 
-from .support import Submitted, aws_client, poll, submit, vidsense
+from .support import LOCAL, Submitted, aws_client, poll, submit, vidsense
 
 pytestmark = pytest.mark.e2e
 
-FAILED_QUEUE = "vidsense-local-nlp-analyzeSentiment-failed"
+NLP_QUEUES = f"{LOCAL.service_prefix('nlp')}-"
+FAILED_QUEUE = f"{NLP_QUEUES}analyzeSentiment-failed"
 # The pipeline to TranscriptReady, then 1 + 2 asynchronous attempts (the local runtime waits 1 s, then 2 s):
 # about 30 s on an idle machine, minutes at load average 20.
 DEAD_LETTER_TIMEOUT = 300.0
@@ -73,7 +74,7 @@ def test_failed_sentiment_is_dead_lettered_shown_and_redriven(stack, comprehend_
     record = json.loads(messages[0]["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3  # the first attempt and Lambda's 2 retries
-    assert record["requestContext"]["functionArn"].split(":")[6] == "vidsense-nlp-local-analyzeSentiment"
+    assert record["requestContext"]["functionArn"].split(":")[6] == LOCAL.function("nlp", "analyzeSentiment")
     assert record["requestPayload"]["detail-type"] == "TranscriptReady"
     assert "AccessDeniedException" in json.dumps(record["responsePayload"])
     assert _status(run) == "TRANSCRIBED"
@@ -81,8 +82,8 @@ def test_failed_sentiment_is_dead_lettered_shown_and_redriven(stack, comprehend_
     listing = vidsense(stack, "dlq", "list", "--stage", "local", "--service", "nlp")
     assert listing.returncode == 0, listing.stderr
     rows = {line.split()[0]: line for line in listing.stdout.splitlines() if line.strip()}
-    assert {FAILED_QUEUE, "vidsense-local-nlp-analyzeSentiment-dlq"} <= set(rows), listing.stdout
-    assert all(name.startswith("vidsense-local-nlp-") for name in rows), listing.stdout
+    assert {FAILED_QUEUE, f"{NLP_QUEUES}analyzeSentiment-dlq"} <= set(rows), listing.stdout
+    assert all(name.startswith(NLP_QUEUES) for name in rows), listing.stdout
     visible = re.search(r"visible=(\d+)", rows[FAILED_QUEUE])
     assert visible is not None and int(visible.group(1)) >= 1, listing.stdout
 

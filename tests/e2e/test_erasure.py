@@ -11,16 +11,16 @@ import requests
 from botocore.exceptions import ClientError
 
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
+from vidsense_local.stack import ACCOUNT_ID
 
-from .support import PIPELINE_TIMEOUT, aws_client, email, new_project, poll, submit
+from .support import LOCAL, PIPELINE_TIMEOUT, aws_client, email, new_project, poll, submit
 
 pytestmark = pytest.mark.e2e
 
 ERASURE_TIMEOUT = 60.0
-STAGE = "local"
-ACCOUNT = "123456789012"
-MEDIA_BUCKET = f"vidsense-{STAGE}-media-{ACCOUNT}"
-WORK_BUCKET = f"vidsense-{STAGE}-work-{ACCOUNT}"
+STAGE = LOCAL.stage
+MEDIA_BUCKET = LOCAL.media_bucket(ACCOUNT_ID)
+WORK_BUCKET = LOCAL.work_bucket(ACCOUNT_ID)
 
 
 def _delete(client: ApiClient, project: str, step: str, token: bool = True) -> requests.Response:
@@ -43,14 +43,12 @@ def _left_over(aws: dict[str, Any], key: str, attempt: int) -> list[str]:
         prefix = f"{STAGE}/{kind}/{project}/{step}/{user_key}/"
         listed = aws["s3"].list_object_versions(Bucket=WORK_BUCKET, Prefix=prefix)
         found += [f"work {v['Key']}" for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
-    items = {
-        f"vidsense-{STAGE}-answers": answer_id,
-        f"vidsense-{STAGE}-metadata": answer_id,
-        **{f"vidsense-{STAGE}-transcode-jobs#{n}": f"{answer_id}#{n}" for n in range(1, attempt + 1)},
-    }
-    for table, value in items.items():
-        name = table.split("#")[0]
-        key_name = "job_key" if name.endswith("transcode-jobs") else "answer_id"
+    items = [
+        (LOCAL.answers_table, "answer_id", answer_id),
+        (LOCAL.metadata_table, "answer_id", answer_id),
+        *((LOCAL.transcode_jobs_table, "job_key", f"{answer_id}#{n}") for n in range(1, attempt + 1)),
+    ]
+    for name, key_name, value in items:
         item = aws["dynamodb"].get_item(TableName=name, Key={key_name: {"S": value}}, ConsistentRead=True)
         if "Item" in item:
             found.append(f"{name} {value}")

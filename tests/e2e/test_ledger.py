@@ -26,14 +26,15 @@ import pytest
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.faults import FaultClient
 from vidsense_ops import dlq
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 from .conftest import MEDIA
 
 pytestmark = pytest.mark.e2e
 
 REGION = "us-east-1"
-STAGE = "local"
-ANSWERS_TABLE = f"vidsense-{STAGE}-answers"
+STAGE = LOCAL_STAGE
+ANSWERS_TABLE = StageResources(STAGE).answers_table
 # The functions sign with this key in the local runtime (runtime/core.py); the stand-ins use their own and
 # this test another, so a rule limited to it fails only the functions' requests.
 FUNCTIONS_KEY = "test"

@@ -10,7 +10,7 @@ import pytest
 from vidsense_local.demo import ApiClient, answer_item, trail_of
 from vidsense_local.engines.wer import word_error_rate
 
-from .support import PIPELINE_TIMEOUT, Submitted, aws_resource, email, new_project, poll, submit
+from .support import LOCAL, PIPELINE_TIMEOUT, Submitted, aws_resource, email, new_project, poll, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_spoken_answer_gets_transcript_and_expected_sentiment(analysed, file):
 
 
 def test_each_result_is_stored_with_its_event_trail(stack, analysed):
-    metadata = aws_resource(stack, "dynamodb").Table("vidsense-local-metadata")
+    metadata = aws_resource(stack, "dynamodb").Table(LOCAL.metadata_table)
     for entry in analysed.values():
         run: Submitted = entry["run"]
 

@@ -17,12 +17,12 @@ from botocore.config import Config
 from vidsense_local.demo import FINAL_STATUSES, ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.faults import FaultClient
 
-from .support import MEDIA, aws_client, poll
+from .support import LOCAL, MEDIA, aws_client, poll
 
 pytestmark = pytest.mark.e2e
 
-RECONCILE = "vidsense-transcode-local-reconcile"
-JOBS_TABLE = "vidsense-local-transcode-jobs"
+RECONCILE = LOCAL.function("transcode", "reconcile")
+JOBS_TABLE = LOCAL.transcode_jobs_table
 SAMPLE = "positive.webm"
 TIMEOUT = 300.0  # per wait; a loaded 2-core machine runs a sample through in 15-60 s
 # A cold function under load answers Invoke after tens of seconds; never retry an Invoke.

@@ -19,6 +19,7 @@ import pytest
 from vidsense_local.demo import StackEndpoints
 
 from .support import (
+    LOCAL,
     LogLine,
     at,
     iso,
@@ -237,11 +238,11 @@ def test_replay_to_one_consumer_reaches_only_that_consumer(stack, processed, rep
     assert result.returncode == 0, result.stdout + result.stderr
     # The summary names the rules replayed to: nlp's only (analyze-sentiment and any other nlp rule).
     [rules] = [line.split(None, 1)[1].split(", ") for line in result.stdout.splitlines() if "  rules " in line]
-    assert "vidsense-local-nlp-analyze-sentiment" in rules
-    assert all(rule.startswith("vidsense-local-nlp-") for rule in rules), rules
+    assert f"{LOCAL.service_prefix('nlp')}-analyze-sentiment" in rules
+    assert all(rule.startswith(f"{LOCAL.service_prefix('nlp')}-") for rule in rules), rules
     _recomputed_after(stack, processed, previous)
     lines = replay_lines(stack, name)
-    assert {line.function for line in lines} == {"vidsense-nlp-local-analyzeSentiment"}
+    assert {line.function for line in lines} == {LOCAL.function("nlp", "analyzeSentiment")}
     reanalysed = {line.record.get("correlation_id") for line in lines}
     assert set(processed.emails) <= reanalysed
     after = snapshot(stack, processed.project)
