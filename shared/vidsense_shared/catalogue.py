@@ -34,22 +34,25 @@ from vidsense_shared.events import (
     VideoUploaded,
     VideoUploadedData,
 )
+from vidsense_shared.resources import StageResources
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
 _USER_KEY = "9f2c4e1b" * 8
+_DEV = StageResources("dev")
+_ACCOUNT = "111122223333"
 _ANSWER = {"project": "onboarding", "step": "2", "user_key": _USER_KEY, "attempt": 1}
 _VIDEO = S3Pointer(
-    bucket="vidsense-dev-media-111122223333",
+    bucket=_DEV.media_bucket(_ACCOUNT),
     key=f"onboarding/2/{_USER_KEY}.webm",
     version_id="3sL4kqtJlcpXroDTDmJ",
 )
 _AUDIO = S3Pointer(
-    bucket="vidsense-dev-work-111122223333",
+    bucket=_DEV.work_bucket(_ACCOUNT),
     key=f"dev/audio/onboarding/2/{_USER_KEY}/attempt-1/answer.mp3",
 )
 _TRANSCRIPT = S3Pointer(
-    bucket="vidsense-dev-work-111122223333", key=f"dev/transcripts/onboarding/2/{_USER_KEY}/attempt-1.json"
+    bucket=_DEV.work_bucket(_ACCOUNT), key=f"dev/transcripts/onboarding/2/{_USER_KEY}/attempt-1.json"
 )
 _WHEN = datetime(2026, 11, 29, 10, 0, 5, tzinfo=UTC)
 
