@@ -134,7 +134,8 @@ package: node_modules venv ## package all services offline for STAGE (default de
 	$(SLS_ENV) npx serverless package --stage $(STAGE)
 
 WEB_ARGS ?=
-deploy-web: venv ## publish web/ to STAGE behind CloudFront (deploy/web/site.yml; WEB_ARGS='--domain NAME --certificate-arn ARN')
+deploy-web: node_modules venv ## deploy STAGE's site stack (deploy/web, after ingest), then publish web/ and config.json to it
+	cd deploy/web && $(SLS_ENV) npx serverless deploy --stage $(STAGE)
 	$(PY) -m vidsense_ops.website --stage $(STAGE) $(WEB_ARGS)
 
 deploy-local: node_modules venv ## deploy the three services, stage local, to the local AWS endpoint (make up)

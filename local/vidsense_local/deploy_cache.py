@@ -41,6 +41,9 @@ COMMON_INPUTS = ("serverless-compose.yml", "package.json", "package-lock.json", 
 DEPLOY_TIME_ONLY = frozenset({"AWS_ENDPOINT_URL"})
 # Always part of the key: where the Framework packages for.
 ALWAYS_KEYED = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# Compose services the local stack leaves out: it serves web/ itself (make up), and moto's CloudFormation creates
+# no CloudFront (tests/integration/deploy deploys the site stack to moto as far as moto goes).
+NOT_DEPLOYED_LOCALLY = frozenset({"web"})
 ENTRIES_KEPT = 4  # per service: the last few variants (ports, identity settings) stay warm
 _SKIPPED = {PACKAGE_DIR, "__pycache__", "node_modules", ".pytest_cache", ".mypy_cache"}
 _ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)|process\.env\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -211,10 +214,10 @@ def deploy_stage(
     serverless: Path,
     note: Callable[[str], None] = lambda _line: None,
 ) -> list[ServiceDeploy]:
-    """``serverless deploy --stage <stage>`` of every service in compose order, with ``--package`` of the
-    cached package when one matches the service's inputs."""
+    """``serverless deploy --stage <stage>`` of every service in compose order (the web site stack aside), with
+    ``--package`` of the cached package when one matches the service's inputs."""
     done: list[ServiceDeploy] = []
-    for service in service_order(tree):
+    for service in (s for s in service_order(tree) if s not in NOT_DEPLOYED_LOCALLY):
         started = time.monotonic()
         folder = service_path(tree, service)
         key = inputs_key(tree, service, stage, env)

@@ -60,7 +60,7 @@ class StageResources:
 
     @property
     def site_stack(self) -> str:
-        """The web client's stack (deploy/web/site.yml), deployed by ``python -m vidsense_ops.website``."""
+        """The web client's site stack (deploy/web, after ingest), which ``vidsense_ops.website`` publishes to."""
         return f"{APP}-web-{self.stage}"
 
     def media_bucket(self, account: str) -> str:

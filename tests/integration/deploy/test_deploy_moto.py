@@ -1,4 +1,5 @@
-"""`serverless deploy` of all three services into a local moto server: stacks and their key resources exist."""
+"""`serverless deploy` of the stage (compose: the three services and the web site stack) into a local moto server:
+stacks and their key resources exist."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     endpoint = f"http://127.0.0.1:{port}"
     try:
         root = make_workspace(tmp_path_factory.mktemp("deploy-moto"))
-        # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode and nlp. moto's
+        # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode, nlp and web. moto's
         # CloudFormation creates no Cognito resources: sign-in by an external provider whatever the stage (the
         # templates test checks the user pool).
         output = run_sls(
@@ -192,3 +193,19 @@ def test_functions_with_their_environment(deployed: dict[str, Any]) -> None:
         # The local stage's transcriptExpirationDays: the items' TTL and the transcripts' lifecycle alike.
         "TRANSCRIPT_RETENTION_DAYS": "1",
     }
+
+
+def test_the_web_site_stack_deploys_as_far_as_moto_goes(deployed: dict[str, Any]) -> None:
+    # moto's CloudFormation creates no CloudFront resource (distribution, origin access control, function, response
+    # headers policy, whose CSP imports ingest's HttpApiUrl export: no export either, moto skips the HTTP API) nor
+    # the bucket policy: what it creates is the stage's site bucket (test_web_site.py checks the rest, resolved).
+    cfn = deployed["client"]("cloudformation")
+    [stack] = cfn.describe_stacks(StackName=f"vidsense-web-{STAGE}")["Stacks"]
+    assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["SiteBucketName"] == f"{P}-web-{ACCOUNT}"
+    s3 = deployed["client"]("s3")
+    encryption = s3.get_bucket_encryption(Bucket=outputs["SiteBucketName"])
+    assert encryption["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=outputs["SiteBucketName"])["TagSet"]}
+    assert tags["vidsense:stage"] == STAGE

@@ -82,6 +82,14 @@ def test_services_deploy_in_compose_order_ingest_first(tmp_path: Path) -> None:
     assert service_order(_tree(tmp_path)) == ["ingest", "transcode", "nlp"]
 
 
+def test_the_web_site_stack_is_not_deployed_locally(tmp_path: Path) -> None:
+    # Given the compose file with the site stack after ingest (make up serves web/ itself)
+    tree = _tree(tmp_path)
+    (tree / "serverless-compose.yml").write_text(COMPOSE + "  web:\n    path: deploy/web\n    dependsOn: [ingest]\n")
+    # When the local stage deploys, Then only the three services are
+    assert list(_deploy(tree, DeployCache(tmp_path / "cache")).reused()) == ["ingest", "transcode", "nlp"]
+
+
 def test_a_restart_with_nothing_changed_reuses_every_package(tmp_path: Path) -> None:
     # Given a first deploy that packaged every service
     cache = DeployCache(tmp_path / "cache")

@@ -1,5 +1,5 @@
-"""Publishing the web client to a stage (vidsense_ops.website): the site stack's parameters and config.json come
-from the ingest stack's outputs; nothing else decides which origins the CSP allows."""
+"""Publishing the web client to a stage (vidsense_ops.website): config.json comes from the ingest stack's outputs,
+the bucket and distribution from the site stack's (deployed after ingest: deploy/web, serverless-compose.yml)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from vidsense_ops import website
 from vidsense_ops.clients import OperatorError
-from vidsense_ops.website import WEB, media_origin, site_config, site_files, site_parameters
+from vidsense_ops.website import WEB, site_config, site_files, site_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,24 +26,8 @@ OUTPUTS = {
 }
 
 
-def test_the_csp_origins_are_the_stages_api_issuer_sign_in_and_media_bucket() -> None:
-    params = site_parameters(OUTPUTS, stage="dev", region="eu-west-1")
-    assert params == {
-        "Stage": "dev",
-        "ApiOrigin": "https://abc123.execute-api.eu-west-1.amazonaws.com",
-        "IssuerOrigin": "https://cognito-idp.eu-west-1.amazonaws.com",
-        "SignInOrigin": "https://vidsense-dev-123456789012.auth.eu-west-1.amazoncognito.com",
-        "MediaOrigin": "https://vidsense-dev-media-123456789012.s3.eu-west-1.amazonaws.com",
-        "DomainName": "",
-        "CertificateArn": "-",
-    }
-
-
-def test_an_external_provider_signs_in_at_its_issuer_and_needs_a_client_id() -> None:
+def test_an_external_provider_needs_a_client_id_and_names_its_own_sign_out() -> None:
     outputs = {k: v for k, v in OUTPUTS.items() if k not in ("SignInDomain", "UserPoolClientId")}
-    assert site_parameters(outputs, stage="dev", region="eu-west-1")["SignInOrigin"] == (
-        "https://cognito-idp.eu-west-1.amazonaws.com"
-    )
     with pytest.raises(OperatorError, match="--client-id"):
         site_config(outputs, stage="dev")
     config = site_config(outputs, stage="dev", client_id="web")
@@ -63,16 +47,9 @@ def test_config_json_holds_the_stages_settings() -> None:
     }
 
 
-def test_a_domain_needs_its_certificate_and_outputs_must_exist() -> None:
-    with pytest.raises(OperatorError, match="together"):
-        site_parameters(OUTPUTS, stage="dev", region="eu-west-1", domain="dev.vidsense.example.com")
+def test_the_ingest_outputs_must_exist() -> None:
     with pytest.raises(OperatorError, match="HttpApiUrl"):
-        site_parameters({k: v for k, v in OUTPUTS.items() if k != "HttpApiUrl"}, stage="dev", region="eu-west-1")
-
-
-def test_the_media_origin_is_the_one_boto3_presigns_for() -> None:
-    assert media_origin("b", "us-east-1") == "https://b.s3.amazonaws.com"
-    assert media_origin("b", "eu-west-1") == "https://b.s3.eu-west-1.amazonaws.com"
+        site_config({k: v for k, v in OUTPUTS.items() if k != "HttpApiUrl"}, stage="dev")
 
 
 def test_every_client_file_is_uploaded_with_its_type_but_no_settings_file() -> None:
@@ -108,7 +85,7 @@ def test_publishing_outside_a_checkout_is_one_line_exit_2_before_any_aws_call(
     # Then one line says what to do, and it exits 2
     (line,) = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert line.startswith("vidsense web publish: no web/ and deploy/web/site.yml under ")
+    assert line.startswith("vidsense web publish: no web/ under ")
     assert line.endswith("run make deploy-web from a checkout of the repository, or pass --repo CHECKOUT")
 
 
@@ -137,35 +114,63 @@ def _cloudformation() -> Any:
         ("Throttling", "Rate exceeded"),
     ],
 )
-def test_a_failed_describe_is_not_a_missing_stack(code: str, message: str) -> None:
+def test_a_failed_describe_is_not_a_missing_site_stack(code: str, message: str) -> None:
     # Given DescribeStacks refused for a reason other than the stack's absence
     cloudformation = _cloudformation()
     with Stubber(cloudformation) as stubber:
         stubber.add_client_error("describe_stacks", service_error_code=code, service_message=message)
-        # When deploying the site stack, Then the error stands and no stack is created (no create_stack stubbed)
+        # When reading the site stack, Then the error stands (the operator boundary reports it as it is)
         with pytest.raises(ClientError, match=code):
-            website._deploy_stack(cloudformation, "vidsense-web-dev", {"Stage": "dev"}, website.TEMPLATE)
-        stubber.assert_no_pending_responses()
+            website.site_outputs(cloudformation, "dev")
 
 
-def test_a_stack_that_does_not_exist_is_created() -> None:
+def test_a_site_stack_never_deployed_says_how_to_deploy_it() -> None:
     cloudformation = _cloudformation()
-    outputs = [{"OutputKey": "SiteUrl", "OutputValue": "https://d111.cloudfront.net"}]
-    stack = {"StackName": "vidsense-web-dev", "CreationTime": "2026-12-01T00:00:00Z", "Outputs": outputs}
     with Stubber(cloudformation) as stubber:
         stubber.add_client_error(
             "describe_stacks",
             service_error_code="ValidationError",
             service_message="Stack with id vidsense-web-dev does not exist",
         )
-        stubber.add_response("create_stack", {"StackId": "arn:stack"})
-        complete = {**stack, "StackStatus": "CREATE_COMPLETE"}
-        stubber.add_response("describe_stacks", {"Stacks": [complete]})  # the waiter
-        stubber.add_response("describe_stacks", {"Stacks": [complete]})
-        assert website._deploy_stack(cloudformation, "vidsense-web-dev", {"Stage": "dev"}, website.TEMPLATE) == {
-            "SiteUrl": "https://d111.cloudfront.net"
-        }
-        stubber.assert_no_pending_responses()
+        with pytest.raises(OperatorError, match=r"no site stack vidsense-web-dev: .*make deploy-web STAGE=dev"):
+            website.site_outputs(cloudformation, "dev")
+
+
+def test_the_site_is_its_domain_or_else_the_distributions_own_name() -> None:
+    # Given a site with its own name, Then that is its address (no CloudFront call)
+    assert site_url({"SiteUrl": "https://dev.vidsense.example.com", "DistributionId": "E1"}, None) == (
+        "https://dev.vidsense.example.com"
+    )
+    # Given a stage without webDomain, Then the distribution's cloudfront.net name
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    with Stubber(cloudfront) as stubber:
+        stubber.add_response(
+            "get_distribution",
+            {"Distribution": _distribution("E1", "d111.cloudfront.net")},
+            {"Id": "E1"},
+        )
+        assert site_url({"DistributionId": "E1"}, cloudfront) == "https://d111.cloudfront.net"
+
+
+def _distribution(identifier: str, domain: str) -> dict[str, Any]:
+    origins = {"Quantity": 1, "Items": [{"Id": "site", "DomainName": "b.s3.amazonaws.com"}]}
+    behavior = {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"}
+    config = {
+        "CallerReference": "r",
+        "Origins": origins,
+        "DefaultCacheBehavior": behavior,
+        "Comment": "",
+        "Enabled": True,
+    }
+    return {
+        "Id": identifier,
+        "ARN": f"arn:aws:cloudfront::123456789012:distribution/{identifier}",
+        "Status": "Deployed",
+        "LastModifiedTime": "2026-12-01T00:00:00Z",
+        "InProgressInvalidationBatches": 0,
+        "DomainName": domain,
+        "DistributionConfig": config,
+    }
 
 
 def test_expired_credentials_are_the_operator_boundarys_one_line_exit_2(
