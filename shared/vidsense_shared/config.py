@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,8 +35,3 @@ def load_settings[SettingsT: BaseServiceSettings](model: type[SettingsT]) -> Set
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors())
         raise ConfigurationError(f"invalid configuration for {model.__name__}: {problems}") from exc
-
-
-@cache
-def cached_settings[SettingsT: BaseServiceSettings](model: type[SettingsT]) -> SettingsT:
-    return load_settings(model)

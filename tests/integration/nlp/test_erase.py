@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from nlp import composition
 from nlp.handlers import erase
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
@@ -23,9 +24,9 @@ ERASED_AT = datetime(2026, 11, 29, 10, 30, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fresh_store() -> Iterator[None]:
-    erase.metadata_store.cache_clear()
+    composition.metadata_store.cache_clear()
     yield
-    erase.metadata_store.cache_clear()
+    composition.metadata_store.cache_clear()
 
 
 def answer_deleted() -> dict[str, Any]:

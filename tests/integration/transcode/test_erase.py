@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.unit.transcode.fixtures import ANSWER_ID, STAGE, USER_KEY, WORK_BUCKET, load
-from transcode.handlers import erase, wiring
+from transcode import composition
+from transcode.handlers import erase
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
 from .conftest import JOBS_TABLE, REGION, put_job
@@ -24,10 +25,10 @@ NOT_FOUND = "The requested job couldn't be found. Check the job name and try you
 
 @pytest.fixture(autouse=True)
 def _fresh_erase_factories() -> Iterator[None]:
-    for factory in (wiring.erase_settings, wiring.work_objects):
+    for factory in (composition.erase_settings, composition.work_objects):
         factory.cache_clear()
     yield
-    for factory in (wiring.erase_settings, wiring.work_objects):
+    for factory in (composition.erase_settings, composition.work_objects):
         factory.cache_clear()
 
 

@@ -21,9 +21,10 @@ from tests.unit.transcode.fixtures import (
     VIDEO_UPLOADED_EVENT_ID,
     load,
 )
+from transcode import composition
 from transcode.adapters.jobs_table import DynamoJobStore
 from transcode.adapters.mediaconvert import MediaConvertJobs
-from transcode.handlers import reconcile, wiring
+from transcode.handlers import reconcile
 from vidsense_shared.events import derived_event_id
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -32,7 +33,7 @@ JOB_KEY = f"{ANSWER_ID}#1"
 @pytest.fixture
 def mediaconvert_jobs(stack, monkeypatch) -> Iterator[Stubber]:
     client = boto3.client("mediaconvert", region_name=REGION)
-    monkeypatch.setattr(wiring, "mediaconvert_jobs", lambda: MediaConvertJobs(client))
+    monkeypatch.setattr(composition, "mediaconvert_jobs", lambda: MediaConvertJobs(client))
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()

@@ -6,21 +6,21 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from transcode import composition
 from transcode.adapters.mediaconvert import resolve_endpoint
-from transcode.handlers import wiring
 from vidsense_shared.config import ConfigurationError
 
 
 def test_the_configured_mediaconvert_endpoint_is_used(env, monkeypatch):
     monkeypatch.setenv("MEDIACONVERT_ENDPOINT", "https://abcd1234.mediaconvert.us-east-1.amazonaws.com")
-    transcoder = wiring.transcoder()
+    transcoder = composition.transcoder()
     assert transcoder._client.meta.endpoint_url == "https://abcd1234.mediaconvert.us-east-1.amazonaws.com"
 
 
 def test_without_configuration_the_clients_default_endpoint_is_used(env, monkeypatch):
     # boto3's own configuration decides (AWS_ENDPOINT_URL points every client at the local stack)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    assert wiring.transcoder()._client.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert composition.transcoder()._client.meta.endpoint_url == "http://127.0.0.1:4566"
 
 
 def test_discovery_asks_describe_endpoints_only_when_configured():
@@ -40,41 +40,41 @@ def test_discovery_asks_describe_endpoints_only_when_configured():
 def test_a_missing_setting_fails_with_its_name(env, monkeypatch):
     monkeypatch.delenv("MEDIACONVERT_ROLE_ARN")
     with pytest.raises(ConfigurationError, match="MEDIACONVERT_ROLE_ARN"):
-        wiring.start_transcode_settings()
+        composition.start_transcode_settings()
 
 
 def test_transcribe_language_defaults_to_en_us_and_is_validated(env, monkeypatch):
-    assert wiring.start_transcription_settings().transcribe_language == "en-US"
-    wiring.start_transcription_settings.cache_clear()
+    assert composition.start_transcription_settings().transcribe_language == "en-US"
+    composition.start_transcription_settings.cache_clear()
     monkeypatch.setenv("TRANSCRIBE_LANGUAGE", "english")
     with pytest.raises(ConfigurationError, match="TRANSCRIBE_LANGUAGE"):
-        wiring.start_transcription_settings()
+        composition.start_transcription_settings()
 
 
 def test_reconcile_settings_default_and_refuse_a_give_up_before_stuck(env, monkeypatch):
-    settings = wiring.reconcile_settings()
+    settings = composition.reconcile_settings()
     assert (settings.stuck_after_seconds, settings.give_up_after_seconds) == (900, 3600)
-    wiring.reconcile_settings.cache_clear()
+    composition.reconcile_settings.cache_clear()
     monkeypatch.setenv("GIVE_UP_AFTER_SECONDS", "600")
     with pytest.raises(ConfigurationError, match="GIVE_UP_AFTER_SECONDS"):
-        wiring.reconcile_settings()
+        composition.reconcile_settings()
 
 
 def test_transcription_starts_are_deferred_with_the_data_access_role_and_reads_need_none(env, monkeypatch):
-    assert wiring.transcription_starter()._data_access_role_arn == env["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"]
-    assert wiring.transcriber()._data_access_role_arn is None
-    wiring.start_transcription_settings.cache_clear()
+    assert composition.transcription_starter()._data_access_role_arn == env["TRANSCRIBE_DATA_ACCESS_ROLE_ARN"]
+    assert composition.transcriber()._data_access_role_arn is None
+    composition.start_transcription_settings.cache_clear()
     monkeypatch.setenv("TRANSCRIBE_DATA_ACCESS_ROLE_ARN", "transcribe-role")
     with pytest.raises(ConfigurationError, match="TRANSCRIBE_DATA_ACCESS_ROLE_ARN"):
-        wiring.start_transcription_settings()
+        composition.start_transcription_settings()
 
 
 def test_a_test_stage_may_ask_about_stuck_attempts_after_seconds(env, monkeypatch):
     monkeypatch.setenv("STUCK_AFTER_SECONDS", "30")
     monkeypatch.setenv("GIVE_UP_AFTER_SECONDS", "1800")
-    settings = wiring.reconcile_settings()
+    settings = composition.reconcile_settings()
     assert (settings.stuck_after_seconds, settings.give_up_after_seconds) == (30, 1800)
-    wiring.reconcile_settings.cache_clear()
+    composition.reconcile_settings.cache_clear()
     monkeypatch.setenv("STUCK_AFTER_SECONDS", "5")
     with pytest.raises(ConfigurationError, match="STUCK_AFTER_SECONDS"):
-        wiring.reconcile_settings()
+        composition.reconcile_settings()

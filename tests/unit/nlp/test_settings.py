@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.handlers import analyze
+from nlp import composition
 from nlp.settings import AnalyzeSettings
-from vidsense_shared.config import ConfigurationError, cached_settings, load_settings
+from vidsense_shared.config import ConfigurationError, load_settings
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    cached_settings.cache_clear()
-    analyze.analyzer.cache_clear()
+    composition.analyzer.cache_clear()
     yield
-    cached_settings.cache_clear()
-    analyze.analyzer.cache_clear()
+    composition.analyzer.cache_clear()
 
 
 def test_settings_come_from_the_environment(monkeypatch):
@@ -43,7 +41,7 @@ def test_the_transcript_retention_is_required_and_a_number_of_days(monkeypatch, 
     else:
         monkeypatch.setenv("TRANSCRIPT_RETENTION_DAYS", value)
     with pytest.raises(ConfigurationError, match="TRANSCRIPT_RETENTION_DAYS"):
-        analyze.analyzer()
+        composition.analyzer()
 
 
 def test_missing_table_is_named_when_the_handler_wires_itself(monkeypatch):
@@ -53,4 +51,4 @@ def test_missing_table_is_named_when_the_handler_wires_itself(monkeypatch):
     monkeypatch.delenv("METADATA_TABLE", raising=False)
     # When the handler builds its adapters, Then the error names the variable
     with pytest.raises(ConfigurationError, match="METADATA_TABLE"):
-        analyze.analyzer()
+        composition.analyzer()

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nlp.adapters.comprehend import ComprehendSentimentDetector
-from nlp.adapters.metadata import DynamoMetadataStore
-from nlp.adapters.transcripts import S3TranscriptStore
-from nlp.domain.analysis import Analyzer
+from nlp import composition
 from nlp.domain.record import Outcome
-from nlp.settings import AnalyzeSettings
-from vidsense_shared.aws import client
-from vidsense_shared.bus import EventBridgePublisher
-from vidsense_shared.config import cached_settings
 from vidsense_shared.consume import Delivery, parse_delivery
-from vidsense_shared.events import TranscriptReady, utc_now
+from vidsense_shared.events import TranscriptReady
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
-
-
-@cache
-def analyzer() -> Analyzer:
-    """Built on first use (not at import), so importing needs no environment or network."""
-    settings = cached_settings(AnalyzeSettings)
-    return Analyzer(
-        transcripts=S3TranscriptStore(client("s3")),
-        detector=ComprehendSentimentDetector(client("comprehend")),
-        store=DynamoMetadataStore(
-            settings.metadata_table, client("dynamodb"), transcript_retention_days=settings.transcript_retention_days
-        ),
-        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
-        clock=utc_now,
-    )
 
 
 def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
@@ -50,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cause = delivery.event
     logger.set_correlation_id(cause.metadata.correlation_id)
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
-    result = analyzer().analyze(cause, replay=delivery.is_replay)
+    result = composition.analyzer().analyze(cause, replay=delivery.is_replay)
     metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
     event_id = result.event.metadata.event_id if result.event else None
     # Ids, counts and outcomes only: transcript text never goes to the logs.

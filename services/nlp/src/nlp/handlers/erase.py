@@ -6,25 +6,16 @@ answer recorded since (same id) and stays.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from nlp.adapters.metadata import DynamoMetadataStore
-from nlp.settings import EraseSettings
-from vidsense_shared.aws import client
-from vidsense_shared.config import cached_settings
+from nlp import composition
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
-
-
-@cache
-def metadata_store() -> DynamoMetadataStore:
-    return DynamoMetadataStore(cached_settings(EraseSettings).metadata_table, client("dynamodb"))
 
 
 @lambda_handler()
@@ -32,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = parse_delivery(event, AnswerDeleted).event
     answer_id = deleted.metadata.correlation_id
     logger.set_correlation_id(answer_id)
-    removed = metadata_store().delete(deleted.data.answer_id, deleted.metadata.occurred_at)
+    removed = composition.metadata_store().delete(deleted.data.answer_id, deleted.metadata.occurred_at)
     logger.info("answer erased", extra={"event_id": deleted.metadata.event_id, "metadata_item_deleted": removed})
     metrics.add_metric(name="AnswerErased", unit=MetricUnit.Count, value=1)
     return {"deleted": removed}

@@ -9,8 +9,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode import composition
 from transcode.domain.erasure import erase_answer
-from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
 from vidsense_shared.handler import lambda_handler
@@ -22,14 +22,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     delivery = parse_delivery(event, AnswerDeleted)
     deleted = delivery.event
     logger.set_correlation_id(deleted.metadata.correlation_id)
-    settings = wiring.erase_settings()
+    settings = composition.erase_settings()
     report = erase_answer(
         deleted,
         stage=settings.stage,
         work_bucket=settings.work_bucket,
-        objects=wiring.work_objects(),
-        jobs=wiring.jobs(settings.jobs_table),
-        transcriptions=wiring.transcriber(),
+        objects=composition.work_objects(),
+        jobs=composition.jobs(settings.jobs_table),
+        transcriptions=composition.transcriber(),
     )
     counts = {
         "objects": report.objects,

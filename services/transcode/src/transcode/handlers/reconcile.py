@@ -9,15 +9,15 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode import composition
 from transcode.domain import reconcile
-from transcode.handlers import wiring
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str, int]]:
-    settings = wiring.reconcile_settings()
+    settings = composition.reconcile_settings()
     checked = reconcile.reconcile(
         now=datetime.now(UTC),
         policy=reconcile.Policy(
@@ -26,10 +26,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str
         ),
         stage=settings.stage,
         work_bucket=settings.work_bucket,
-        jobs=wiring.jobs(settings.jobs_table),
-        transcode_jobs=wiring.mediaconvert_jobs(),
-        transcriber=wiring.transcriber(),
-        publisher=wiring.publisher(settings.event_bus_name),
+        jobs=composition.jobs(settings.jobs_table),
+        transcode_jobs=composition.mediaconvert_jobs(),
+        transcriber=composition.transcriber(),
+        publisher=composition.publisher(settings.event_bus_name),
     )
     counts: Counter[str] = Counter()
     for item in checked:

@@ -14,17 +14,17 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode import composition
 from transcode.domain.mediaconvert import JobStateChange, Skipped, translate
 from transcode.domain.outcome import Outcome
 from transcode.domain.relay import publish_transcoder_outcome
-from transcode.handlers import wiring
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
-    settings = wiring.relay_settings()
+    settings = composition.relay_settings()
     notification = parse(event=event, model=SnsModel)
     results: list[str] = []
     for record in notification.Records:
@@ -42,7 +42,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str
             continue
         logger.set_correlation_id(outcome.metadata.correlation_id)
         result = publish_transcoder_outcome(
-            outcome, jobs=wiring.jobs(settings.jobs_table), publisher=wiring.publisher(settings.event_bus_name)
+            outcome,
+            jobs=composition.jobs(settings.jobs_table),
+            publisher=composition.publisher(settings.event_bus_name),
         )
         if result is Outcome.DUPLICATE:
             logger.info(

@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode import composition
 from transcode.domain.start_transcode import start_transcode
-from transcode.handlers import wiring
 from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import VideoUploaded
 from vidsense_shared.handler import lambda_handler
@@ -24,14 +24,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         # An archive replay: never a second job; ids of what it emits still derive from the replayed event.
         logger.append_keys(replay_name=delivery.replay_name)
         logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": uploaded.metadata.event_id})
-    settings = wiring.start_transcode_settings()
+    settings = composition.start_transcode_settings()
     outcome = start_transcode(
         uploaded,
         stage=settings.stage,
         work_bucket=settings.work_bucket,
-        jobs=wiring.jobs(settings.jobs_table),
-        transcoder=wiring.transcoder(),
-        publisher=wiring.publisher(settings.event_bus_name),
+        jobs=composition.jobs(settings.jobs_table),
+        transcoder=composition.transcoder(),
+        publisher=composition.publisher(settings.event_bus_name),
         replay=delivery.is_replay,
     )
     logger.info(

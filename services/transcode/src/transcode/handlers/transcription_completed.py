@@ -8,9 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcode import composition
 from transcode.domain.transcribe import JobStateChange
 from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
-from transcode.handlers import wiring
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
@@ -18,16 +18,14 @@ from vidsense_shared.observability import logger, metrics
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     change = parse(event=event, model=JobStateChange)
-    settings = wiring.transcription_completed_settings()
+    settings = composition.transcription_completed_settings()
     outcome = complete_transcription(
-        TranscriptionStateChange(
-            job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time
-        ),
+        TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time),
         stage=settings.stage,
         work_bucket=settings.work_bucket,
-        jobs=wiring.jobs(settings.jobs_table),
-        transcriber=wiring.transcriber(),
-        publisher=wiring.publisher(settings.event_bus_name),
+        jobs=composition.jobs(settings.jobs_table),
+        transcriber=composition.transcriber(),
+        publisher=composition.publisher(settings.event_bus_name),
     )
     logger.info(
         "transcription state change",

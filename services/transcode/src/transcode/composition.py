@@ -1,7 +1,8 @@
-"""Settings and adapter factories for the handlers.
+"""The transcode functions' settings and adapters.
 
-Adapters are cached per process (warm Lambda invocations reuse clients); tests monkeypatch these functions
-to pass fakes, or clear the caches between environments.
+Each builder runs once per process, on first use: importing a handler needs no environment or network, and a
+warm container reuses what the first invocation built. Tests monkeypatch these functions to pass fakes, or clear
+the caches (``cache_clear``) between environments.
 """
 
 from __future__ import annotations

@@ -1,0 +1,41 @@
+"""The nlp functions' use cases, with the settings and adapters they need.
+
+Each builder runs once per process, on first use: importing a handler needs no environment or network, and a
+warm container reuses what the first invocation built. Tests clear the caches (``cache_clear``) between
+environments.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from nlp.adapters.comprehend import ComprehendSentimentDetector
+from nlp.adapters.metadata import DynamoMetadataStore
+from nlp.adapters.transcripts import S3TranscriptStore
+from nlp.domain.analysis import Analyzer
+from nlp.settings import AnalyzeSettings, EraseSettings
+from vidsense_shared.aws import client
+from vidsense_shared.bus import EventBridgePublisher
+from vidsense_shared.config import load_settings
+from vidsense_shared.events import utc_now
+
+
+@cache
+def analyzer() -> Analyzer:
+    """analyzeSentiment: a transcript's sentiment, stored and announced."""
+    settings = load_settings(AnalyzeSettings)
+    return Analyzer(
+        transcripts=S3TranscriptStore(client("s3")),
+        detector=ComprehendSentimentDetector(client("comprehend")),
+        store=DynamoMetadataStore(
+            settings.metadata_table, client("dynamodb"), transcript_retention_days=settings.transcript_retention_days
+        ),
+        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
+        clock=utc_now,
+    )
+
+
+@cache
+def metadata_store() -> DynamoMetadataStore:
+    """eraseAnswer: the answer's metadata item goes."""
+    return DynamoMetadataStore(load_settings(EraseSettings).metadata_table, client("dynamodb"))
