@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 import uuid
@@ -14,23 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
 from tests.moto_state import reset_moto
+from vidsense_local.clients import local_client
+from vidsense_local.serving import serve
+from vidsense_local.sigv4 import credential_scope
 from vidsense_local.standins import ComprehendStandIn, MediaConvertStandIn, TranscribeStandIn, build_standins
+from vidsense_shared.resources import StageResources
 
 MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "media"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/vidsense-test-mediaconvert"
+NAMES = StageResources("test")
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.mediaconvert_role}"
 # stop() of every stand-in (see the assertion at the end of the endpoint fixture).
 STOP_BOUND_SECONDS = 10.0
-_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
 def manifest() -> list[dict[str, Any]]:
@@ -53,9 +53,9 @@ class Dispatcher:
         self.by_name = {name: s for s in standins for name in s.signing_names}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if match and match.group(1) in self.by_name:
-            return self.by_name[match.group(1)](environ, start_response)
+        scope = credential_scope(environ)
+        if scope is not None and scope.service in self.by_name:
+            return self.by_name[scope.service](environ, start_response)
         return self.moto(environ, start_response)
 
 
@@ -104,14 +104,7 @@ class Endpoint:
     bucket: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
+        return local_client(service, self.url, REGION, retries=1, path_style=True)
 
     def upload(self, name: str, key: str | None = None) -> str:
         key = key or f"media/{uuid.uuid4().hex}/{name}"
@@ -124,18 +117,15 @@ def endpoint() -> Iterator[Endpoint]:
     reset_moto()
     # Port 0: the kernel picks a free port at bind, so no other process can take it between choice and bind.
     dispatcher = Dispatcher([])
-    server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
+    server = serve(dispatcher, 0, name="standins-endpoint")
+    url = server.url
     standins = build_standins(url, REGION, ACCOUNT, transcribe_concurrency=2)
     dispatcher.route(standins)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     for standin in standins:
         standin.start()
     by_type = {type(s): s for s in standins}
-    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
-    sqs = session.client("sqs", endpoint_url=url)
-    events = session.client("events", endpoint_url=url)
+    sqs = local_client("sqs", url, REGION)
+    events = local_client("events", url, REGION)
     queue_url = sqs.create_queue(QueueName=f"standin-events-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     rule = f"standin-capture-{uuid.uuid4().hex[:8]}"
@@ -146,7 +136,7 @@ def endpoint() -> Iterator[Endpoint]:
     )
     events.put_targets(Rule=rule, EventBusName="default", Targets=[{"Id": "capture", "Arn": queue_arn}])
     bucket = f"standin-tests-{uuid.uuid4().hex[:12]}"
-    session.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+    local_client("s3", url, REGION).create_bucket(Bucket=bucket)
     yield Endpoint(
         url=url,
         mediaconvert=by_type[MediaConvertStandIn],  # type: ignore[arg-type]
@@ -163,8 +153,7 @@ def endpoint() -> Iterator[Endpoint]:
     with contextlib.suppress(ClientError):
         events.remove_targets(Rule=rule, EventBusName="default", Ids=["capture"])
         events.delete_rule(Name=rule, EventBusName="default")
-    server.shutdown()
-    server.server_close()
+    server.stop()
     reset_moto()
     # Bounded by design: each job pool gives its threads 1.5 s (_common.WorkerPool.stop), two pools 3 s; the bound
     # adds 7 s for a loaded 2-core machine. Not waiting for running jobs is test_stop_returns_while_a_job_runs's.

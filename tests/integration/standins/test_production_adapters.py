@@ -7,7 +7,7 @@ import json
 import uuid
 
 from nlp.adapters.comprehend import ComprehendSentimentDetector
-from tests.integration.standins.conftest import ROLE_ARN, Endpoint, spoken
+from tests.integration.standins.conftest import ACCOUNT, NAMES, ROLE_ARN, Endpoint, spoken
 from transcode.adapters.mediaconvert import MediaConvertTranscoder
 from transcode.adapters.transcribe import TranscribeJobs
 from transcode.domain import mediaconvert as mc_events
@@ -47,7 +47,7 @@ def test_adapters_run_the_chain_on_the_stand_ins(endpoint: Endpoint) -> None:
     assert audio.duration_ms is not None and abs(audio.duration_ms / 1000 - sample["duration_s"]) < 0.2
 
     # startTranscription: MP3 at the template's 22.05 kHz, name derived from the answer (a rerun is a no-op)
-    data_access_role = ROLE_ARN.replace("mediaconvert", "transcribe-data-access")
+    data_access_role = f"arn:aws:iam::{ACCOUNT}:role/{NAMES.transcribe_data_access_role}"
     jobs = TranscribeJobs(endpoint.client("transcribe"), data_access_role_arn=data_access_role)
     request = TranscriptionRequest(
         job_name=f"vidsense.test.proj.step.{answer}.1",
