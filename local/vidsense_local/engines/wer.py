@@ -24,3 +24,11 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
     return previous[-1] / len(ref)
+
+
+def corpus_word_error_rate(pairs: list[tuple[str, str]]) -> float:
+    """WER over several (reference, hypothesis) pairs: all edits over all reference words, so a long sample
+    weighs more than a short one (as if the samples were one text)."""
+    words = [len(normalise_words(reference)) for reference, _ in pairs]
+    edits = sum(word_error_rate(ref, hyp) * n for (ref, hyp), n in zip(pairs, words, strict=True))
+    return edits / sum(words) if sum(words) else 0.0

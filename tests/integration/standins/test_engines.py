@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.standins.conftest import MEDIA, manifest
+from vidsense_local.bench import samples_wer
 from vidsense_local.engines.sentiment import SentimentEngine, split_clauses
+from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS, SpeechToText
 from vidsense_local.engines.transcode import MediaError, decode_audio, media_duration_seconds, transcode_to_mp3
-from vidsense_local.engines.wer import word_error_rate
+from vidsense_local.engines.wer import corpus_word_error_rate, word_error_rate
 
 
 def test_word_error_rate_counts_edits_over_reference_words() -> None:
@@ -19,6 +21,8 @@ def test_word_error_rate_counts_edits_over_reference_words() -> None:
     assert word_error_rate("the cat sat", "the cat") == pytest.approx(1 / 3)
     assert word_error_rate("the cat", "the big fat cat") == pytest.approx(1.0)
     assert word_error_rate("", "") == 0.0
+    # Over several samples every reference word weighs the same: 1 edit in 4 words and 0 in 1 word is 1/5.
+    assert corpus_word_error_rate([("a b c d", "a b c x"), ("e", "e")]) == pytest.approx(1 / 5)
 
 
 def test_clauses_split_at_sentence_marks_and_contrast_words() -> None:
@@ -60,3 +64,14 @@ def test_transcode_keeps_the_duration_and_rejects_corrupt_input(tmp_path: Path) 
         transcode_to_mp3(MEDIA / "corrupt.webm", tmp_path / "b.mp3")
     assert caught.value.kind == "unreadable"
     assert not (tmp_path / "b.mp3").exists()
+
+
+def test_tuned_speech_settings_transcribe_the_samples_no_worse_than_the_baseline(tmp_path: Path) -> None:
+    # Given the speech settings before tuning and the tuned ones the stack runs with (they differ: else no test)
+    assert TUNED_SETTINGS != BASELINE_SETTINGS
+    sentiment = SentimentEngine()
+    # When both transcribe every speech sample as the pipeline does (the job's MP3, then speech to text)
+    baseline = samples_wer(SpeechToText(settings=BASELINE_SETTINGS), sentiment, tmp_path)
+    tuned = samples_wer(SpeechToText(settings=TUNED_SETTINGS), sentiment, tmp_path)
+    # Then speed was not bought with accuracy
+    assert tuned <= baseline, f"WER tuned {tuned:.1%} > before tuning {baseline:.1%}"

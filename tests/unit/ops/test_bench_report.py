@@ -1,10 +1,15 @@
-"""make bench-local rewrites docs/performance.md but keeps the sections other measurements own."""
+"""make bench-local rewrites docs/performance.md but keeps the sections other measurements own, and splits one
+answer's time into stages from the stack's functions.log."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
-from vidsense_local.bench import keep_marked_sections
+import pytest
+
+from vidsense_local.bench import Timed, answer_invocations, breakdown, keep_marked_sections
 
 BURST = "<!-- burst:start -->\n## Burst of 100\n| total | 412 s |\n<!-- burst:end -->"
 
@@ -30,3 +35,49 @@ def test_an_unterminated_marker_is_not_kept(tmp_path: Path) -> None:
     old = tmp_path / "performance.md"
     old.write_text("<!-- burst:start -->\nhalf a section\n")
     assert keep_marked_sections("# new\n", old) == "# new\n"
+
+
+def _line(function: str, at: str, request: str, **fields: str) -> str:
+    record = {
+        "level": "INFO",
+        "message": "m",
+        "timestamp": f"2026-12-01 10:00:{at}+0000",
+        "function_request_id": request,
+    }
+    return f"vidsense-svc-local-{function} " + json.dumps({**record, **fields})
+
+
+def test_one_answers_time_splits_into_event_deliveries_function_runs_and_jobs() -> None:
+    # Given the functions.log lines of one answer (bench-p/1), another answer's, and the REPORT durations
+    key = "bench-p/1/abc.webm"
+    lines = [
+        _line("uploadLanded", "01,100", "r1", key=key),
+        "vidsense-svc-local-uploadLanded REPORT RequestId: r1\tDuration: 100.00 ms\tMemory Size: 256 MB",
+        _line("startTranscode", "01,300", "r2", correlation_id=key),
+        _line("relayTranscoderEvents", "01,400", "r3", correlation_id=key, status="PROGRESSING"),
+        _line("relayTranscoderEvents", "02,000", "r4", correlation_id=key, status="COMPLETE"),
+        _line("startTranscription", "02,100", "r5", correlation_id=key),
+        _line("transcriptionCompleted", "03,500", "r6", job_name="vidsense.local.bench-p.1.abc.1"),
+        _line("analyzeSentiment", "03,600", "r7", correlation_id=key),
+        _line("projectAnswers", "03,650", "r8", correlation_id=key, detail_type="TranscriptionCompleted"),
+        _line("projectAnswers", "03,700", "r9", correlation_id=key, detail_type="SentimentDetected"),
+        _line("startTranscode", "01,250", "x1", correlation_id="bench-p/2/def"),
+    ]
+    start = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC).timestamp()
+    timed = Timed(upload_started=start + 0.5, upload_done=start + 0.9, seen_final=start + 3.8, answer={})
+    # When its invocations are found and the time between upload and the final poll is split
+    invocations = answer_invocations(lines, "bench-p", "1")
+    rows = breakdown(timed, invocations, transcribe_job=(start + 2.2, start + 3.3))
+    # Then only this answer's invocations count, an invocation starts its REPORT duration before its log line,
+    # the stages follow the chain in order and add up to the whole time
+    assert "x1" not in {i.fields["function_request_id"] for i in invocations}
+    stages = dict(rows)
+    assert stages["S3 event notification of the upload -> uploadLanded"] == pytest.approx(0.1)
+    assert stages["uploadLanded runs"] == pytest.approx(0.1)
+    assert stages["Transcribe job (S3 download, decode, speech to text, transcript upload)"] == pytest.approx(1.1)
+    assert stages["Transcribe job state change event -> transcriptionCompleted"] == pytest.approx(0.2)
+    assert list(stages)[-1].startswith("until the bench's status poll")
+    assert sum(seconds for _, seconds in rows) == pytest.approx(timed.seconds)
+    # And an answer whose chain is incomplete in the log is an error, not a wrong table
+    with pytest.raises(RuntimeError, match="analyzeSentiment"):
+        breakdown(timed, [i for i in invocations if i.function != "analyzeSentiment"], None)
