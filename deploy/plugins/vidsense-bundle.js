@@ -3,8 +3,8 @@
 // Puts the service's own Python package and the shared package at the ROOT of the deployment zip, so Lambda
 // imports the handlers by their documented paths (ingest.handlers.api.handler) and `vidsense_shared` resolves.
 // `package.patterns` cannot reach outside the service folder (shared/ lives two levels up) and would keep the
-// `src/` prefix, so this plugin adds the trees to the artifact the Framework built, the same way
-// serverless-python-requirements adds the dependencies (it runs in the same hook).
+// `src/` prefix, so this plugin writes the artifact the Framework built afresh: exactly these trees. The
+// dependencies are not in the zip: the Powertools layer provides them (provider.layers, requirements/lambda.txt).
 //
 // serverless.yml:
 //   custom:
@@ -19,15 +19,6 @@ const JSZip = require('jszip');
 // Fixed timestamp: unchanged sources give a byte-identical zip (the Framework then skips the upload).
 const EPOCH = new Date('2020-01-01T00:00:00Z');
 const SKIP = /(^|\/)(__pycache__|\.mypy_cache|\.pytest_cache)(\/|$)|\.py[co]$/;
-// Files of the dependencies no function loads, left out of every zip (docs/deploy.md, package size): package
-// metadata (no import of the handlers reads it: tests/integration/deploy/test_package_size.py imports each one from
-// the extracted zip alone), type stubs, and Powertools' Swagger UI bundle (1.7 MB; the API serves no Swagger page).
-const NEVER_LOADED = [
-  /^[^/]+\.dist-info\//,
-  /\.pyi$/,
-  /^[^/]+-stubs\//,
-  /^aws_lambda_powertools\/event_handler\/openapi\/swagger_ui\/[^/]+\.min\.(js|css)$/,
-];
 
 function listFiles(root) {
   const out = [];
@@ -102,13 +93,9 @@ class VidsenseBundle {
     if (trees.length === 0) return;
     for (const artifact of this.artifacts()) {
       const zipPath = path.resolve(this.serverless.serviceDir, artifact);
-      const zip = await JSZip.loadAsync(fs.readFileSync(zipPath));
+      const zip = new JSZip();
       let added = 0;
-      const leftOut = Object.keys(zip.files).filter((name) => NEVER_LOADED.some((rule) => rule.test(name)));
-      for (const name of leftOut) zip.remove(name);
       for (const { source, target } of trees) {
-        // A stale copy of the same package in the zip would shadow nothing but confuse readers: replace it.
-        zip.remove(target);
         for (const rel of listFiles(source)) {
           const stat = fs.statSync(path.join(source, rel));
           zip.file(`${target}/${rel}`, fs.readFileSync(path.join(source, rel)), {
@@ -127,9 +114,7 @@ class VidsenseBundle {
       });
       fs.writeFileSync(zipPath, buffer);
       if (this.log) {
-        this.log.info(
-          `vidsense-bundle: added ${added} files to ${path.basename(zipPath)}, left out ${leftOut.length}`
-        );
+        this.log.info(`vidsense-bundle: wrote ${added} files to ${path.basename(zipPath)}`);
       }
     }
   }

@@ -67,7 +67,7 @@ def _package_inputs() -> list[Path]:
     for folder in (REPO / "deploy" / "serverless", REPO / "deploy" / "plugins"):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "node_modules" not in p.parts)
     for service in SERVICES:
-        files += [REPO / "services" / service / "serverless.yml", REPO / "services" / service / "requirements.txt"]
+        files.append(REPO / "services" / service / "serverless.yml")
     return [f for f in files if f.exists()]
 
 
@@ -93,12 +93,9 @@ def _workspace(dest: Path) -> None:
     for service in SERVICES:
         out = dest / "services" / service
         out.mkdir(parents=True)
-        for name in ("serverless.yml", "requirements.txt"):
-            shutil.copy2(REPO / "services" / service / name, out / name)
+        shutil.copy2(REPO / "services" / service / "serverless.yml", out / "serverless.yml")
         shutil.copytree(REPO / "services" / service / "src" / service, out / "src" / service, ignore=ignore)
-    (REPO / ".requirements-cache").mkdir(exist_ok=True)
-    for name in ("node_modules", ".venv", ".requirements-cache"):
-        (dest / name).symlink_to(REPO / name)
+    (dest / "node_modules").symlink_to(REPO / "node_modules")
 
 
 def packaged_templates(stage: str = "prod", *, refresh: bool = False) -> tuple[dict[str, dict[str, Any]], str]:

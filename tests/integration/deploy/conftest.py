@@ -2,7 +2,7 @@
 
 The Framework writes into each service's ``.serverless`` folder, which ``make package`` and ``make deploy-local``
 (possibly running at the same time) also use. So the tests copy the deployable tree into a temporary workspace
-(node_modules, .venv and the requirements cache are symlinked, not copied) and package and deploy from there.
+(node_modules is symlinked, not copied) and package and deploy from there.
 """
 
 from __future__ import annotations
@@ -54,12 +54,9 @@ def make_workspace(dest: Path) -> Path:
         src = REPO / "services" / service
         out = dest / "services" / service
         out.mkdir(parents=True)
-        for name in ("serverless.yml", "requirements.txt"):
-            shutil.copy2(src / name, out / name)
+        shutil.copy2(src / "serverless.yml", out / "serverless.yml")
         shutil.copytree(src / "src" / service, out / "src" / service, ignore=_IGNORE)
-    (REPO / ".requirements-cache").mkdir(exist_ok=True)
-    for name in ("node_modules", ".venv", ".requirements-cache"):
-        (dest / name).symlink_to(REPO / name)
+    (dest / "node_modules").symlink_to(REPO / "node_modules")
     return dest
 
 

@@ -104,27 +104,21 @@ def test_checkov_fails_nothing_outside_the_committed_skip_list(packaged: dict[st
 
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
-def test_each_artifact_holds_the_code_the_handlers_import_and_lambda_wheels(
-    packaged: dict[str, Packaged], stage: str
-) -> None:
+def test_each_artifact_holds_the_code_the_handlers_import(packaged: dict[str, Packaged], stage: str) -> None:
+    # The tree that was packaged (the working tree may have changed since).
+    root = packaged[stage].root
     for service in SERVICES:
         names = set(packaged[stage].zip_names(service))
         # The service's package and the shared package at the zip's root (handler import paths).
-        sources = sorted((REPO / "services" / service / "src" / service).rglob("*.py"))
+        sources = sorted((root / "services" / service / "src" / service).rglob("*.py"))
         assert sources
         for source in sources:
-            rel = source.relative_to(REPO / "services" / service / "src").as_posix()
+            rel = source.relative_to(root / "services" / service / "src").as_posix()
             assert rel in names, f"{service}: {rel} missing from the artifact"
-        for source in (REPO / "shared" / "vidsense_shared").rglob("*.py"):
-            assert f"vidsense_shared/{source.name}" in names
-        # Compiled dependencies built for Lambda (arm64, CPython 3.12), never for this machine.
-        native = [n for n in names if n.endswith(".so")]
-        assert "pydantic_core/_pydantic_core.cpython-312-aarch64-linux-gnu.so" in names
-        assert all("aarch64" in n for n in native), native
-        assert not any(n.startswith(("boto3/", "botocore/")) for n in names)  # in the runtime already
+        for source in (root / "shared" / "vidsense_shared").rglob("*.py"):
+            assert source.relative_to(root / "shared").as_posix() in names
+        # The dependencies come from the Powertools layer, boto3 from the runtime (test_package_size.py).
         assert not any(n.startswith(("src/", "services/", "tests/")) or "__pycache__" in n for n in names)
-        for name in ("aws_lambda_powertools/__init__.py", "pydantic/__init__.py"):
-            assert name in names
         for _, props in functions(packaged[stage].templates[service]).values():
             module = props["Handler"].rsplit(".", 1)[0]
             assert module.replace(".", "/") + ".py" in names, f"{props['Handler']} not importable"
