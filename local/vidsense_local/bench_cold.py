@@ -35,25 +35,32 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 # The child process: import the handler, then call the cached zero-argument builders (settings, clients) the
-# handler module calls: its own, and those of modules it calls through (transcode's `wiring.relay_settings()`).
+# handler module calls: its own, and those of modules it calls through (`composition.answer_api()`), also from
+# the modules beside it that it imports (the HTTP API's routers, ingest.handlers.http_api.*).
 CHILD = """
 import functools, importlib, inspect, sys
 module = importlib.import_module(sys.argv[1])
 getattr(module, sys.argv[2])
-source = inspect.getsource(module)
 package = module.__name__.split(".")[0]
+beside = module.__name__.rsplit(".", 1)[0] + "."
 
-def builders(namespace, prefix):
+def builders(namespace, prefix, source):
     for name, value in list(vars(namespace).items()):
         if isinstance(value, functools._lru_cache_wrapper) and f"{prefix}{name}(" in source:
             if not inspect.signature(value).parameters:
                 yield value
 
-found = list(builders(module, ""))
-for alias, value in list(vars(module).items()):
-    if inspect.ismodule(value) and value.__name__.startswith(package + "."):
-        found += builders(value, alias + ".")
-for build in found:
+callers = [module] + [v for v in vars(module).values() if inspect.ismodule(v) and v.__name__.startswith(beside)]
+found = {}
+for caller in callers:
+    source = inspect.getsource(caller)
+    for build in builders(caller, "", source):
+        found[id(build)] = build
+    for alias, value in list(vars(caller).items()):
+        if inspect.ismodule(value) and value.__name__.startswith(package + "."):
+            for build in builders(value, alias + ".", source):
+                found[id(build)] = build
+for build in found.values():
     build()
 """
 BARE = "import boto3\nboto3.client('s3')\n"
@@ -207,7 +214,7 @@ def render(
         "How it is measured: each run is a whole new `python -c` process (the .venv's interpreter and "
         "site-packages, the deploy tree's sources) that imports the handler module and calls the cached "
         "zero-argument builders it calls (settings, boto3 clients: created, never called; builders taking "
-        "arguments, as transcode's `wiring.jobs(table)`, are not), with the function's environment "
+        "arguments, as transcode's `composition.jobs(table)`, are not), with the function's environment "
         "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
         "handler imports boto3 and creates one S3 client. Bare and function runs alternate (with `--before REV`, "
         "the function as of that commit is a third run of each round), "
