@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from ingest.domain.answers import AnswerRecord
 from ingest.domain.limits import RecordingWindow
 from ingest.domain.views import UploadForm
 from vidsense_shared.events import S3Pointer
+
+# The use cases' time: events' occurred_at and the records' updated_at (tests pass a fixed one).
+Clock = Callable[[], datetime]
 
 
 class StoredAnswer(NamedTuple):

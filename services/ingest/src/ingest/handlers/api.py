@@ -20,6 +20,7 @@ from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
 from ingest.adapters.recording_limits import DynamoRecordingWindows
 from ingest.adapters.secrets import SsmUserKeySecret
+from ingest.domain.answer_api import AnswerApi
 from ingest.domain.erasure import RETRY_AFTER_SECONDS
 from ingest.domain.errors import (
     AnswerBusyError,
@@ -33,7 +34,6 @@ from ingest.domain.errors import (
 from ingest.domain.identity import Caller, caller_from_claims
 from ingest.domain.keys import PROJECT_PATTERN, STEP_PATTERN, validate_step_ref
 from ingest.domain.limits import WINDOW_NAME, RecordingLimitError
-from ingest.domain.services import AnswerApi
 from ingest.domain.views import (
     MAX_PAGE,
     AnswerPage,

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
+from ingest.domain.answer_projector import AnswerProjector
 from ingest.domain.errors import MalformedEventError
 from ingest.domain.projection import PROJECTED_DETAIL_TYPES, ProjectionOutcome, UnknownEventError
-from ingest.domain.services import AnswerProjector
 from ingest.settings import ProjectorSettings
 from vidsense_shared.aws import client
 from vidsense_shared.config import load_settings

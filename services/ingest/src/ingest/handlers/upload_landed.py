@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
 from ingest.domain.errors import MalformedEventError
-from ingest.domain.services import UploadOutcome, UploadRecorder
+from ingest.domain.upload_recorder import UploadOutcome, UploadRecorder
 from ingest.settings import UploadLandedSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
@@ -74,7 +74,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bucket = record.s3.bucket.name
         key = unquote_plus(record.s3.object.key)  # S3 URL-encodes keys in notifications
         version_id = record.s3.object.versionId
-        outcome = upload_recorder().handle(bucket, key, version_id, record.eventTime)
+        outcome = upload_recorder().record(bucket, key, version_id, record.eventTime)
         log = logger.warning if outcome in _WARN else logger.info
         log(f"upload {outcome}", extra={"bucket": bucket, "key": key, "version_id": version_id})
         metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)

@@ -1,4 +1,6 @@
-"""Use cases of the ingest service, written against the ports only (no boto3, no environment)."""
+"""The HTTP API's use cases (handlers/api.py): a person's presigned upload, own answer and its erasure, and a
+reviewer's listing of a step.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +8,6 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 from ingest.domain.answers import AnswerRecord, Status
 from ingest.domain.erasure import answer_deleted_event, mark_deleting
@@ -18,31 +18,11 @@ from ingest.domain.errors import (
     ConcurrentUpdateError,
     MediaStoreError,
     TranscriptUnavailableError,
-    UnversionedObjectError,
 )
 from ingest.domain.identity import Caller, require_group, verified_person
-from ingest.domain.keys import (
-    VIDEO_CONTENT_TYPE,
-    AnswerKey,
-    parse_video_key,
-    project_step,
-    user_key_for,
-    validate_step_ref,
-)
+from ingest.domain.keys import VIDEO_CONTENT_TYPE, AnswerKey, project_step, user_key_for, validate_step_ref
 from ingest.domain.limits import RecordingWindow, admit, attempt_tag, release
-from ingest.domain.ports import AnswerRepository, MediaStore, RecordingWindows, StoredAnswer, UserKeySecret
-from ingest.domain.projection import ProjectionOutcome, answer_of, project
-from ingest.domain.upload import (
-    AlreadyRecorded,
-    EarlierAttempt,
-    ErasingAnswer,
-    LandedObject,
-    LosingVersion,
-    NewAttempt,
-    decide_upload,
-    mark_published,
-    video_uploaded_event,
-)
+from ingest.domain.ports import AnswerRepository, Clock, MediaStore, RecordingWindows, StoredAnswer, UserKeySecret
 from ingest.domain.views import (
     AnswerPage,
     AnswerView,
@@ -56,31 +36,12 @@ from ingest.domain.views import (
     encode_cursor,
     transcript_text,
 )
-from vidsense_shared.events import DomainEvent, VideoUploaded
 from vidsense_shared.optimistic import retry_on_conflict
-from vidsense_shared.publishing import EventPublisher, publish_then_mark
+from vidsense_shared.publishing import EventPublisher
 
-Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
 # A listing page reads at most MAX_PAGE transcript objects; this many GETs run at once (I/O bound, small objects).
 TRANSCRIPT_READERS = 16
-
-
-def _write(
-    repo: AnswerRepository,
-    answer_id: str,
-    change: Callable[[AnswerRecord | None], AnswerRecord | None],
-) -> AnswerRecord | None:
-    """Read, compute, conditionally write; returns the written record or None when nothing changed."""
-
-    def write_round() -> AnswerRecord | None:
-        stored = repo.get(answer_id)
-        new = change(stored.record if stored else None)
-        if new is not None:
-            repo.save(new, stored.revision if stored else None)
-        return new
-
-    return retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer_id)
 
 
 @dataclass
@@ -230,108 +191,3 @@ class AnswerApi:
             return [read(r) for r in records]
         with ThreadPoolExecutor(max_workers=min(TRANSCRIPT_READERS, len(wanted))) as pool:
             return list(pool.map(read, records))
-
-
-class UploadOutcome(StrEnum):
-    PUBLISHED = "published"
-    ALREADY_PUBLISHED = "already_published"
-    REJECTED = "rejected"
-    LOSING_VERSION_REMOVED = "losing_version_removed"
-    VERSION_GONE = "version_gone"
-    EARLIER_ATTEMPT = "earlier_attempt"
-    UNRECOGNISED_KEY = "unrecognised_key"
-    FOREIGN_BUCKET = "foreign_bucket"
-    ERASING_ANSWER_VERSION_REMOVED = "erasing_answer_version_removed"
-
-
-@dataclass
-class UploadRecorder:
-    repo: AnswerRepository
-    media: MediaStore
-    publisher: EventPublisher
-    media_bucket: str
-    max_upload_bytes: int
-    clock: Clock
-
-    def handle(self, bucket: str, key: str, version_id: str | None, event_time: datetime) -> UploadOutcome:
-        """Record one landed object version and announce it; ``key`` is already URL-decoded."""
-        if bucket != self.media_bucket:
-            return UploadOutcome.FOREIGN_BUCKET
-        answer = parse_video_key(key)
-        if answer is None:
-            return UploadOutcome.UNRECOGNISED_KEY
-        if not version_id:
-            # Attempts and first-version-wins rest on versions: an unversioned bucket is a deployment fault.
-            raise UnversionedObjectError(f"{bucket}/{key} has no version id: is versioning enabled?")
-        info = self.media.head_version(bucket, key, version_id)
-        if info is None:
-            return UploadOutcome.VERSION_GONE
-        landed = LandedObject(
-            bucket=bucket,
-            answer=answer,
-            version_id=version_id,
-            size_bytes=info.size_bytes,
-            content_type=info.content_type,
-            event_time=event_time,
-        )
-
-        def write_round() -> UploadOutcome | AnswerRecord:
-            """The outcome, or the recorded attempt to announce (outside the rounds: a publish is not retried)."""
-            stored = self.repo.get(answer.answer_id)
-            decision = decide_upload(
-                stored.record if stored else None, landed, max_bytes=self.max_upload_bytes, now=self.clock()
-            )
-            match decision:
-                case LosingVersion():
-                    self.media.delete_version(bucket, key, version_id)
-                    return UploadOutcome.LOSING_VERSION_REMOVED
-                case ErasingAnswer():
-                    # Landed while the answer is erased: never recorded, and not left behind either.
-                    self.media.delete_version(bucket, key, version_id)
-                    return UploadOutcome.ERASING_ANSWER_VERSION_REMOVED
-                case EarlierAttempt():
-                    return UploadOutcome.EARLIER_ATTEMPT
-                case AlreadyRecorded(record=record):
-                    return record
-                case NewAttempt(record=record):
-                    self.repo.save(record, stored.revision if stored else None)
-                    return record
-
-        decided = retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer.answer_id)
-        return decided if isinstance(decided, UploadOutcome) else self._publish(decided)
-
-    def _publish(self, record: AnswerRecord) -> UploadOutcome:
-        if record.video_event_id is None:
-            return UploadOutcome.REJECTED
-        if not record.needs_publish:
-            return UploadOutcome.ALREADY_PUBLISHED
-        publish_then_mark(self.publisher, video_uploaded_event(record), self._mark_published)
-        return UploadOutcome.PUBLISHED
-
-    def _mark_published(self, event: VideoUploaded) -> None:
-        _write(
-            self.repo,
-            event.data.answer_id,
-            lambda current: mark_published(current, event, now=self.clock()) if current else None,
-        )
-
-
-@dataclass
-class AnswerProjector:
-    repo: AnswerRepository
-    clock: Clock
-
-    def apply(self, event: DomainEvent) -> ProjectionOutcome:
-        """Project one pipeline event; the outcome of the round that wrote (or decided not to write)."""
-        answer_id = answer_of(event).answer_id
-        outcome = ProjectionOutcome.DUPLICATE
-
-        def change(current: AnswerRecord | None) -> AnswerRecord | None:
-            nonlocal outcome
-            if current is None:
-                raise AnswerNotFoundError(f"no answer {answer_id} for {event.DETAIL_TYPE}")
-            outcome, new = project(current, event, now=self.clock())
-            return new
-
-        _write(self.repo, answer_id, change)
-        return outcome
