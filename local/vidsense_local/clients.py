@@ -1,4 +1,4 @@
-"""The one way local code builds a boto3 client for the local endpoint."""
+"""The one way local code and tests build a boto3 client for the local endpoint."""
 
 from __future__ import annotations
 
@@ -17,20 +17,25 @@ def local_client(
     region: str,
     *,
     access_key: str = LOCAL_ACCESS_KEY,
+    secret_key: str | None = None,
     retries: int = 2,
     path_style: bool = False,
+    config: Config | None = None,
 ) -> Any:
-    """A client of ``service`` at ``endpoint_url`` with fixed fake credentials, so a developer's real ones are
-    never picked up from the environment; a session of its own, as clients may be built on several threads."""
-    config = Config(retries={"max_attempts": retries, "mode": "standard"})
+    """A client of ``service`` at ``endpoint_url`` with fixed fake credentials (the secret is the access key unless
+    given), so a developer's real ones are never picked up from the environment. ``retries`` counts the attempts
+    after the first; ``config`` adds to these settings. A session of its own: clients are built on many threads."""
+    settings = Config(retries={"max_attempts": retries, "mode": "standard"})
     if path_style:
-        config = config.merge(Config(s3={"addressing_style": "path"}))
+        settings = settings.merge(Config(s3={"addressing_style": "path"}))
+    if config is not None:
+        settings = settings.merge(config)
     session: Any = boto3.session.Session()
     return session.client(
         service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=access_key,
-        aws_secret_access_key=access_key,
-        config=config,
+        aws_secret_access_key=secret_key if secret_key is not None else access_key,
+        config=settings,
     )

@@ -4,23 +4,20 @@ a lost state-change event and a job that never finishes."""
 from __future__ import annotations
 
 import functools
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
 from vidsense_local import faults
+from vidsense_local.clients import local_client
 from vidsense_local.engines.speech import SpeechResult
+from vidsense_local.serving import listen, serve
 from vidsense_local.standins import MediaConvertStandIn, TranscribeStandIn
 from vidsense_local.standins._common import AwsTarget
 
@@ -59,27 +56,26 @@ def _record(source: str, detail_type: str, detail: dict[str, Any], resources: li
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[str, faults.FaultRegistry]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    sock = listen(0)
+    port = int(sock.getsockname()[1])
     url = f"http://127.0.0.1:{port}"
     target = AwsTarget(url, REGION, ACCOUNT)
     standins: list[Any] = [MediaConvertStandIn(target), TranscribeStandIn(target, engine=SilentEngine())]  # type: ignore[arg-type]
     registry = faults.FaultRegistry()
     app = faults.wrap(Edge(standins), registry, standins=standins)
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
     for standin in standins:
         standin.set_event_sink(_record)
         standin.start()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    try:
+        server = serve(app, port, name="job-faults", fd=sock.fileno())
+    finally:
+        sock.close()
     try:
         yield url, registry
     finally:
         for standin in standins:
             standin.stop()
-        httpd.shutdown()
-        httpd.server_close()
+        server.stop()
 
 
 @pytest.fixture
@@ -88,14 +84,7 @@ def aws(stack: tuple[str, faults.FaultRegistry]) -> Iterator[tuple[Callable[[str
     registry.clear()
 
     def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
-        )
+        return local_client(service, url, REGION, retries=0, path_style=True)
 
     bucket = f"jobs-{uuid.uuid4().hex[:10]}"
     client("s3").create_bucket(Bucket=bucket)

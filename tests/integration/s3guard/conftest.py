@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
+from tests.local_endpoint import served
 from vidsense_local import s3guard
+from vidsense_local.clients import local_client
 
 REGION = "us-east-1"
 KEY, SECRET = "guard-key", "guard-secret"
@@ -39,17 +38,15 @@ class GuardedS3:
     signature_version: str | None = None
 
     def client(self, key: str = KEY, secret: str = SECRET) -> Any:
-        return boto3.client(
+        return local_client(
             "s3",
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 1},
-                signature_version=self.signature_version,
-            ),
+            self.url,
+            REGION,
+            access_key=key,
+            secret_key=secret,
+            retries=1,
+            path_style=True,
+            config=Config(signature_version=self.signature_version),
         )
 
 
@@ -57,14 +54,8 @@ class GuardedS3:
 def server() -> Iterator[tuple[str, Clock]]:
     clock = Clock()
     app = s3guard.wrap(DomainDispatcherApplication(create_backend_app), {KEY: SECRET, "other": "other"}, clock=clock)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", clock
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with served(app) as url:
+        yield url, clock
 
 
 # boto3 presigns S3 for a custom endpoint with SigV2 unless the client asks for s3v4 (ingest's client does not,

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
+from tests.local_endpoint import served
 from vidsense_local import s3guard
+from vidsense_local.clients import local_client
 from vidsense_local.s3guard import cors
 
 WEB = "http://127.0.0.1:5173"
@@ -26,20 +25,12 @@ ACCOUNT = "123456789012"  # moto's account for any access key it does not know
 def url() -> Iterator[str]:
     guarded = s3guard.wrap(DomainDispatcherApplication(create_backend_app), s3guard.LOCAL_CREDENTIALS)
     app = cors.wrap(guarded, cors.moto_rules(ACCOUNT))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with served(app) as endpoint:
+        yield endpoint
 
 
 def _s3(url: str) -> Any:
-    return boto3.client(
-        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
-    )
+    return local_client("s3", url, "us-east-1")
 
 
 @pytest.fixture
