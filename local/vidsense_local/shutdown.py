@@ -32,12 +32,12 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 FORCED_EXIT_CODE = 124
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, parents before children (Linux /proc; empty elsewhere)."""
+def _parents() -> dict[int, int]:
+    """Every process's parent (Linux /proc; empty elsewhere)."""
     parents: dict[int, int] = {}
     proc = Path("/proc")
     if not proc.is_dir():
-        return []
+        return parents
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -47,13 +47,47 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid``."""
+    return [child for child, parent in _parents().items() if parent == pid]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, parents before children."""
+    parents = _parents()
     found: list[int] = []
     frontier = [pid]
     while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier and child not in found]
-        found.extend(children)
-        frontier = children
+        below = [child for child, parent in parents.items() if parent in frontier and child not in found]
+        found.extend(below)
+        frontier = below
     return found
+
+
+def reap_children(timeout: float = 2.0) -> None:
+    """A last check when the stack stops that nothing it spawned outlives it: SIGTERM to each child still there,
+    SIGKILL to those left after ``timeout``, each waited for."""
+    deadline = time.monotonic() + timeout
+    left = children(os.getpid())
+    for child in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+    while left and time.monotonic() < deadline:
+        for child in list(left):
+            with contextlib.suppress(ChildProcessError):
+                pid, _ = os.waitpid(child, os.WNOHANG)
+                if pid == 0:
+                    continue
+            left.remove(child)
+        time.sleep(0.05)
+    for child in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
 
 
 def alive(pid: int) -> bool:

@@ -32,8 +32,9 @@ from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import REPO_ROOT, state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 from vidsense_local.clients import local_client
+from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import Server, listen
-from vidsense_local.shutdown import StopSignals
+from vidsense_local.shutdown import StopSignals, reap_children
 
 LOG = logging.getLogger("vidsense_local.stack")
 
@@ -126,28 +127,6 @@ def function_sources(tree: Path) -> list[Path]:
     from vidsense_local.runtime.core import SOURCE_PATHS  # noqa: PLC0415 - heavy package, only when starting
 
     return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
-
-
-class FunctionLog:
-    """Every function's log lines go to ``.local/functions.log``; errors are echoed to the terminal too."""
-
-    ECHO = ("[ERROR]", "Task timed out", "Traceback")
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the stack
-        self._lock = threading.Lock()
-
-    def __call__(self, function_name: str, line: str) -> None:
-        with self._lock:
-            if not self._handle.closed:
-                self._handle.write(f"{function_name} {line.rstrip()}\n")
-        if any(marker in line for marker in self.ECHO):
-            print(f"[{function_name}] {line.rstrip()[:500]}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        with self._lock:
-            self._handle.close()
 
 
 class LocalStack:
@@ -436,7 +415,7 @@ class LocalStack:
             state = state_dir() / STATE_FILE
             if json.loads(state.read_text()).get("pid") == os.getpid():
                 state.unlink()
-        _reap_children()
+        reap_children()
 
     def __enter__(self) -> LocalStack:
         try:
@@ -490,46 +469,6 @@ def _stop_quietly(part: str, stopper: Any, timings: dict[str, float]) -> None:
     except Exception:
         LOG.exception("stopping the %s failed", part)
     timings[part] = time.monotonic() - started
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux /proc): a last check that nothing we spawned outlives the stack."""
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces or parentheses: the fields after the last ')' are fixed.
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 1 and fields[1] == str(pid):
-            found.append(int(entry.name))
-    return found
-
-
-def _reap_children(timeout: float = 2.0) -> None:
-    if not Path("/proc").is_dir():
-        return
-    deadline = time.monotonic() + timeout
-    children = _children(os.getpid())
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGTERM)
-    while children and time.monotonic() < deadline:
-        for child in list(children):
-            with contextlib.suppress(ChildProcessError):
-                pid, _ = os.waitpid(child, os.WNOHANG)
-                if pid == 0:
-                    continue
-            children.remove(child)
-        time.sleep(0.05)
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(child, 0)
 
 
 def configure_logging() -> None:

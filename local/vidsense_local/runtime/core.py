@@ -1,8 +1,8 @@
-"""``FunctionRuntime``: invoke the deployed functions locally, synchronously or with Lambda's async semantics."""
+"""``FunctionRuntime``: invoke the deployed functions locally, synchronously or with Lambda's async semantics
+(retries with their delays and age limit; the outcome then goes to ``destinations``)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from vidsense_local.clients import local_client
 from vidsense_local.discovery import apply_skipped, discover
 from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, RuleTarget, function_name_from_arn
+from vidsense_local.runtime.destinations import Destinations
+from vidsense_local.runtime.logs import LogShipper, log_to_logger
 from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
 from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
 from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
@@ -37,10 +36,6 @@ SOURCE_PATHS = (
 log = logging.getLogger(__name__)
 
 
-def _default_log_sink(function_name: str, line: str) -> None:
-    logging.getLogger(f"vidsense_local.functions.{function_name}").info("%s", line)
-
-
 class FunctionRuntime:
     """Runs deployed Lambda functions in local worker processes (see the package docstring)."""
 
@@ -51,21 +46,18 @@ class FunctionRuntime:
         account_id: str = "123456789012",
         *,
         extra_pythonpath: Iterable[str | Path] = (),
-        python_executable: str | None = None,
         max_concurrency: int = 4,
         retry_delays: Sequence[float] = (1.0, 2.0),
         log_sink: LogSink | None = None,
-        ship_logs: bool = True,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
         self.account_id = account_id
         self.pythonpath = [str(p) for p in extra_pythonpath] + [str(p) for p in SOURCE_PATHS]
-        self.python = python_executable or sys.executable
         self.max_concurrency = max_concurrency
         # AWS waits about 1 and 2 minutes between async retries; locally seconds keep the same order.
         self.retry_delays = tuple(retry_delays) or (1.0,)
-        self.log_sink = log_sink or _default_log_sink
+        self.log_sink = log_sink or log_to_logger
         self._lock = threading.RLock()
         self._deployment = Deployment()
         self._pools: dict[str, FunctionPool] = {}
@@ -74,10 +66,8 @@ class FunctionRuntime:
         self._pending_cond = threading.Condition()
         self._timers: set[threading.Timer] = set()
         self._stopped = False
-        self.ship_logs = ship_logs
-        self._log_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-logs")
-        self._log_streams: set[tuple[str, str]] = set()
-        self._logs: Any = None
+        self._log_shipper = LogShipper(endpoint_url, region)
+        self._destinations = Destinations(endpoint_url, region, self.invoke_async)
         self._scheduler = Scheduler(self._fire_schedule)
 
     # -- discovery -------------------------------------------------------------------------------------
@@ -170,36 +160,9 @@ class FunctionRuntime:
                 result = worker.invoke(request_id, payload, spec.arn)
         finally:
             pool.release(worker)
-        if self.ship_logs and result.logs:
-            with contextlib.suppress(RuntimeError):  # log executor already shut down
-                self._log_executor.submit(self._ship_logs, spec.name, worker.log_stream, result.logs)
+        if result.logs:
+            self._log_shipper.ship(spec.name, worker.log_stream, result.logs)
         return result
-
-    def _ship_logs(self, function_name: str, stream: str, logs: str) -> None:
-        """Copy an invocation's logs to CloudWatch Logs (``/aws/lambda/<name>``), where operators look."""
-        group = f"/aws/lambda/{function_name}"
-        try:
-            client = self._logs_client()
-            if (group, stream) not in self._log_streams:
-                with contextlib.suppress(ClientError):
-                    client.create_log_group(logGroupName=group)
-                with contextlib.suppress(ClientError):
-                    client.create_log_stream(logGroupName=group, logStreamName=stream)
-                self._log_streams.add((group, stream))
-            now = int(time.time() * 1000)
-            lines = [line for line in logs.splitlines() if line]
-            client.put_log_events(
-                logGroupName=group,
-                logStreamName=stream,
-                logEvents=[{"timestamp": now, "message": line} for line in lines],
-            )
-        except Exception:
-            log.debug("could not ship logs of %s", function_name, exc_info=True)
-
-    def _logs_client(self) -> Any:
-        if self._logs is None:
-            self._logs = local_client("logs", self.endpoint_url, self.region)
-        return self._logs
 
     def prewarm(self, function_names: Iterable[str]) -> dict[str, float | None]:
         """Start one warm execution environment per function, in parallel, as provisioned concurrency would.
@@ -234,7 +197,7 @@ class FunctionRuntime:
             return pool
 
     def _start_worker(self, spec: FunctionSpec) -> Worker:
-        return Worker(spec, self.worker_environment(spec), self.python, str(REPO_ROOT), self.log_sink)
+        return Worker(spec, self.worker_environment(spec), sys.executable, str(REPO_ROOT), self.log_sink)
 
     def worker_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """The deployed environment plus what Lambda itself sets and the local endpoint/credentials."""
@@ -314,7 +277,7 @@ class FunctionRuntime:
                 timer.start()
                 return
         try:
-            self._settle(spec, payload, result, attempt)
+            self._destinations.settle(spec, payload, result, attempt)
         except Exception:
             log.exception("%s %s: could not deliver the invocation record", spec.name, request_id)
         finally:
@@ -327,77 +290,6 @@ class FunctionRuntime:
             self._done()
             return
         self._submit(fn, payload, request_id, attempt, queued_at)
-
-    def _settle(self, spec: FunctionSpec, payload: bytes, result: InvokeResult, attempts: int) -> None:
-        failed = result.function_error is not None
-        destination = spec.on_failure_destination if failed else spec.on_success_destination
-        if destination:
-            self._send_to_destination(destination, _destination_record(spec, payload, result, attempts), failed)
-        elif failed and spec.dead_letter_target:
-            self._send_to_dlq(spec.dead_letter_target, payload, result)
-        elif failed:
-            log.warning(
-                "%s %s failed after %d attempts; no destination or DLQ, event dropped",
-                spec.name,
-                result.request_id,
-                attempts,
-            )
-
-    def _send_to_destination(self, arn: str, record: dict[str, Any], failed: bool) -> None:
-        body = json.dumps(record)
-        service = arn.split(":")[2]
-        if service == "sqs":
-            sqs = local_client("sqs", self.endpoint_url, self.region)
-            sqs.send_message(QueueUrl=self._queue_url(arn), MessageBody=body)
-        elif service == "sns":
-            local_client("sns", self.endpoint_url, self.region).publish(TopicArn=arn, Message=body)
-        elif service == "lambda":
-            self.invoke_async(arn, record)
-        elif service == "events":
-            outcome = "Failure" if failed else "Success"
-            local_client("events", self.endpoint_url, self.region).put_events(
-                Entries=[
-                    {
-                        "Source": "lambda",
-                        "DetailType": f"Lambda Function Invocation Result - {outcome}",
-                        "Detail": body,
-                        "EventBusName": arn,
-                        "Resources": [record["requestContext"]["functionArn"]],
-                    }
-                ]
-            )
-        else:
-            log.error("unsupported destination %s", arn)
-
-    def _send_to_dlq(self, arn: str, payload: bytes, result: InvokeResult) -> None:
-        error = result.json() or {}
-        message = str(error.get("errorMessage", ""))[:1024]
-        if arn.split(":")[2] == "sqs":
-            local_client("sqs", self.endpoint_url, self.region).send_message(
-                QueueUrl=self._queue_url(arn),
-                MessageBody=payload.decode("utf-8"),
-                MessageAttributes={
-                    "RequestID": {"DataType": "String", "StringValue": result.request_id},
-                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                    "ErrorMessage": {"DataType": "String", "StringValue": message or "error"},
-                },
-            )
-        else:
-            local_client("sns", self.endpoint_url, self.region).publish(
-                TopicArn=arn,
-                Message=payload.decode("utf-8"),
-                MessageAttributes={
-                    "RequestID": {"DataType": "String", "StringValue": result.request_id},
-                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                    "ErrorMessage": {"DataType": "String", "StringValue": message or "error"},
-                },
-            )
-
-    def _queue_url(self, arn: str) -> str:
-        parts = arn.split(":")
-        sqs = local_client("sqs", self.endpoint_url, self.region)
-        url: str = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
-        return url
 
     def _done(self) -> None:
         with self._pending_cond:
@@ -433,7 +325,7 @@ class FunctionRuntime:
         for timer in timers:
             timer.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._log_executor.shutdown(wait=False, cancel_futures=True)
+        self._log_shipper.stop()
         # All pools at once so stopping takes one grace period, not one per worker.
         idle = [worker for pool in pools for worker in pool.close()]
         _reap(idle, time.monotonic() + 2.0)
@@ -448,28 +340,3 @@ def _encode(payload: Any) -> bytes:
     if isinstance(payload, bytes):
         return payload
     return json.dumps({} if payload is None else payload).encode()
-
-
-def _destination_record(spec: FunctionSpec, payload: bytes, result: InvokeResult, attempts: int) -> dict[str, Any]:
-    """Lambda's invocation record for destinations (``requestContext``/``responseContext``/payloads)."""
-    failed = result.function_error is not None
-    try:
-        request_payload: Any = json.loads(payload)
-    except ValueError:
-        request_payload = payload.decode("utf-8", "replace")
-    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if failed:
-        response_context["functionError"] = result.function_error
-    return {
-        "version": "1.0",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "requestContext": {
-            "requestId": result.request_id,
-            "functionArn": f"{spec.arn}:$LATEST",
-            "condition": "RetriesExhausted" if failed else "Success",
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": request_payload,
-        "responseContext": response_context,
-        "responsePayload": result.json() if result.payload else None,
-    }

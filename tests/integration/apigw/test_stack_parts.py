@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import free_port, listen, port_in_use
 from vidsense_local.stack import (
-    FunctionLog,
     StackConfig,
     aws_environment,
     stage_deploy_tree,
@@ -56,11 +56,11 @@ def test_function_log_keeps_every_line_and_echoes_errors(tmp_path, capsys):
 
 REAPER = """
 import subprocess, sys
-from vidsense_local.stack import _children, _reap_children
+from vidsense_local.shutdown import children, reap_children
 import os
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-assert child.pid in _children(os.getpid())
-_reap_children(timeout=5)
+assert child.pid in children(os.getpid())
+reap_children(timeout=5)
 print(child.pid, child.poll() is not None)
 """
 
