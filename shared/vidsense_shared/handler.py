@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from vidsense_shared import observability
+from vidsense_shared.consume import Delivery, parse_delivery
+from vidsense_shared.events import DomainEvent
 from vidsense_shared.observability import logger, metrics
 
 
@@ -70,3 +72,21 @@ def trace_handler[HandlerT: Callable[..., Any]](handler: HandlerT) -> HandlerT:
         return result
 
     return cast(HandlerT, run)
+
+
+def receive[EventT: DomainEvent](event: dict[str, Any], model: type[EventT]) -> Delivery[EventT]:
+    """One EventBridge delivery of a domain event: parsed (ValidationError or UnexpectedEventError when it is not
+    one), the invocation's logs correlated with its answer and, for an archive replay, naming the replay."""
+    delivery = parse_delivery(event, model)
+    metadata = delivery.event.metadata
+    logger.set_correlation_id(metadata.correlation_id)
+    if delivery.is_replay:
+        logger.append_keys(replay_name=delivery.replay_name)
+        logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": metadata.event_id})
+    return delivery
+
+
+def metric_name(subject: str, outcome: str) -> str:
+    """The metric counting one outcome of a use case: `metric_name("Transcode", "already_started")` is
+    `TranscodeAlreadyStarted`."""
+    return subject + "".join(word.capitalize() for word in outcome.split("_"))

@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from nlp.domain.errors import TranscriptMalformed
 from nlp.domain.transcript import parse_transcript
-from nlp.handlers.analyze import parse_transcript_ready
-from vidsense_shared.consume import UnexpectedEventError
+from vidsense_shared.consume import UnexpectedEventError, parse_delivery
+from vidsense_shared.events import TranscriptReady
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nlp"
 DELIVERY_ERRORS = (ValidationError, UnexpectedEventError)
@@ -114,7 +114,7 @@ def _transcript_or_malformed(raw: bytes) -> None:
 
 def _delivery_or_typed_error(raw: Any) -> None:
     try:
-        delivery = parse_transcript_ready(raw)
+        delivery = parse_delivery(raw, TranscriptReady)
     except DELIVERY_ERRORS:
         return
     assert delivery.event.metadata.occurred_at.tzinfo == UTC
@@ -171,7 +171,7 @@ def test_date_overflowing_utc_is_a_typed_error():
     raw["detail"]["metadata"]["occurred_at"] = "0001-01-01T00:00:00+01:00"
     # (fixed in the shared model: the overflow is now a validation error naming the field)
     try:
-        parse_transcript_ready(raw)
+        parse_delivery(raw, TranscriptReady)
     except ValidationError as error:
         assert "occurred_at is out of range once converted to UTC" in str(error)
     else:
@@ -215,7 +215,7 @@ def test_every_valid_delivery_parses_to_its_event(
     raw["detail"]["metadata"]["occurred_at"] = occurred_at.isoformat()
     if replay_name:
         raw["replay-name"] = replay_name
-    delivery = parse_transcript_ready(raw)
+    delivery = parse_delivery(raw, TranscriptReady)
     data = delivery.event.data
     assert (data.project, data.step, data.attempt) == (project, step, attempt)
     assert delivery.event.metadata.occurred_at == occurred_at

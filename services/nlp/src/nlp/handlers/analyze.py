@@ -9,23 +9,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nlp import composition
 from nlp.domain.record import Outcome
-from vidsense_shared.consume import Delivery, parse_delivery
 from vidsense_shared.events import TranscriptReady
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, receive
 from vidsense_shared.observability import logger, metrics
-
-
-def parse_transcript_ready(event: dict[str, Any]) -> Delivery[TranscriptReady]:
-    """The delivery, or a ValueError: pydantic's ValidationError or UnexpectedEventError."""
-    return parse_delivery(event, TranscriptReady)
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A delivery that does not parse raises: it cannot succeed on retry, but the DLQ keeps it for a human.
-    delivery = parse_transcript_ready(event)
+    delivery = receive(event, TranscriptReady)
     cause = delivery.event
-    logger.set_correlation_id(cause.metadata.correlation_id)
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
     result = composition.analyzer().analyze(cause, replay=delivery.is_replay)
     metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)

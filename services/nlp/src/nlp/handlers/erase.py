@@ -12,17 +12,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nlp import composition
-from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, receive
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deleted = parse_delivery(event, AnswerDeleted).event
-    answer_id = deleted.metadata.correlation_id
-    logger.set_correlation_id(answer_id)
+    deleted = receive(event, AnswerDeleted).event
     removed = composition.metadata_store().delete(deleted.data.answer_id, deleted.metadata.occurred_at)
     logger.info("answer erased", extra={"event_id": deleted.metadata.event_id, "metadata_item_deleted": removed})
     metrics.add_metric(name="AnswerErased", unit=MetricUnit.Count, value=1)

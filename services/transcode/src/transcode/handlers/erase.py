@@ -11,17 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain.erasure import erase_answer
-from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, receive
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    delivery = parse_delivery(event, AnswerDeleted)
+    delivery = receive(event, AnswerDeleted)
     deleted = delivery.event
-    logger.set_correlation_id(deleted.metadata.correlation_id)
     settings = composition.erase_settings()
     report = erase_answer(
         deleted,

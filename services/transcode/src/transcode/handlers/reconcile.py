@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain import reconcile
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, metric_name
 from vidsense_shared.observability import logger, metrics
 
 
@@ -37,6 +37,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str
         if item.action is not reconcile.Action.UNTOUCHED:
             logger.info("attempt reconciled", extra={"job_key": item.job_key, "step": item.step, "action": item.action})
     for action, count in counts.items():
-        metrics.add_metric(name=f"Reconcile_{action}", unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=metric_name("Attempt", action), unit=MetricUnit.Count, value=count)
     logger.info("reconcile run", extra={"counts": dict(counts)})
     return {"counts": dict(counts)}

@@ -9,21 +9,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain.start_transcode import start_transcode
-from vidsense_shared.consume import parse_delivery
 from vidsense_shared.events import VideoUploaded
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, metric_name, receive
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    delivery = parse_delivery(event, VideoUploaded)
+    # An archive replay starts no second job; ids of what it emits still derive from the replayed event.
+    delivery = receive(event, VideoUploaded)
     uploaded = delivery.event
-    logger.set_correlation_id(uploaded.metadata.correlation_id)
-    if delivery.is_replay:
-        # An archive replay: never a second job; ids of what it emits still derive from the replayed event.
-        logger.append_keys(replay_name=delivery.replay_name)
-        logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": uploaded.metadata.event_id})
     settings = composition.start_transcode_settings()
     outcome = start_transcode(
         uploaded,
@@ -43,5 +38,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
             "replay": delivery.is_replay,
         },
     )
-    metrics.add_metric(name=f"StartTranscode_{outcome.value}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric_name("Transcode", outcome), unit=MetricUnit.Count, value=1)
     return {"outcome": outcome.value}

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from transcode import composition
 from transcode.domain.transcribe import JobStateChange
 from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.handler import lambda_handler, metric_name
 from vidsense_shared.observability import logger, metrics
 
 
@@ -31,5 +31,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         "transcription state change",
         extra={"job_name": change.detail.job_name, "status": change.detail.status, "outcome": outcome.value},
     )
-    metrics.add_metric(name=f"TranscriptionCompleted_{outcome.value}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric_name("TranscriptionOutcome", outcome), unit=MetricUnit.Count, value=1)
     return {"outcome": outcome.value}
