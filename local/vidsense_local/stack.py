@@ -14,11 +14,8 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -29,9 +26,16 @@ from typing import Any, NoReturn
 
 from vidsense_local.apigw import HttpApiApp, RouteTable, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
-from vidsense_local.auth.state import REPO_ROOT, state_dir
+from vidsense_local.auth.state import state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 from vidsense_local.clients import local_client
+from vidsense_local.deployer import (
+    DEFAULT_DEPLOY_CMD,
+    Interrupted,
+    LocalDeploy,
+    function_sources,
+    stage_deploy_tree,
+)
 from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import Server, listen
 from vidsense_local.shutdown import StopSignals, reap_children
@@ -44,13 +48,6 @@ REGION = "us-east-1"
 USER_KEY_PARAMETER = f"/vidsense/{STAGE}/user-key-secret"
 READY_LINE = "vidsense local stack ready"
 STATE_FILE = "stack.json"
-# The deployment engineer's entry point (docs/deploy.md); VIDSENSE_DEPLOY_CMD overrides it.
-DEFAULT_DEPLOY_CMD = "node_modules/.bin/serverless deploy --stage local"
-LOCAL_MONITORING_FREQUENCY_MS = "250"
-
-
-class Interrupted(Exception):
-    """A stop was requested while the stack was starting."""
 
 
 def _port_from_env(name: str, default: int) -> int:
@@ -101,34 +98,6 @@ def user_key_secret(directory: Path) -> str:
     return path.read_text().strip()
 
 
-DEPLOY_FILES = ("serverless-compose.yml", "package.json", "package-lock.json")
-DEPLOY_TREES = ("deploy", "shared", "services")
-# Shared, not copied: the npm packages, the venv (its Python runs pip for the Lambda wheels) and the wheel cache.
-DEPLOY_LINKS = ("node_modules", ".venv", ".requirements-cache")
-
-
-def stage_deploy_tree() -> Path:
-    """A private copy of what ``serverless deploy`` reads (compose file, services, shared code, plugins)."""
-    dest = Path(tempfile.mkdtemp(prefix="vidsense-deploy-"))
-    ignore = shutil.ignore_patterns(".serverless", "__pycache__", "*.pyc", "tests")
-    for name in DEPLOY_FILES:
-        if (REPO_ROOT / name).exists():
-            shutil.copy2(REPO_ROOT / name, dest / name)
-    for name in DEPLOY_TREES:
-        shutil.copytree(REPO_ROOT / name, dest / name, ignore=ignore, symlinks=True)
-    (REPO_ROOT / ".requirements-cache").mkdir(exist_ok=True)
-    for name in DEPLOY_LINKS:
-        (dest / name).symlink_to(REPO_ROOT / name)
-    return dest
-
-
-def function_sources(tree: Path) -> list[Path]:
-    """The functions' import paths (shared code, each service's src) inside a staged deploy tree."""
-    from vidsense_local.runtime.core import SOURCE_PATHS  # noqa: PLC0415 - heavy package, only when starting
-
-    return [tree / path.relative_to(REPO_ROOT) for path in SOURCE_PATHS]
-
-
 class LocalStack:
     """Everything ``make up`` runs, startable in-process (tests, demo, benchmark) or in the foreground."""
 
@@ -136,8 +105,7 @@ class LocalStack:
         self.config = config
         self._out = out or (lambda line: print(line, flush=True))
         self._stop_requested = threading.Event()
-        self._deploy_proc: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
+        self._deploy: LocalDeploy | None = None
         self.runtime: Any = None
         self.edge: Any = None
         self.api: Server | None = None
@@ -149,7 +117,6 @@ class LocalStack:
         self.web_url = f"http://127.0.0.1:{config.web_port}"
         self.routes = RouteTable()
         self._function_log: FunctionLog | None = None
-        self._deploy_tree: Path | None = None
 
     # -- start -------------------------------------------------------------------------------------------
     def _phase(self, name: str, started: float) -> None:
@@ -204,12 +171,17 @@ class LocalStack:
         self._function_log = FunctionLog(folder / "functions.log")
         # The functions run the code that is deployed, as in AWS: the deploy's private copy, taken now, so an
         # edit in the work tree while the stack runs cannot pair new handler code with the old configuration.
-        self._deploy_tree = stage_deploy_tree()
+        self._deploy = LocalDeploy(
+            self.config.deploy_command,
+            stage_deploy_tree(),
+            aws_environment(self.aws_url, self.config.region),
+            self._stop_requested,
+        )
         self.runtime = FunctionRuntime(
             self.aws_url,
             self.config.region,
             self.config.account_id,
-            extra_pythonpath=function_sources(self._deploy_tree),
+            extra_pythonpath=function_sources(self._deploy.tree),
             log_sink=self._function_log,
         )
         standins = build_standins(self.aws_url, self.config.region, self.config.account_id)
@@ -229,7 +201,8 @@ class LocalStack:
         self._phase("seed", started)
 
         started = time.monotonic()
-        self._deploy()
+        self._deploy.run(folder / "deploy.log")
+        self.timings.update(self._deploy.timings)
         self._phase("deploy", started)
 
         started = time.monotonic()
@@ -270,88 +243,6 @@ class LocalStack:
             raise RuntimeError(f"{function} failed: {result.payload[:500]!r}")
         return result.json()
 
-    def _deploy(self) -> None:
-        env = {
-            **os.environ,
-            **aws_environment(self.aws_url, self.config.region),
-            # As `make deploy-local`: no telemetry or update checks (offline).
-            "SLS_TELEMETRY_DISABLED": "1",
-            "SLS_NOTIFICATIONS_MODE": "off",
-        }
-        # The Framework polls CloudFormation every 5 s by default (two waits per service); the local endpoint
-        # finishes a stack change within its request, so waiting 5 s for it was most of each deploy.
-        env.setdefault("SLS_AWS_MONITORING_FREQUENCY", LOCAL_MONITORING_FREQUENCY_MS)
-        # As under npx: compose runs `serverless` for each service from PATH.
-        env["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
-        command = list(self.config.deploy_command)
-        log_path = state_dir() / "deploy.log"
-        # Packaging writes services/*/.serverless/: deploying from a private copy keeps a `make test` or
-        # `make package` running in the work tree at the same time from corrupting this deploy's zips.
-        if self._deploy_tree is None:
-            self._deploy_tree = stage_deploy_tree()
-        tree = self._deploy_tree
-        with open(log_path, "wb") as log:
-            for attempt in (1, 2):
-                if command == shlex.split(DEFAULT_DEPLOY_CMD):
-                    code = self._deploy_services(tree, env, log)
-                else:
-                    code = self._run_deploy(command, env, log, tree)
-                if code == 0:
-                    return
-                # A package that broke before any stack was touched can be tried once more.
-                text = log_path.read_text(errors="replace")
-                if attempt == 1 and "Corrupted zip" in text:
-                    log.write(b"\n--- retrying after a corrupted package ---\n")
-                    continue
-                # Compose prefixes each line with the service; stack frames ("<service> >     at ...") say little.
-                lines = [
-                    line for line in text.splitlines() if not line.split("\u203a", 1)[-1].strip().startswith("at ")
-                ]
-                tail = "\n".join(lines[-25:])
-                raise RuntimeError(f"`{' '.join(command)}` failed with exit code {code}; see {log_path}:\n{tail}")
-
-    def _deploy_services(self, tree: Path, env: dict[str, str], log: Any) -> int:
-        """The default deploy, one service after the other in compose order (as compose runs it), so that each
-        service whose packaging inputs did not change since an earlier deploy reuses that package."""
-        from vidsense_local.deploy_cache import DeployCache, DeployFailed, default_cache_dir, deploy_stage  # noqa: PLC0415
-
-        def note(line: str) -> None:
-            LOG.info("%s", line)
-            log.write(f"{line}\n".encode())
-            log.flush()
-
-        try:
-            deploys = deploy_stage(
-                tree,
-                STAGE,
-                env,
-                lambda command, cwd: self._run_deploy(command, env, log, cwd),
-                DeployCache(default_cache_dir(REPO_ROOT)),
-                serverless=tree / "node_modules" / ".bin" / "serverless",
-                note=note,
-            )
-        except DeployFailed as failed:
-            note(str(failed))
-            return failed.code
-        for deploy in deploys:
-            how = "package reused" if deploy.reused else "packaged"
-            self.timings[f"deploy {deploy.service} ({how})"] = deploy.seconds
-        return 0
-
-    def _run_deploy(self, command: list[str], env: dict[str, str], log: Any, cwd: Path) -> int:
-        LOG.info("deploying: %s", " ".join(command))
-        with self._lock:
-            if self._stop_requested.is_set():
-                raise Interrupted("deploy")
-            # Own session: a Ctrl-C in the terminal must not kill the deploy behind our back; stop() ends it.
-            self._deploy_proc = subprocess.Popen(
-                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        code = self._deploy_proc.wait()
-        if self._stop_requested.is_set():
-            raise Interrupted("deploy")
-        return code
-
     def _write_state(self, folder: Path) -> None:
         authorizer = next((r.authorizer for r in self.routes.routes if r.authorizer), None)
         state = {
@@ -372,26 +263,18 @@ class LocalStack:
     def request_stop(self) -> None:
         """Safe from a signal handler or another thread; may be called any number of times."""
         self._stop_requested.set()
-        proc = self._deploy_proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
+        if self._deploy is not None:
+            self._deploy.request_stop()
 
     def wait(self) -> None:
         while not self._stop_requested.wait(0.5):
             pass
 
     def stop(self) -> None:
-        """Stop every part started (``request_stop``, then a deploy still running gets 3 s before SIGKILL)."""
-        self.request_stop()
-        proc = self._deploy_proc
-        if proc is not None and proc.poll() is None:
-            try:
-                proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=2)
+        """Stop every part started (a deploy still running gets 3 s before SIGKILL)."""
+        self._stop_requested.set()
+        if self._deploy is not None:
+            self._deploy.stop()
         # The API first (no new requests), then the edge and the function workers side by side: each worker
         # gets a grace period, and waiting for them one part after the other doubled the time to stop.
         _stop_quietly("api", self.api, self.stop_timings)
@@ -406,9 +289,9 @@ class LocalStack:
         for thread in stoppers:
             thread.join(timeout=20)
         self.api = self.web = self.edge = self.runtime = None
-        if self._deploy_tree is not None:
-            shutil.rmtree(self._deploy_tree, ignore_errors=True)
-            self._deploy_tree = None
+        if self._deploy is not None:
+            shutil.rmtree(self._deploy.tree, ignore_errors=True)
+            self._deploy = None
         if self._function_log is not None:
             self._function_log.close()
         with contextlib.suppress(FileNotFoundError):

@@ -3,8 +3,7 @@
 Public API (used by the edge, the HTTP API gateway and the orchestration)::
 
     rt = FunctionRuntime("http://127.0.0.1:4566", region="us-east-1", account_id="123456789012",
-                         extra_pythonpath=(), max_concurrency=4, retry_delays=(1.0, 2.0),
-                         log_sink=None, ship_logs=True)
+                         extra_pythonpath=(), max_concurrency=4, retry_delays=(1.0, 2.0), log_sink=None)
     rt.refresh()                      # (re)discover functions + triggers from what is deployed in moto, and
                                       # create what moto's CloudFormation skipped (SNS subscriptions, S3 bucket
                                       # notifications, SQS queue policies); returns the Deployment

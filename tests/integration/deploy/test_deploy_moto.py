@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from tests.integration.deploy.conftest import make_workspace, run_sls, sls_env
 from tests.moto_state import reset_moto
-from vidsense_local.stack import LOCAL_MONITORING_FREQUENCY_MS
+from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS
 
 # The stage `make deploy-local` deploys: only the local stage skips ValidateTemplate, which moto fails over
 # cfn-lint warnings (deploy/plugins/vidsense-local-endpoint.js).

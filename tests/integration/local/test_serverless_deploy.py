@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.local.conftest import ACCOUNT, REGION, Stack
 from vidsense_local.deploy_cache import DeployCache, DeployFailed, default_cache_dir, deploy_stage
-from vidsense_local.stack import LOCAL_MONITORING_FREQUENCY_MS, stage_deploy_tree
+from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS, stage_deploy_tree
 
 REPO = Path(__file__).resolve().parents[3]
 SERVERLESS_IN_TREE = Path("node_modules") / ".bin" / "serverless"
