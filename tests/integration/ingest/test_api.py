@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ingest import composition
 from ingest.domain.identity import caller_from_claims
 from ingest.domain.keys import AnswerKey
-from ingest.handlers import api, upload_landed
+from ingest.handlers import upload_landed
 from tests.unit.ingest.builders import (
     fixture,
     sentiment_detected,
@@ -84,7 +85,7 @@ def test_presign_returns_a_post_form_for_the_callers_key(cloud, context):
 def test_presign_uses_the_stage_maximum_and_expiry(cloud, context, monkeypatch):
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "5000000")
     monkeypatch.setenv("PRESIGN_EXPIRES_SECONDS", "300")
-    api.api_service.cache_clear()
+    composition.answer_api.cache_clear()
     _, _, body = presign(context)
     assert body["expires_in"] == 300
     conditions = json.loads(base64.b64decode(body["upload"]["fields"]["policy"]))["conditions"]
@@ -97,7 +98,7 @@ def test_user_key_secret_is_read_from_ssm_and_cached(cloud, context):
     cloud.ssm.put_parameter(Name=SECRET_PARAMETER, Value="rotated", Type="SecureString", Overwrite=True)
     assert presign(context)[2]["key"] == first
     # And a cold start reads the new value
-    api.api_service.cache_clear()
+    composition.answer_api.cache_clear()
     assert presign(context)[2]["key"] != first
 
 
@@ -391,7 +392,7 @@ def test_a_listed_answer_whose_transcript_read_is_refused_has_no_transcript_and_
     _analyse_ada(cloud, context)
     other = _land_for(cloud, context, "speaker")
     other_text = _analyse(cloud, context, AnswerKey(PROJECT, STEP, other), text="Another answer, in full.")
-    media: Any = api.api_service().media  # the S3 adapter: its client, so the refusal goes through its mapping
+    media: Any = composition.answer_api().media  # the S3 adapter: its client, so the refusal goes through its mapping
     s3 = media._s3
     real_get_object = s3.get_object
 
@@ -421,7 +422,7 @@ def test_a_listed_answer_whose_transcript_read_is_refused_has_no_transcript_and_
 def test_an_answer_being_erased_shows_no_transcript_and_an_erased_one_is_not_listed(cloud, context, monkeypatch):
     # Given an analysed answer whose erasure stopped half way (DELETING, transcript object still there)
     _analyse_ada(cloud, context)
-    service = api.api_service()
+    service = composition.answer_api()
 
     def broken(bucket: str, key: str) -> int:
         raise RuntimeError("S3 is down")

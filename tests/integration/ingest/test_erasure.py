@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from ingest import composition
 from ingest.domain.identity import caller_from_claims
-from ingest.handlers import api, projector, upload_landed
+from ingest.handlers import projector, upload_landed
 from tests.unit.ingest.builders import (
     delivery,
     fixture,
@@ -155,7 +156,7 @@ def test_a_retried_delete_continues_an_interrupted_erasure_with_the_same_event(c
     land(cloud, context)
     projector.handler(delivery(transcode_failed(ADA)), context)
     cloud.published()
-    service = api.api_service()
+    service = composition.answer_api()
 
     def broken(bucket: str, key: str) -> int:
         raise RuntimeError("S3 is down")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from ingest import composition
 from ingest.adapters.recording_limits import DynamoRecordingWindows
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import WINDOW, Grant, RecordingWindow
-from ingest.handlers import api
 from tests.unit.ingest.builders import T0, at, transcode_failed
 
 from .conftest import (
@@ -48,7 +48,7 @@ def delete(context: Any) -> tuple[int, dict[str, str], Any]:
 def limit_of(monkeypatch: pytest.MonkeyPatch):
     def set_limit(limit: int) -> None:
         monkeypatch.setenv("MAX_ANSWERS_PER_USER_PER_DAY", str(limit))
-        api.api_service.cache_clear()
+        composition.answer_api.cache_clear()
 
     return set_limit
 

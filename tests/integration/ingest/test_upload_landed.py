@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ingest import composition
 from ingest.domain.errors import MalformedEventError, UnversionedObjectError
 from ingest.domain.keys import AnswerKey
 from ingest.handlers import projector, upload_landed
@@ -153,7 +154,7 @@ def test_bad_media_is_recorded_failed_and_not_announced(
     cloud, context, monkeypatch, body, content_type, max_bytes, error
 ):
     monkeypatch.setenv("MAX_UPLOAD_BYTES", max_bytes)
-    upload_landed.upload_recorder.cache_clear()
+    composition.upload_recorder.cache_clear()
     version = cloud.put_video(ADA.video_key, body, content_type)
 
     assert upload_landed.handler(s3_event(ADA.video_key, version), context) == {"outcomes": ["rejected"]}

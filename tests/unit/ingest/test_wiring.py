@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ingest.handlers import api, projector, upload_landed
+from ingest import composition
 from vidsense_shared.config import ConfigurationError
 
 
@@ -24,9 +24,9 @@ def test_handlers_import_with_an_empty_environment():
 @pytest.mark.parametrize(
     ("factory", "missing"),
     [
-        (api.api_service, "USER_KEY_PARAMETER"),
-        (upload_landed.upload_recorder, "EVENT_BUS_NAME"),
-        (projector.answer_projector, "ANSWERS_TABLE"),
+        (composition.answer_api, "USER_KEY_PARAMETER"),
+        (composition.upload_recorder, "EVENT_BUS_NAME"),
+        (composition.answer_projector, "ANSWERS_TABLE"),
     ],
 )
 def test_missing_setting_is_named(monkeypatch, factory, missing):
@@ -56,12 +56,12 @@ def test_presign_expiry_above_900_is_refused(monkeypatch):
         "PRESIGN_EXPIRES_SECONDS": "901",
     }.items():
         monkeypatch.setenv(name, value)
-    api.api_service.cache_clear()
+    composition.answer_api.cache_clear()
     try:
         with pytest.raises(ConfigurationError, match="PRESIGN_EXPIRES_SECONDS"):
-            api.api_service()
+            composition.answer_api()
     finally:
-        api.api_service.cache_clear()
+        composition.answer_api.cache_clear()
 
 
 SCRIPT = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -10,16 +9,11 @@ from aws_lambda_powertools.utilities.parser.exceptions import InvalidModelTypeEr
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.domain.answer_projector import AnswerProjector
+from ingest import composition
 from ingest.domain.errors import MalformedEventError
 from ingest.domain.projection import PROJECTED_DETAIL_TYPES, ProjectionOutcome, UnknownEventError
-from ingest.settings import ProjectorSettings
-from vidsense_shared.aws import client
-from vidsense_shared.config import load_settings
-from vidsense_shared.consume import parse_delivery
-from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE, utc_now
-from vidsense_shared.handler import lambda_handler
+from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
+from vidsense_shared.handler import lambda_handler, receive
 from vidsense_shared.observability import logger, metrics
 
 CHANGED = frozenset({ProjectionOutcome.APPLIED, ProjectionOutcome.RECOMPUTED})
@@ -33,12 +27,6 @@ OUTCOME_METRICS: dict[ProjectionOutcome, str] = {
 }
 
 
-@cache
-def answer_projector() -> AnswerProjector:
-    settings = load_settings(ProjectorSettings)
-    return AnswerProjector(repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")), clock=utc_now)
-
-
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail_type = event.get("detail-type")
@@ -46,12 +34,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Raised, not skipped: the failure destination keeps what this function was not built for.
         raise UnknownEventError(f"projectAnswers does not handle detail-type {detail_type!r}")
     try:
-        delivery = parse_delivery(event, EVENTS_BY_DETAIL_TYPE[detail_type])
+        delivery = receive(event, EVENTS_BY_DETAIL_TYPE[detail_type])
     except (ValidationError, InvalidModelTypeError) as exc:
         raise MalformedEventError(f"malformed {detail_type} delivery: {exc}") from exc
     domain_event = delivery.event
-    logger.set_correlation_id(domain_event.metadata.correlation_id)
-    outcome = answer_projector().apply(domain_event)
+    outcome = composition.answer_projector().apply(domain_event)
     changed = outcome in CHANGED
     details = {"detail_type": detail_type, "event_id": domain_event.metadata.event_id, "projection": outcome.value}
     if delivery.is_replay:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -13,15 +12,9 @@ from aws_lambda_powertools.utilities.parser.models import S3Model
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.adapters.media import S3MediaStore
+from ingest import composition
 from ingest.domain.errors import MalformedEventError
-from ingest.domain.upload_recorder import UploadOutcome, UploadRecorder
-from ingest.settings import UploadLandedSettings
-from vidsense_shared.aws import client
-from vidsense_shared.bus import EventBridgePublisher
-from vidsense_shared.config import load_settings
-from vidsense_shared.events import utc_now
+from ingest.domain.upload_recorder import UploadOutcome
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
@@ -47,19 +40,6 @@ _WARN = frozenset(
 )
 
 
-@cache
-def upload_recorder() -> UploadRecorder:
-    settings = load_settings(UploadLandedSettings)
-    return UploadRecorder(
-        repo=DynamoAnswerRepository(settings.answers_table, client("dynamodb")),
-        media=S3MediaStore(client("s3")),
-        publisher=EventBridgePublisher(settings.event_bus_name, client("events")),
-        media_bucket=settings.media_bucket,
-        max_upload_bytes=settings.max_upload_bytes,
-        clock=utc_now,
-    )
-
-
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -74,7 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bucket = record.s3.bucket.name
         key = unquote_plus(record.s3.object.key)  # S3 URL-encodes keys in notifications
         version_id = record.s3.object.versionId
-        outcome = upload_recorder().record(bucket, key, version_id, record.eventTime)
+        outcome = composition.upload_recorder().record(bucket, key, version_id, record.eventTime)
         log = logger.warning if outcome in _WARN else logger.info
         log(f"upload {outcome}", extra={"bucket": bucket, "key": key, "version_id": version_id})
         metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)

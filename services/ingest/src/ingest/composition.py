@@ -1,0 +1,81 @@
+"""The ingest functions' use cases, with the settings and adapters they need.
+
+Each builder runs once per process, on first use: importing a handler needs no environment or network, and a
+warm container reuses what the first invocation built. Tests clear the caches (``cache_clear``) between
+environments.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+from ingest.adapters.answers_table import DynamoAnswerRepository
+from ingest.adapters.media import S3MediaStore
+from ingest.adapters.recording_limits import DynamoRecordingWindows
+from ingest.adapters.secrets import SsmUserKeySecret
+from ingest.domain.answer_api import AnswerApi
+from ingest.domain.answer_projector import AnswerProjector
+from ingest.domain.upload_recorder import UploadRecorder
+from ingest.settings import ApiSettings, ProjectorSettings, UploadLandedSettings
+from vidsense_shared.aws import client
+from vidsense_shared.bus import EventBridgePublisher
+from vidsense_shared.config import load_settings
+from vidsense_shared.events import utc_now
+
+
+@cache
+def answer_api() -> AnswerApi:
+    """api: presigned uploads, the caller's answer and its erasure, reviewers' listings."""
+    settings = load_settings(ApiSettings)
+    return AnswerApi(
+        repo=_answers(settings.answers_table),
+        media=_media(),
+        secret=SsmUserKeySecret(
+            SSMProvider(boto3_client=client("ssm")),
+            settings.user_key_parameter,
+            settings.user_key_cache_seconds,
+        ),
+        media_bucket=settings.media_bucket,
+        max_upload_bytes=settings.max_upload_bytes,
+        expires_in=settings.presign_expires_seconds,
+        reviewer_group=settings.reviewer_group,
+        publisher=_publisher(settings.event_bus_name),
+        clock=utc_now,
+        recordings=DynamoRecordingWindows(settings.answers_table, client("dynamodb")),
+        max_recordings_per_day=settings.max_answers_per_user_per_day,
+    )
+
+
+@cache
+def upload_recorder() -> UploadRecorder:
+    """uploadLanded: records each landed upload and announces VideoUploaded."""
+    settings = load_settings(UploadLandedSettings)
+    return UploadRecorder(
+        repo=_answers(settings.answers_table),
+        media=_media(),
+        publisher=_publisher(settings.event_bus_name),
+        media_bucket=settings.media_bucket,
+        max_upload_bytes=settings.max_upload_bytes,
+        clock=utc_now,
+    )
+
+
+@cache
+def answer_projector() -> AnswerProjector:
+    """projectAnswers: pipeline events into the answers read model."""
+    settings = load_settings(ProjectorSettings)
+    return AnswerProjector(repo=_answers(settings.answers_table), clock=utc_now)
+
+
+def _answers(table: str) -> DynamoAnswerRepository:
+    return DynamoAnswerRepository(table, client("dynamodb"))
+
+
+def _media() -> S3MediaStore:
+    return S3MediaStore(client("s3"))
+
+
+def _publisher(bus_name: str) -> EventBridgePublisher:
+    return EventBridgePublisher(bus_name, client("events"))
