@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 
 import botocore.session
@@ -42,8 +41,3 @@ def tracer() -> Tracer:
         return Tracer(patch_modules=TRACED_MODULES)
     finally:
         botocore.session.get_session = original
-
-
-def redact_email(email: str) -> str:
-    """A short stable fingerprint for logs: never log the address itself."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:12]

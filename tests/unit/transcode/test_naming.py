@@ -30,7 +30,6 @@ stages = st.builds(
 def test_keys_follow_the_architecture_contract():
     assert naming.job_key(REF) == f"acme-onboarding/2/{USER_KEY}#1"
     assert naming.audio_destination("dev", REF) == f"dev/audio/acme-onboarding/2/{USER_KEY}/attempt-1/answer"
-    assert naming.audio_key("dev", REF) == f"dev/audio/acme-onboarding/2/{USER_KEY}/attempt-1/answer.mp3"
     assert naming.transcript_key("dev", REF) == f"dev/transcripts/acme-onboarding/2/{USER_KEY}/attempt-1.json"
     assert naming.transcription_job_name(STAGE, REF) == JOB_NAME
 

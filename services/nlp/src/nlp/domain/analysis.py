@@ -104,13 +104,13 @@ class Analyzer:
             transcript = parse_transcript(self.transcripts.read(data.transcript))
         except AnalysisRejected as rejected:
             return self._fail(cause, rejected, text="", word_count=0, language=None)
-        text = transcript.text.strip()
-        if not text:
+        if not transcript.has_speech:
             # Silence is a valid answer: store it without sentiment and never call Comprehend.
             no_speech = self._record(
                 cause, text="", word_count=transcript.word_count, language=None, sentiment=None, chunk_count=0
             )
             return self._finish(cause, no_speech)
+        text = transcript.text.strip()
         language = comprehend_language(data.language_code)
         try:
             if language is None:

@@ -53,9 +53,6 @@ class JobMetadata(BaseModel):
         """MediaConvert's UserMetadata is a string-to-string map."""
         return {key: str(value) for key, value in self.model_dump().items()}
 
-    def belongs_to(self, stage: str) -> bool:
-        return self.app == APP and self.stage == stage
-
     @property
     def answer_ref(self) -> AnswerRef:
         return AnswerRef(project=self.project, step=self.step, user_key=self.user_key, attempt=self.attempt)

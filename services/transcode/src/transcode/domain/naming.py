@@ -44,10 +44,6 @@ def audio_destination(stage: str, ref: AnswerRef) -> str:
     return f"{stage}/audio/{ref.project}/{ref.step}/{ref.user_key}/attempt-{ref.attempt}/answer"
 
 
-def audio_key(stage: str, ref: AnswerRef) -> str:
-    return f"{audio_destination(stage, ref)}.{AUDIO_EXTENSION}"
-
-
 def transcript_key(stage: str, ref: AnswerRef) -> str:
     return f"{stage}/transcripts/{ref.project}/{ref.step}/{ref.user_key}/attempt-{ref.attempt}.{TRANSCRIPT_EXTENSION}"
 
