@@ -1,4 +1,4 @@
-"""Local Lambda runtime: runs the deployed functions from the repository's source, one worker process each.
+"""Local Lambda runtime: runs the deployed functions from source (not their zip), one worker process each.
 
 Public API (used by the edge, the HTTP API gateway and the orchestration)::
 

@@ -25,7 +25,8 @@ from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
 from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-# The functions run from the repository's source, not the deployed zip (it holds Lambda-platform wheels).
+# The functions run from source, never the deployed zip (it holds Lambda-platform wheels): these paths come after
+# ``extra_pythonpath``, where ``make up`` puts the same paths in the private copy of the tree it deployed.
 SOURCE_PATHS = (
     REPO_ROOT / "shared",
     REPO_ROOT / "services" / "ingest" / "src",
