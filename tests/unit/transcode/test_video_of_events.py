@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from tests.unit.transcode.fakes import FakeTranscoder, FakeTranscriber, InMemoryJobs, Published
 from tests.unit.transcode.fixtures import ANSWER_ID, JOB_NAME, STAGE, WORK_BUCKET, load, sns_message
 from tests.unit.transcode.test_duplicates import RejectingTranscoder, _completed, _start_transcription, _uploaded
-from tests.unit.transcode.test_usecases import JOB, RECORD
+from tests.unit.transcode.test_steps import JOB, RECORD
 from transcode.domain.mediaconvert import JobStateChange, translate
 from transcode.domain.start_transcode import start_transcode
 from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription

@@ -1,4 +1,4 @@
-"""Use-case edge cases with in-memory fakes (the moto/Stubber tests cover the usual paths end to end)."""
+"""The transcode steps' edge cases with in-memory fakes (the moto/Stubber tests cover the usual paths end to end)."""
 
 from __future__ import annotations
 
