@@ -134,6 +134,21 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def bad_request(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+def s3_uri_member(value: Any, where: str) -> str:
+    """A request member that must be an ``s3://bucket/key`` URI, or the BadRequestException naming it."""
+    if not isinstance(value, str):
+        raise bad_request(f"{where} is required")
+    try:
+        parse_s3_uri(value)
+    except ValueError as exc:
+        raise bad_request(f"{where}: {exc}") from exc
+    return value
+
+
 @dataclass(frozen=True)
 class AwsTarget:
     """Where the stand-ins read and write: the local endpoint (moto behind it)."""

@@ -26,11 +26,13 @@ from vidsense_local.standins._common import (
     AwsTarget,
     JobStandIn,
     Request,
+    bad_request,
     log,
     now,
     parse_s3_uri,
     respond,
     respond_error,
+    s3_uri_member,
 )
 
 SOURCE = "aws.mediaconvert"
@@ -47,10 +49,6 @@ _SAMPLE_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}
 JSON = "application/json"
 
 
-def _bad(message: str) -> AwsError:
-    return AwsError("BadRequestException", message, 400)
-
-
 class _Output:
     def __init__(self, uri: str, sample_rate: int, channels: int, bitrate: int) -> None:
         self.uri = uri
@@ -65,29 +63,31 @@ def _plan_outputs(settings: dict[str, Any], input_uri: str) -> list[tuple[int, l
     as MediaConvert names FILE_GROUP outputs."""
     groups = settings.get("outputGroups")
     if not isinstance(groups, list) or not groups:
-        raise _bad("/settings/outputGroups: at least one output group is required")
+        raise bad_request("/settings/outputGroups: at least one output group is required")
     input_base = PurePosixPath(parse_s3_uri(input_uri)[1]).stem
     planned: list[tuple[int, list[_Output]]] = []
     seen: set[str] = set()
     for gi, group in enumerate(groups):
         group_settings = group.get("outputGroupSettings") or {}
         if group_settings.get("type") != "FILE_GROUP_SETTINGS":
-            raise _bad(f"/outputGroups/{gi}: the local stand-in supports FILE_GROUP_SETTINGS output groups only")
+            raise bad_request(f"/outputGroups/{gi}: the local stand-in supports FILE_GROUP_SETTINGS output groups only")
         destination = (group_settings.get("fileGroupSettings") or {}).get("destination")
         if not isinstance(destination, str):
-            raise _bad(f"/outputGroups/{gi}/outputGroupSettings/fileGroupSettings/destination is required")
+            raise bad_request(f"/outputGroups/{gi}/outputGroupSettings/fileGroupSettings/destination is required")
         try:
             parse_s3_uri(destination if not destination.endswith("/") else destination + "x")
         except ValueError as exc:
-            raise _bad(f"/outputGroups/{gi}: destination must be an s3:// URI: {exc}") from exc
+            raise bad_request(f"/outputGroups/{gi}: destination must be an s3:// URI: {exc}") from exc
         outputs = group.get("outputs")
         if not isinstance(outputs, list) or not outputs:
-            raise _bad(f"/outputGroups/{gi}/outputs: at least one output is required")
+            raise bad_request(f"/outputGroups/{gi}/outputs: at least one output is required")
         planned_group: list[_Output] = []
         for oi, output in enumerate(outputs):
             planned_output = _plan_output(f"/outputGroups/{gi}/outputs/{oi}", output, destination, input_base)
             if planned_output.uri in seen:
-                raise _bad(f"{planned_output.uri} is written twice; give the outputs different nameModifier values")
+                raise bad_request(
+                    f"{planned_output.uri} is written twice; give the outputs different nameModifier values"
+                )
             seen.add(planned_output.uri)
             planned_group.append(planned_output)
         planned.append((gi, planned_group))
@@ -96,26 +96,26 @@ def _plan_outputs(settings: dict[str, Any], input_uri: str) -> list[tuple[int, l
 
 def _plan_output(where: str, output: dict[str, Any], destination: str, input_base: str) -> _Output:
     if output.get("videoDescription"):
-        raise _bad(f"{where}: the local stand-in makes audio-only outputs; remove videoDescription")
+        raise bad_request(f"{where}: the local stand-in makes audio-only outputs; remove videoDescription")
     container = (output.get("containerSettings") or {}).get("container", "RAW")
     if container != "RAW":
-        raise _bad(f"{where}/containerSettings/container: only RAW (audio-only) is supported, got {container}")
+        raise bad_request(f"{where}/containerSettings/container: only RAW (audio-only) is supported, got {container}")
     audio = output.get("audioDescriptions")
     if not isinstance(audio, list) or len(audio) != 1:
-        raise _bad(f"{where}/audioDescriptions: exactly one audio description is required for RAW outputs")
+        raise bad_request(f"{where}/audioDescriptions: exactly one audio description is required for RAW outputs")
     codec_settings = audio[0].get("codecSettings") or {}
     if codec_settings.get("codec") != "MP3":
-        raise _bad(f"{where}: the local stand-in encodes MP3 only, got {codec_settings.get('codec')}")
+        raise bad_request(f"{where}: the local stand-in encodes MP3 only, got {codec_settings.get('codec')}")
     mp3 = codec_settings.get("mp3Settings") or {}
     sample_rate = int(mp3.get("sampleRate", 48000))
     channels = int(mp3.get("channels", 2))
     bitrate = int(mp3.get("bitrate", 192000))
     if sample_rate not in _SAMPLE_RATES:
-        raise _bad(f"{where}/mp3Settings/sampleRate: {sample_rate} is not a supported sample rate")
+        raise bad_request(f"{where}/mp3Settings/sampleRate: {sample_rate} is not a supported sample rate")
     if channels not in (1, 2):
-        raise _bad(f"{where}/mp3Settings/channels: must be 1 or 2")
+        raise bad_request(f"{where}/mp3Settings/channels: must be 1 or 2")
     if not 16000 <= bitrate <= 320000:
-        raise _bad(f"{where}/mp3Settings/bitrate: must be between 16000 and 320000")
+        raise bad_request(f"{where}/mp3Settings/bitrate: must be between 16000 and 320000")
     base = destination if not destination.endswith("/") else destination + input_base
     return _Output(
         f"{base}{output.get('nameModifier', '')}.{output.get('extension', 'mp3')}", sample_rate, channels, bitrate
@@ -165,26 +165,20 @@ class MediaConvertStandIn(JobStandIn):
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
         role = body.get("role")
         if not isinstance(role, str) or not _ROLE.match(role):
-            raise _bad("/role: an IAM role ARN (arn:aws:iam::<account>:role/<name>) is required")
+            raise bad_request("/role: an IAM role ARN (arn:aws:iam::<account>:role/<name>) is required")
         settings = body.get("settings")
         if not isinstance(settings, dict):
-            raise _bad("/settings is required")
+            raise bad_request("/settings is required")
         inputs = settings.get("inputs")
         if not isinstance(inputs, list) or not inputs:
-            raise _bad("/settings/inputs: at least one input is required")
+            raise bad_request("/settings/inputs: at least one input is required")
         if len(inputs) > 1:
-            raise _bad("/settings/inputs: the local stand-in transcodes one input per job")
-        input_uri = inputs[0].get("fileInput")
-        if not isinstance(input_uri, str):
-            raise _bad("/settings/inputs/0/fileInput is required")
-        try:
-            parse_s3_uri(input_uri)
-        except ValueError as exc:
-            raise _bad(f"/settings/inputs/0/fileInput: {exc}") from exc
+            raise bad_request("/settings/inputs: the local stand-in transcodes one input per job")
+        input_uri = s3_uri_member(inputs[0].get("fileInput"), "/settings/inputs/0/fileInput")
         plan = _plan_outputs(settings, input_uri)
         metadata = body.get("userMetadata") or {}
         if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-            raise _bad("/userMetadata must map strings to strings")
+            raise bad_request("/userMetadata must map strings to strings")
         token = body.get("clientRequestToken")
         with self._lock:
             if isinstance(token, str) and token in self._tokens:

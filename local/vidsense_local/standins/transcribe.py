@@ -30,7 +30,17 @@ from botocore.exceptions import ClientError
 
 from vidsense_local.engines.speech import SpeechToText, shared_engine, transcribe_output
 from vidsense_local.engines.transcode import MediaError
-from vidsense_local.standins._common import AwsError, AwsTarget, JobStandIn, log, now, parse_s3_uri, serve_json11
+from vidsense_local.standins._common import (
+    AwsError,
+    AwsTarget,
+    JobStandIn,
+    bad_request,
+    log,
+    now,
+    parse_s3_uri,
+    s3_uri_member,
+    serve_json11,
+)
 
 SOURCE = "aws.transcribe"
 DETAIL_TYPE = "Transcribe Job State Change"
@@ -65,10 +75,6 @@ _FORMATS = {
     "webm": {"matroska,webm"},
     "amr": {"amr"},
 }
-
-
-def _bad(message: str) -> AwsError:
-    return AwsError("BadRequestException", message, 400)
 
 
 class _JobFailed(Exception):
@@ -120,12 +126,12 @@ class TranscribeStandIn(JobStandIn):
         if settings is None:
             return False
         if not isinstance(settings, dict):
-            raise _bad("JobExecutionSettings must be an object")
+            raise bad_request("JobExecutionSettings must be an object")
         allow, role = settings.get("AllowDeferredExecution"), settings.get("DataAccessRoleArn")
         if allow is None or role is None:
-            raise _bad("JobExecutionSettings needs both AllowDeferredExecution and DataAccessRoleArn")
+            raise bad_request("JobExecutionSettings needs both AllowDeferredExecution and DataAccessRoleArn")
         if not isinstance(role, str) or not 20 <= len(role) <= 2048 or not _ROLE.match(role):
-            raise _bad("JobExecutionSettings.DataAccessRoleArn must be an IAM role ARN")
+            raise bad_request("JobExecutionSettings.DataAccessRoleArn must be an IAM role ARN")
         return allow is True
 
     @staticmethod
@@ -133,31 +139,25 @@ class TranscribeStandIn(JobStandIn):
         """(name, media uri, language, media format, sample rate, output bucket, output key) or BadRequest."""
         name = body.get("TranscriptionJobName")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise _bad("TranscriptionJobName must be 1-200 characters of [0-9a-zA-Z._-]")
-        media_uri = (body.get("Media") or {}).get("MediaFileUri")
-        if not isinstance(media_uri, str):
-            raise _bad("Media.MediaFileUri is required")
-        try:
-            parse_s3_uri(media_uri)
-        except ValueError as exc:
-            raise _bad(f"Media.MediaFileUri: {exc}") from exc
+            raise bad_request("TranscriptionJobName must be 1-200 characters of [0-9a-zA-Z._-]")
+        media_uri = s3_uri_member((body.get("Media") or {}).get("MediaFileUri"), "Media.MediaFileUri")
         if body.get("IdentifyLanguage") or body.get("IdentifyMultipleLanguages"):
-            raise _bad("language identification is not available in the local stand-in: set LanguageCode")
+            raise bad_request("language identification is not available in the local stand-in: set LanguageCode")
         language = body.get("LanguageCode")
         if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", language):
-            raise _bad("LanguageCode is required (for example en-US)")
+            raise bad_request("LanguageCode is required (for example en-US)")
         media_format = body.get("MediaFormat")
         if media_format is not None and media_format not in _FORMATS:
-            raise _bad(f"MediaFormat {media_format!r} is not one of {sorted(_FORMATS)}")
+            raise bad_request(f"MediaFormat {media_format!r} is not one of {sorted(_FORMATS)}")
         rate = body.get("MediaSampleRateHertz")
         if rate is not None and (not isinstance(rate, int) or not 8000 <= rate <= 48000):
-            raise _bad("MediaSampleRateHertz must be an integer between 8000 and 48000")
+            raise bad_request("MediaSampleRateHertz must be an integer between 8000 and 48000")
         bucket = body.get("OutputBucketName")
         if not isinstance(bucket, str) or not bucket:
-            raise _bad("the local stand-in needs OutputBucketName (it has no service-managed bucket)")
+            raise bad_request("the local stand-in needs OutputBucketName (it has no service-managed bucket)")
         key = body.get("OutputKey")
         if key is not None and (not isinstance(key, str) or not _OUTPUT_KEY.match(key)):
-            raise _bad("OutputKey must match [a-zA-Z0-9-_.!*'()/]{1,1024}")
+            raise bad_request("OutputKey must match [a-zA-Z0-9-_.!*'()/]{1,1024}")
         if not key:
             key = f"{name}.json"
         elif key.endswith("/"):
@@ -247,9 +247,9 @@ class TranscribeStandIn(JobStandIn):
         name = body.get("TranscriptionJobName")
         with self._lock:
             if not isinstance(name, str) or name not in self._jobs:
-                raise _bad("The requested job couldn't be found. Check the job name and try your request again.")
+                raise bad_request("The requested job couldn't be found. Check the job name and try your request again.")
             if self._jobs[name]["TranscriptionJobStatus"] in ("IN_PROGRESS", "QUEUED"):
-                raise _bad("The job is queued or in progress; it can be deleted once it has finished.")
+                raise bad_request("The job is queued or in progress; it can be deleted once it has finished.")
             del self._jobs[name]
         return {}
 
