@@ -31,6 +31,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
+from vidsense_shared.aws_errors import error_code
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 # The local stack's own constants (vidsense_local.stack.REGION, StackConfig.aws_port): a test keeps them equal.
@@ -111,10 +112,6 @@ def stage_aws(stage: str, environ: Mapping[str, str] | None = None) -> StageAws:
     # boto3 reads AWS_DEFAULT_REGION and the profile's region, not AWS_REGION (the CLI v2 and Lambda set it).
     region = None if env.get("AWS_DEFAULT_REGION") else env.get("AWS_REGION") or None
     return StageAws(stage, boto3.session.Session(region_name=region))
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def require_stage(aws: StageAws) -> None:

@@ -15,9 +15,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vidsense_ops import dlq, replay, smoke, status
-from vidsense_ops.clients import CheckedStage, OperatorError, StageAws, error_code, explain, stage_aws
+from vidsense_ops.clients import CheckedStage, OperatorError, StageAws, explain, stage_aws
 from vidsense_ops.timeparse import TimeFormatError, is_relative, parse_time
 from vidsense_shared.answers import StepRefError, check_step_ref
+from vidsense_shared.aws_errors import error_code, error_message
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -140,8 +141,7 @@ def report_failure(label: str, exc: BaseException, aws: StageAws | None, err: Te
 
 def _aws_failure(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
-        message = exc.response.get("Error", {}).get("Message", "")
-        return f"AWS {exc.operation_name} failed: {error_code(exc)}: {message}"
+        return f"AWS {exc.operation_name} failed: {error_code(exc)}: {error_message(exc)}"
     return f"AWS call failed: {exc}"
 
 

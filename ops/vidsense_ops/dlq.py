@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from vidsense_shared.aws_errors import error_code
+
 # The tags the deploy puts on every dead-letter queue (deploy/plugins/vidsense-failure-paths.js; a test keeps the
 # two equal).
 STAGE_TAG = "vidsense:stage"
@@ -82,9 +84,9 @@ def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]
         except ClientError as exc:
             # ListQueues returns every queue of the account and region: one another team's policy hides from us, or
             # one deleted since, is not ours and must not stop the command.
-            if _code(exc) in _GONE:
+            if error_code(exc) in _GONE:
                 continue
-            if _code(exc) in _DENIED:
+            if error_code(exc) in _DENIED:
                 denied = denied or exc
                 continue
             raise
@@ -94,7 +96,7 @@ def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]
         try:
             attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         except ClientError as exc:
-            if _code(exc) in _GONE:  # deleted between the listing and now; any other refusal on ours is real
+            if error_code(exc) in _GONE:  # deleted between the listing and now; any other refusal on ours is real
                 continue
             raise
         queues.append(
@@ -113,10 +115,6 @@ def list_queues(sqs: Any, stage: str, service: str | None = None) -> list[Queue]
         # Not one queue's tags could be read: our own permission (sqs:ListQueueTags) is missing, not theirs.
         raise denied
     return sorted(queues, key=lambda q: q.name)
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def peek(sqs: Any, queue: Queue, limit: int = 10) -> list[dict[str, Any]]:

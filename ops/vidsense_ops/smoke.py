@@ -33,7 +33,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from botocore.exceptions import ClientError
 
-from vidsense_ops.clients import OperatorError, error_code, explain
+from vidsense_ops.clients import OperatorError, explain
+from vidsense_shared.aws_errors import error_code, error_message
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 API_URL_OUTPUT = "HttpApiUrl"  # the Framework's output for the HTTP API
@@ -424,7 +425,7 @@ class Report:
         except ClientError as exc:
             if explain(exc, None) is not None:
                 raise  # credentials or permissions: the error boundary says it in one line (exit 2)
-            saw = f"{exc.operation_name}: {error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+            saw = f"{exc.operation_name}: {error_code(exc)}: {error_message(exc)}"
             self.line(f"FAIL {name:<18} {self.clock.monotonic() - begin:6.1f} s  {saw}")
             raise SmokeFailure(name, saw) from exc
         except OSError as exc:  # unreachable API or sign-in endpoint

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from vidsense_ops.clients import OperatorError
 from vidsense_shared.answers import check_step_ref, user_key_for
 from vidsense_shared.answers_table import AnswerItems
+from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import answer_id
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
@@ -72,7 +73,7 @@ def stack_outputs(cloudformation: Any, stage: str) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+        if error_code(exc) == "ValidationError":
             raise OperatorError(
                 f"stage {stage} has no stack {name}: deploy the ingest service, or pass --issuer with the stage's"
                 " token issuer and the person's subject"

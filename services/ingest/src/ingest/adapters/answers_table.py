@@ -12,6 +12,7 @@ from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
 from vidsense_shared.answers_table import plain_item
 from vidsense_shared.answers_table import to_item as plain_to_item
+from vidsense_shared.aws_errors import is_conditional_check_failed
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 BY_STEP_INDEX = "by_step"
@@ -56,7 +57,7 @@ class DynamoAnswerRepository:
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 lost = f"{record.answer_id} changed since revision {expected_revision}"
                 raise ConcurrentUpdateError(lost) from exc
             raise AnswersTableError(f"put_item failed for {record.answer_id}: {exc}") from exc
@@ -69,7 +70,7 @@ class DynamoAnswerRepository:
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 raise ConcurrentUpdateError(f"{answer_id} changed since revision {expected_revision}") from exc
             raise AnswersTableError(f"delete_item failed for {answer_id}: {exc}") from exc
 

@@ -10,16 +10,13 @@ from botocore.exceptions import ClientError
 from ingest.domain.errors import MediaStoreError, TranscriptUnavailableError
 from ingest.domain.ports import ObjectInfo
 from ingest.domain.views import UploadForm
+from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import S3Pointer
 
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
 __all__ = ["MediaStoreError", "S3MediaStore"]
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class S3MediaStore:
@@ -30,7 +27,7 @@ class S3MediaStore:
         try:
             head = self._s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if error_code(exc) in _MISSING:
                 return None
             raise MediaStoreError(f"head_object failed for {key}@{version_id}: {exc}") from exc
         content_type = str(head.get("ContentType", ""))
@@ -62,7 +59,7 @@ class S3MediaStore:
         try:
             self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if error_code(exc) in _MISSING:
                 return False
             raise MediaStoreError(f"head_object failed for {key}: {exc}") from exc
         return True
@@ -85,7 +82,7 @@ class S3MediaStore:
         try:
             body = self._s3.get_object(**request)["Body"].read()
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if error_code(exc) in _MISSING:
                 raise TranscriptUnavailableError(f"{pointer.uri} does not exist") from exc
             raise MediaStoreError(f"get_object failed for {pointer.uri}: {exc}") from exc
         try:

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import Grant, RecordingWindow
 from ingest.domain.ports import StoredWindow
+from vidsense_shared.aws_errors import is_conditional_check_failed
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 KEY_PREFIX = "recordings#"
@@ -82,6 +83,6 @@ class DynamoRecordingWindows:
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 raise ConcurrentUpdateError(f"a recording window changed since revision {expected_revision}") from exc
             raise RecordingLimitsError(f"put_item failed for a recording window: {exc}") from exc

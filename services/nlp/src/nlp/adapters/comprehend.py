@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from nlp.domain.chunking import MAX_BATCH_SIZE
 from nlp.domain.errors import AnalysisRejected, SentimentServiceError, UnsupportedLanguage
 from nlp.domain.scoring import LABELS, Scores, Sentiment
+from vidsense_shared.aws_errors import error_code, error_message
 from vidsense_shared.observability import logger
 
 # Errors that retrying the same document cannot fix: the answer fails with Comprehend's code.
@@ -51,9 +52,8 @@ class ComprehendSentimentDetector:
 
 
 def _translate(exc: ClientError) -> Exception:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", ""))
+    code = error_code(exc) or "Unknown"
+    message = error_message(exc)
     if code == "UnsupportedLanguageException":
         return UnsupportedLanguage(message or "Comprehend does not support this language")
     if code in _PERMANENT:

@@ -19,6 +19,7 @@ from nlp.domain.record import (
     truncate_utf8,
 )
 from nlp.domain.scoring import LABELS, Scores, Sentiment
+from vidsense_shared.aws_errors import is_conditional_check_failed
 
 # DynamoDB's item limit is "400 KB" of attribute names plus values; 400,000 (not 409,600) stays under every
 # reading of it, moto's (405,000) included.
@@ -76,7 +77,7 @@ class DynamoMetadataStore:
                 },
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 return False
             raise
         return True
@@ -106,7 +107,7 @@ class DynamoMetadataStore:
                 ExpressionAttributeValues={":before": {"S": analyzed_before.isoformat()}},
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 return False
             raise
         return True
@@ -125,7 +126,7 @@ class DynamoMetadataStore:
                 },
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_check_failed(exc):
                 return False
             raise
         return True

@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from nlp.domain.errors import TranscriptMissing, TranscriptUnavailable
+from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import S3Pointer
 
 # S3's answers for an object (or version) that does not exist. S3 answers them only to a caller allowed to list
@@ -26,7 +27,7 @@ class S3TranscriptStore:
             response = self._s3.get_object(**request)
             body: bytes = response["Body"].read()
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+            code = error_code(exc) or "Unknown"
             if code in _MISSING:
                 # Permanent: S3 is strongly consistent and TranscriptReady follows Transcribe's write.
                 raise TranscriptMissing(f"no transcript at {pointer.uri}: {code}") from exc

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from transcode.domain.ports import JobRecord, OpenAttempt
+from vidsense_shared.aws_errors import is_conditional_check_failed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,10 +28,6 @@ def _iso(moment: datetime) -> str:
 
 def _now() -> str:
     return _iso(datetime.now(UTC))
-
-
-def _is_conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _new_item(record: JobRecord) -> dict[str, Any]:
@@ -65,7 +62,7 @@ class DynamoJobStore:
                 ConditionExpression="attribute_not_exists(job_key)",
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not is_conditional_check_failed(exc):
                 raise
             existing = self.get(record.job_key)
             if existing is None:  # deleted in between: cannot tell, let the retry decide
@@ -82,7 +79,7 @@ class DynamoJobStore:
                 ExpressionAttributeValues={":previous": {"S": previous_event_id}},
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not is_conditional_check_failed(exc):
                 raise
             return False
         return True
@@ -136,7 +133,7 @@ class DynamoJobStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not is_conditional_check_failed(exc):
                 raise
             return False
         return True
@@ -151,7 +148,7 @@ class DynamoJobStore:
                 ExpressionAttributeValues={":before": {"S": _iso(created_before)}},
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not is_conditional_check_failed(exc):
                 raise
             return False
         return True

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from transcode.domain.mediaconvert import FILE_GROUP, JobStateChangeDetail, OutputDetail, OutputGroupDetail
 from transcode.domain.ports import TranscodeJob, TranscodeRejectedError, TranscodeRequest
+from vidsense_shared.aws_errors import error_code, error_message
 
 if TYPE_CHECKING:
     from mypy_boto3_mediaconvert import MediaConvertClient
@@ -85,10 +86,9 @@ class MediaConvertTranscoder:
         try:
             response = self._client.create_job(**params)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = error.get("Code", "")
+            code = error_code(exc)
             if code in PERMANENT_ERRORS:
-                raise TranscodeRejectedError(code, error.get("Message", str(exc))) from exc
+                raise TranscodeRejectedError(code, error_message(exc) or str(exc)) from exc
             raise
         return response["Job"]["Id"]
 
@@ -129,7 +129,7 @@ class MediaConvertJobs:
         try:
             job: Any = self._client.get_job(Id=job_id)["Job"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+            if error_code(exc) == "NotFoundException":
                 return None
             raise
         status = job.get("Status", "UNKNOWN")

@@ -8,9 +8,13 @@ from botocore.exceptions import ClientError
 
 from transcode.domain.ports import TranscriptionRejectedError
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
+from vidsense_shared.aws_errors import error_code, error_message
 
 if TYPE_CHECKING:
     from mypy_boto3_transcribe import TranscribeServiceClient
+
+# How Transcribe answers a job name it does not know: as a bad request (or NotFound).
+_NO_SUCH_JOB = frozenset({"BadRequestException", "NotFoundException"})
 
 
 class TranscribeJobs:
@@ -40,13 +44,12 @@ class TranscribeJobs:
         try:
             self._client.start_transcription_job(**params)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = error.get("Code", "")
+            code = error_code(exc)
             if code == "ConflictException":
                 # Job names are unique per account and ours is derived from the attempt: it already runs.
                 return False
             if code == "BadRequestException":
-                raise TranscriptionRejectedError(code, error.get("Message", str(exc))) from exc
+                raise TranscriptionRejectedError(code, error_message(exc) or str(exc)) from exc
             # LimitExceededException (quota or queue full: botocore's retry mode backs off on it first),
             # InternalFailureException: raise, so Lambda retries and the on-failure destination keeps the event.
             raise
@@ -60,8 +63,7 @@ class TranscribeJobs:
         try:
             return self.describe(job_name)
         except ClientError as exc:
-            # A well-formed name that Transcribe does not know is answered as a bad request (or NotFound).
-            if exc.response.get("Error", {}).get("Code") in ("BadRequestException", "NotFoundException"):
+            if error_code(exc) in _NO_SUCH_JOB:
                 return None
             raise
 
@@ -69,7 +71,7 @@ class TranscribeJobs:
         try:
             self._client.delete_transcription_job(TranscriptionJobName=job_name)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("BadRequestException", "NotFoundException"):
+            if error_code(exc) not in _NO_SUCH_JOB:
                 raise
             # Transcribe answers a missing job and one still running alike: only a missing one is done.
             if self.find(job_name) is None:
