@@ -5,7 +5,6 @@ from __future__ import annotations
 from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
 from vidsense_local.apigw.routes import RouteMatch, select_route
 from vidsense_local.apigw.server import HttpApiApp, start_api
-from vidsense_local.apigw.template import routes_from_template
 from vidsense_local.discovery.model import CorsConfig, HttpRoute, JwtAuthorizerConfig, RouteTable
 
 __all__ = [
@@ -18,7 +17,6 @@ __all__ = [
     "RouteTable",
     "build_event",
     "map_result",
-    "routes_from_template",
     "select_route",
     "start_api",
 ]

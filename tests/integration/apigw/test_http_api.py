@@ -13,13 +13,13 @@ import pytest
 import requests
 from werkzeug.test import Client
 
+from tests.local_endpoint import routes_from_template
 from vidsense_local.apigw import (
     CorsConfig,
     HttpApiApp,
     HttpRoute,
     JwtAuthorizerConfig,
     RouteTable,
-    routes_from_template,
     select_route,
     start_api,
 )

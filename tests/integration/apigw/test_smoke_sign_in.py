@@ -11,7 +11,8 @@ import pytest
 from werkzeug.test import Client
 
 from tests.integration.apigw.test_http_api import TEMPLATE, FakeRuntime
-from vidsense_local.apigw import HttpApiApp, routes_from_template
+from tests.local_endpoint import routes_from_template
+from vidsense_local.apigw import HttpApiApp
 from vidsense_local.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, load_or_create_key
 from vidsense_ops import smoke
 
