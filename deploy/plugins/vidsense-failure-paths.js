@@ -1,24 +1,27 @@
 'use strict';
 
-// Gives every asynchronous consumer of a service both failure paths, the same way in every stack:
-//   - delivery failures: an SQS dead-letter queue on the trigger (EventBridge rule target DeadLetterConfig with
-//     a RetryPolicy, SNS subscription RedrivePolicy; for S3 notifications, which have no DLQ of their own, the
-//     function's DeadLetterConfig), reachable by the AWS service through a queue policy;
-//   - processing failures: Lambda asynchronous retries (maximumRetryAttempts/maximumEventAge) and an on-failure
-//     destination queue;
-//   - a CloudWatch alarm on each queue's depth that notifies the service's alerts topic;
-//   - tags on each queue saying what it is (vidsense:stage, vidsense:service, vidsense:function, vidsense:kind
-//     failed|dlq): `vidsense dlq` finds the queues by these tags, never by their names.
+// Gives every asynchronous consumer of a service what osls cannot declare for it, the same way in every stack:
+//   - its two SQS queues: the delivery dead-letter queue `<prefix>-<function>-dlq` and the on-failure destination
+//     `<prefix>-<function>-failed`, each with a CloudWatch alarm on its depth that notifies the service's alerts
+//     topic, a TLS-only queue policy that lets the delivering AWS service (EventBridge, SNS) write to the DLQ, and
+//     tags saying what it is (vidsense:stage, vidsense:service, vidsense:function, vidsense:kind failed|dlq):
+//     `vidsense dlq` finds the queues by these tags, never by their names;
+//   - the delivery retries and DLQ of the triggers osls has no clean setting for: a `schedule` rule's target
+//     (RetryPolicy, DeadLetterConfig), an SNS subscription (RedrivePolicy; osls's own `redrivePolicy` would write a
+//     second queue policy, without the TLS-only statement, that replaces this one) and an S3-triggered function
+//     (its DeadLetterConfig, `trigger: s3`).
+// What osls does declare is written in serverless.yml beside each function, where readers look: Lambda's
+// asynchronous retries (maximumRetryAttempts, maximumEventAge), the on-failure destination, an eventBridge
+// event's retryPolicy and deadLetterQueueArn, and the sqs:SendMessage grant to the function's queues.
 // Declared once per service in serverless.yml:
 //   custom:
 //     failurePaths:
 //       service: ingest                             # the queues' vidsense:service tag
 //       namePrefix: vidsense-${sls:stage}-ingest    # physical queue and alarm names start with this
 //       alertsTopic: AlertsTopic                    # logical id of the alerts SNS topic
-//       lambdaRetry: { maximumRetryAttempts: 2, maximumEventAge: 3600 }
-//       targetRetry: { maximumRetryAttempts: 24, maximumEventAge: 86400 }
+//       targetRetry: { maximumRetryAttempts: 185, maximumEventAge: 86400 }   # only with a schedule consumer
 //       consumers: { projectAnswers: {}, uploadLanded: { trigger: s3 } }
-// Writing this by hand would be ~60 lines of YAML per consumer, easy to get subtly different.
+// The queues' logical ids, for serverless.yml: <Function>DeadLetterQueue and <Function>FailedQueue.
 
 const QUEUE_RETENTION_SECONDS = 1209600; // 14 days, the SQS maximum: time to investigate and redrive
 
@@ -49,17 +52,15 @@ class VidsenseFailurePaths {
             service: { type: 'string' },
             namePrefix: { type: 'string' },
             alertsTopic: { type: 'string' },
-            lambdaRetry: { type: 'object' },
             targetRetry: { type: 'object' },
             consumers: { type: 'object' },
           },
-          required: ['service', 'namePrefix', 'alertsTopic', 'lambdaRetry', 'targetRetry', 'consumers'],
+          required: ['service', 'namePrefix', 'alertsTopic', 'consumers'],
           additionalProperties: false,
         },
       },
     });
     this.hooks = {
-      'before:package:compileFunctions': () => this.configureFunctions(),
       'after:package:compileEvents': () => this.wireTriggers(),
     };
   }
@@ -88,26 +89,6 @@ class VidsenseFailurePaths {
     });
   }
 
-  // Function-level settings, before the Framework compiles functions (EventInvokeConfig, DLQ) and before the
-  // per-function IAM plugin builds the roles (so the queue permissions land in the function's own role).
-  configureFunctions() {
-    if (!this.config) return;
-    const { lambdaRetry } = this.config;
-    for (const consumer of this.consumers()) {
-      const fn = this.serverless.service.getFunction(consumer.name);
-      fn.maximumRetryAttempts = lambdaRetry.maximumRetryAttempts;
-      fn.maximumEventAge = lambdaRetry.maximumEventAge;
-      fn.destinations = Object.assign({}, fn.destinations, {
-        onFailure: { type: 'sqs', arn: lambdaArnOf(consumer.failedLogicalId) },
-      });
-      const queues = [lambdaArnOf(consumer.failedLogicalId)];
-      if (consumer.options.trigger === 's3') queues.push(lambdaArnOf(consumer.dlqLogicalId));
-      fn.iamRoleStatements = (fn.iamRoleStatements || []).concat([
-        { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: queues },
-      ]);
-    }
-  }
-
   wireTriggers() {
     if (!this.config) return;
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
@@ -121,11 +102,16 @@ class VidsenseFailurePaths {
         if (resource.Type === 'AWS::Events::Rule') {
           for (const target of resource.Properties.Targets || []) {
             if (!referencesFunction(target.Arn, consumer.functionLogicalId)) continue;
-            target.RetryPolicy = target.RetryPolicy || {
-              MaximumRetryAttempts: targetRetry.maximumRetryAttempts,
-              MaximumEventAgeInSeconds: targetRetry.maximumEventAge,
-            };
-            target.DeadLetterConfig = { Arn: lambdaArnOf(consumer.dlqLogicalId) };
+            if (resource.Properties.ScheduleExpression) {
+              if (!targetRetry) {
+                throw new this.serverless.classes.Error(`failurePaths: ${slug} is scheduled: set targetRetry`);
+              }
+              target.RetryPolicy = {
+                MaximumRetryAttempts: targetRetry.maximumRetryAttempts,
+                MaximumEventAgeInSeconds: targetRetry.maximumEventAge,
+              };
+              target.DeadLetterConfig = { Arn: lambdaArnOf(consumer.dlqLogicalId) };
+            }
             dlqSenders.push({ service: 'events.amazonaws.com', sourceArn: lambdaArnOf(logicalId) });
           }
         }
@@ -140,7 +126,8 @@ class VidsenseFailurePaths {
         }
       }
       if (consumer.options.trigger === 's3') {
-        // S3 notifications have no dead-letter queue: Lambda's own DLQ keeps events its async queue drops.
+        // S3 notifications have no dead-letter queue: Lambda's own DLQ keeps events its async queue drops. (osls's
+        // onError would do, but serverless-iam-roles-per-function then grants sns:Publish on the queue.)
         resources[consumer.functionLogicalId].Properties.DeadLetterConfig = {
           TargetArn: lambdaArnOf(consumer.dlqLogicalId),
         };
