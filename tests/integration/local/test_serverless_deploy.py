@@ -17,11 +17,14 @@ import pytest
 from tests.integration.local.conftest import ACCOUNT, REGION, Stack
 from vidsense_local.deploy_cache import DeployCache, DeployFailed, default_cache_dir, deploy_stage
 from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS, stage_deploy_tree
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 REPO = Path(__file__).resolve().parents[3]
 SERVERLESS_IN_TREE = Path("node_modules") / ".bin" / "serverless"
 SERVERLESS = REPO / SERVERLESS_IN_TREE
-MEDIA = f"vidsense-local-media-{ACCOUNT}"
+LOCAL = StageResources(LOCAL_STAGE)
+API = LOCAL.function("ingest", "api")
+MEDIA = LOCAL.media_bucket(ACCOUNT)
 ON_COMPLETE = f"arn:aws:sns:{REGION}:{ACCOUNT}:vidsense-local-on-complete"
 
 
@@ -38,7 +41,7 @@ def _contract() -> dict[str, tuple[str, set[str], str]]:
             names = re.findall(r"`([A-Z][A-Z_]+)`(\s*\((?:optional|default|stage param))?", head.group(3))
             settings[(head.group(1), head.group(2))] = {n for n, marked in names if not marked}
     return {
-        f"vidsense-{svc}-local-{fn}": (handler, settings.get((svc, fn), set()), trigger)
+        LOCAL.function(svc, fn): (handler, settings.get((svc, fn), set()), trigger)
         for svc, fn, handler, trigger in functions
     }
 
@@ -58,7 +61,7 @@ def _expected_trigger_prefixes(trigger: str) -> list[str]:
     if trigger.startswith("default-bus rule"):
         return ["rule default/"]
     if trigger.startswith("bus rule"):
-        return ["rule vidsense-local-bus/"]
+        return [f"rule {LOCAL.bus}/"]
     raise AssertionError(f"unknown trigger kind in the contract: {trigger}")
 
 
@@ -67,7 +70,7 @@ def deployed(stack: Stack) -> float:
     if not SERVERLESS.exists():
         pytest.skip("node_modules/.bin/serverless missing: run make setup")
     stack.client("ssm").put_parameter(
-        Name="/vidsense/local/user-key-secret", Value="k" * 64, Type="SecureString", Overwrite=True
+        Name=LOCAL.user_key_parameter, Value="k" * 64, Type="SecureString", Overwrite=True
     )
     env = {
         **os.environ,
@@ -93,7 +96,7 @@ def deployed(stack: Stack) -> float:
     tree = stage_deploy_tree()
     try:
         deploy_stage(
-            tree, "local", env, run, DeployCache(default_cache_dir(REPO)), serverless=tree / SERVERLESS_IN_TREE
+            tree, LOCAL_STAGE, env, run, DeployCache(default_cache_dir(REPO)), serverless=tree / SERVERLESS_IN_TREE
         )
     except DeployFailed as failed:
         pytest.fail(f"{failed}:\n{outputs[-1]}")
@@ -106,9 +109,9 @@ def deployed(stack: Stack) -> float:
 
 def test_contract_is_parsed() -> None:
     assert len(EXPECTED) >= 8
-    assert EXPECTED["vidsense-ingest-local-api"][0] == "ingest.handlers.api.handler"
-    assert {"MEDIA_BUCKET", "USER_KEY_PARAMETER"} <= EXPECTED["vidsense-ingest-local-api"][1]
-    assert "MEDIACONVERT_ENDPOINT" not in EXPECTED["vidsense-transcode-local-startTranscode"][1]
+    assert EXPECTED[API][0] == "ingest.handlers.api.handler"
+    assert {"MEDIA_BUCKET", "USER_KEY_PARAMETER"} <= EXPECTED[API][1]
+    assert "MEDIACONVERT_ENDPOINT" not in EXPECTED[LOCAL.function("transcode", "startTranscode")][1]
 
 
 def test_runtime_discovers_every_contract_function_with_its_deployed_environment(stack: Stack, deployed: float) -> None:
@@ -120,13 +123,13 @@ def test_runtime_discovers_every_contract_function_with_its_deployed_environment
         assert spec.handler == handler
         assert spec.environment == lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         assert settings | {"STAGE", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"} <= set(spec.environment)
-        assert spec.environment["STAGE"] == "local"
+        assert spec.environment["STAGE"] == LOCAL_STAGE
         assert spec.stack_name is not None
         env = stack.runtime.worker_environment(spec)
         assert env["AWS_ENDPOINT_URL"] == stack.url
         assert env["_HANDLER"] == handler
     # Failure paths: every event-driven function keeps failed events (destination or DLQ).
-    for name in set(EXPECTED) - {"vidsense-ingest-local-api"}:
+    for name in set(EXPECTED) - {API}:
         assert specs[name].on_failure_destination or specs[name].dead_letter_target, name
 
 
@@ -136,10 +139,10 @@ def test_triggers_and_routes_come_from_the_deployed_templates(stack: Stack, depl
         triggers = deployment.triggers_of(name)
         for prefix in _expected_trigger_prefixes(trigger):
             assert any(t.startswith(prefix) for t in triggers), (name, prefix, triggers)
-    routes = {r.route_key: r for r in stack.runtime.http_routes() if r.stack_name == "vidsense-ingest-local"}
+    routes = {r.route_key: r for r in stack.runtime.http_routes() if r.stack_name == LOCAL.stack("ingest")}
     assert len(routes) >= 3
     for route in routes.values():
-        assert route.function == "vidsense-ingest-local-api"
+        assert route.function == API
         assert route.authorizer is not None
         assert route.authorizer.issuer.startswith("http://127.0.0.1:")
         assert route.authorizer.audiences == ("vidsense-local",)
@@ -148,8 +151,8 @@ def test_triggers_and_routes_come_from_the_deployed_templates(stack: Stack, depl
 def test_skipped_resources_are_wired_in_moto(stack: Stack, deployed: float) -> None:
     subs = stack.client("sns").list_subscriptions_by_topic(TopicArn=ON_COMPLETE)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"].rsplit(":", 1)[-1]) for s in subs] == [
-        ("lambda", "vidsense-transcode-local-relayTranscoderEvents")
+        ("lambda", LOCAL.function("transcode", "relayTranscoderEvents"))
     ]
     notes = stack.client("s3").get_bucket_notification_configuration(Bucket=MEDIA)["LambdaFunctionConfigurations"]
-    assert [n["LambdaFunctionArn"].rsplit(":", 1)[-1] for n in notes] == ["vidsense-ingest-local-uploadLanded"]
+    assert [n["LambdaFunctionArn"].rsplit(":", 1)[-1] for n in notes] == [LOCAL.function("ingest", "uploadLanded")]
     print(f"serverless deploy --stage local took {deployed:.1f} s")
