@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vidsense_local.cost.inputs import REPO, SERVICES, CostInputError, packaged_templates
+from vidsense_local.discovery import DeployedStack
 
 REPORT = REPO / "docs" / "performance.md"
 START, END = "<!-- cold-init:start -->", "<!-- cold-init:end -->"
@@ -90,41 +91,23 @@ class Measure:
         return statistics.median(self.before) / statistics.median(self.bare)
 
 
-def _resolve(value: Any, logical_name: str, resources: Mapping[str, Any]) -> str:
-    """A CloudFormation value as a plausible string (names, ARNs): the settings validate shapes, not existence."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-        text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
-        return re.sub(r"\$\{[^}]+\}", "bench", text)
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target, attribute = value["Fn::GetAtt"]
-        kind = str(resources.get(target, {}).get("Type", "AWS::SQS::Queue"))
-        if kind == "AWS::IAM::Role" and attribute == "Arn":
-            return f"arn:aws:iam::{ACCOUNT}:role/bench-{target.lower()}"
-        if attribute == "Arn":
-            return f"arn:aws:{kind.split('::')[1].lower()}:{REGION}:{ACCOUNT}:bench-{target.lower()}"
-        if attribute == "QueueUrl":
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/bench-{target.lower()}"
-        return f"bench-{target.lower()}"
-    if isinstance(value, dict) and "Ref" in value:
-        return f"bench-{str(value['Ref']).lower()}"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_resolve(part, logical_name, resources) for part in parts)
-    return f"bench-{logical_name.lower()}"
-
-
 def functions_of(service: str, template: Mapping[str, Any]) -> list[Function]:
+    """The template's functions, their environment resolved against placeholder resources (``bench-<logical id>``,
+    queues by URL): the settings validate shapes (names, ARNs), not existence."""
+    resources = template.get("Resources", {})
+    placeholders = {
+        logical_id: (
+            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/bench-{logical_id.lower()}"
+            if resource.get("Type") == "AWS::SQS::Queue"
+            else f"bench-{logical_id.lower()}"
+        )
+        for logical_id, resource in resources.items()
+    }
+    stack = DeployedStack.of(service, dict(template), placeholders, region=REGION, account_id=ACCOUNT)
     found = []
-    for name, resource in template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::Lambda::Function":
-            continue
-        properties = resource["Properties"]
-        variables = properties.get("Environment", {}).get("Variables", {})
-        resources = template.get("Resources", {})
-        environment = {key: _resolve(value, key, resources) for key, value in variables.items()}
+    for name, properties in stack.resources("AWS::Lambda::Function"):
+        variables = stack.resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+        environment = {key: str(value) for key, value in variables.items()}
         found.append(Function(service, name.removesuffix("LambdaFunction"), properties["Handler"], environment))
     return sorted(found, key=lambda f: (f.service, f.name))
 
