@@ -6,12 +6,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from vidsense_local.clients import local_client
 from vidsense_local.edge import EdgeHandle, start_edge
 from vidsense_local.faults import FaultClient
 
@@ -26,14 +25,7 @@ def edge() -> Iterator[EdgeHandle]:
 
 
 def client(edge: EdgeHandle, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=edge.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
-    )
+    return local_client(service, edge.url, "us-east-1", retries=0, path_style=True)
 
 
 def test_faults_injected_over_http_reach_sdk_calls(edge):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vidsense_local.faults import FaultRule, RuleError
@@ -31,16 +29,9 @@ def test_comprehend_throttles_n_times_then_answers(aws):
 
 
 def test_botocore_retries_see_the_throttling(aws):
-    # retries={"max_attempts": 1}: one retry. Both attempts are throttled, the next call gets through.
+    # One retry: both attempts are throttled, the next call gets through.
     rule = aws.registry.add(service="comprehend", operation="DetectSentiment", code="ThrottlingException", count=2)
-    comprehend = boto3.client(
-        "comprehend",
-        endpoint_url=aws.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    comprehend = aws.client("comprehend", attempts=2)
     with pytest.raises(ClientError) as raised:
         comprehend.detect_sentiment(**TEXT)
     assert raised.value.response["ResponseMetadata"]["RetryAttempts"] == 1

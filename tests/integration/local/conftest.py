@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.moto_state import reset_moto
+from vidsense_local.clients import local_client
 from vidsense_local.edge import EdgeHandle, start_edge
 from vidsense_local.runtime import FunctionRuntime
 from vidsense_local.serving import listen
@@ -67,14 +66,7 @@ class Stack:
         return self.edge.url
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}),
-        )
+        return local_client(service, self.url, REGION, retries=1)
 
     def queue(self, prefix: str = "q") -> tuple[str, str]:
         sqs = self.client("sqs")
@@ -135,9 +127,7 @@ def stack() -> Iterator[Stack]:
         edge = start_edge(port, runtime, [standin], fd=sock.fileno())
     finally:
         sock.close()
-    iam = boto3.client(
-        "iam", endpoint_url=url, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
-    )
+    iam = local_client("iam", url, REGION)
     role = iam.create_role(
         RoleName=f"local-test-{uuid.uuid4().hex[:6]}",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.integration.standins.conftest import Endpoint, manifest
+from vidsense_local.clients import local_client
 
 LABELLED = [f for f in manifest() if f["expected_label"]]
 
@@ -64,14 +64,7 @@ def test_limits_raise_comprehends_exceptions(endpoint: Endpoint) -> None:
 
 def test_empty_text_is_a_validation_error(endpoint: Endpoint) -> None:
     # botocore refuses "" itself (the model's min length); a client that skips validation gets the service's answer.
-    unvalidated = boto3.client(
-        "comprehend",
-        endpoint_url=endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(parameter_validation=False),
-    )
+    unvalidated = local_client("comprehend", endpoint.url, "us-east-1", config=Config(parameter_validation=False))
     with pytest.raises(ClientError) as caught:
         unvalidated.detect_sentiment(Text="", LanguageCode="en")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
