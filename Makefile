@@ -14,8 +14,7 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-# uv installs the locked sets (pip took 8 min of CPU for dev.lock from a fresh clone, uv 15 s); pip stays in each venv
-# because serverless-python-requirements runs `python -m pip` to fetch the Lambda wheels.
+# uv installs the locked sets (pip took 8 min of CPU for dev.lock from a fresh clone, uv 15 s).
 UV_VERSION := 0.13.9
 UV_HOME := .uv
 UV := $(UV_HOME)/bin/uv
