@@ -46,11 +46,30 @@ SMOKE_COGNITO_ACTIONS: Final = (
 )
 
 
+# The web client's site stack (deploy/web) is deployed by the ingest pipeline, right after ingest in each stage
+# (its CSP imports ingest's HttpApiUrl export; docs/decisions/0005-web-site-stack.md); changes to the client start
+# that pipeline, which publishes web/ into the site.
+SITE_PIPELINE: Final = "ingest"
+SITE_PATHS: Final = ("web/**",)
+SITE_SPEC: Final = "pipelines/buildspec-deploy-web.yml"
+# Resource types of the site stack (deploy/web/site.yml and the Framework's deployment bucket), checked against
+# deploy/web by tests/integration/pipelines; its deploy role holds their registry handler permissions.
+SITE_RESOURCE_TYPES: Final = (
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+)
+
+
 def path_filters(service: str) -> tuple[str, ...]:
     """The trigger file paths of ``service``'s pipeline (also the CodeCommit filter function's globs)."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
-    return (f"services/{service}/**", f"tests/*/{service}/**", *SHARED_PATHS)
+    site = SITE_PATHS if service == SITE_PIPELINE else ()
+    return (f"services/{service}/**", f"tests/*/{service}/**", *site, *SHARED_PATHS)
 
 
 def pipeline_name(service: str) -> str:

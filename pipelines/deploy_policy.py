@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.definition import BOUNDARY_ACTIONS, SERVICE_RESOURCE_TYPES, owned_names
+from pipelines.definition import BOUNDARY_ACTIONS, SERVICE_RESOURCE_TYPES, SITE_RESOURCE_TYPES, owned_names
 from vidsense_shared.resources import StageResources
 
 Json = dict[str, Any]
@@ -89,6 +89,10 @@ NOT_GRANTED: dict[str, str] = {
     "s3:DeleteBucketWebsite": "website hosting: not used",
     "s3:PutBucketAcl": "ACLs are disabled (bucket owner enforced)",
     "s3:PutObjectAcl": "ACLs are disabled (bucket owner enforced)",
+    "cloudfront:CreateConnectionGroup": "CloudFront connection groups (Anycast static IPs): not used",
+    "cloudfront:GetConnectionGroup": "CloudFront connection groups (Anycast static IPs): not used",
+    "cloudfront:GetVpcOrigin": "VPC origins: the site's only origin is its bucket",
+    "cloudfront:UpdateDistributionWithStagingConfig": "continuous deployment (staging distributions): not used",
 }
 
 # Actions the Framework itself calls outside CloudFormation (deployment bucket upload, stack status) or that
@@ -177,13 +181,18 @@ def is_granted(action: str) -> bool:
     return action not in NOT_GRANTED and action.split(":", maxsplit=1)[0] not in NOT_GRANTED_SERVICES
 
 
-def wanted_actions(service: str) -> set[str]:
-    """Handler permissions of the service's resource types plus the Framework's own calls, one spelling each."""
-    candidates = set(FRAMEWORK_ACTIONS).union(*(handler_permissions(t) for t in SERVICE_RESOURCE_TYPES[service]))
+def _deploy_actions(resource_types: Iterable[str]) -> set[str]:
+    """Handler permissions of ``resource_types`` plus the Framework's own calls, one spelling each."""
+    candidates = set(FRAMEWORK_ACTIONS).union(*(handler_permissions(t) for t in resource_types))
     spelled: dict[str, str] = {}
     for action in sorted(candidates):  # sorted: "s3:GetObject" wins over "s3:getObject"
         spelled.setdefault(action.lower(), action)
     return set(spelled.values())
+
+
+def wanted_actions(service: str) -> set[str]:
+    """Handler permissions of the service's resource types plus the Framework's own calls, one spelling each."""
+    return _deploy_actions(SERVICE_RESOURCE_TYPES[service])
 
 
 def required_actions(service: str) -> set[str]:
@@ -498,3 +507,86 @@ def boundary_statements(service: str, stage: str) -> list[Json]:
     if unscoped:
         statements.append(_statement("NoResourceLevelPermissions", unscoped, ["*"]))
     return statements
+
+
+# --- the web client's site stack (deploy/web), deployed and published by the ingest pipeline --------------------
+
+# What `make deploy-web` does besides the deploy: read ingest's outputs (config.json), upload web/ into the site
+# bucket, invalidate the distribution's cache and read its name (a stage without webDomain).
+SITE_PUBLISH_ACTIONS = frozenset({"cloudfront:CreateInvalidation", "cloudfront:GetDistribution", "s3:PutObject"})
+# The site stack holds no role: its deploy role may neither create nor pass one (so no role ever lacks a boundary).
+SITE_NOT_GRANTED_PREFIXES = frozenset({"iam"})
+
+
+def wanted_site_actions() -> set[str]:
+    """Handler permissions of the site stack's resource types plus the Framework's calls, one spelling each."""
+    return _deploy_actions(SITE_RESOURCE_TYPES)
+
+
+def required_site_actions() -> set[str]:
+    """Every action the site's deploy role must hold. CloudFront is the site itself here (the services' deploy
+    roles get none of it: NOT_GRANTED_SERVICES)."""
+    return {
+        a
+        for a in wanted_site_actions() | SITE_PUBLISH_ACTIONS
+        if is_iam_action(a)
+        and a not in NOT_GRANTED
+        and a.split(":", maxsplit=1)[0] not in SITE_NOT_GRANTED_PREFIXES
+        and (a.startswith("cloudfront:") or is_granted(a))
+    }
+
+
+def site_deploy_statements(stage: str) -> list[Json]:
+    """The statements of the role that deploys the site stack of ``stage`` and publishes web/ into it. Bucket and
+    function names carry the stage; CloudFront generates the ids of distributions, origin access controls and
+    response headers policies, so those are scoped to the account only (as the services' HTTP API ids)."""
+    stage_names = StageResources(stage)
+    stack, app = stage_names.site_stack, stage_names.prefix
+    actions = required_site_actions()
+    by_prefix: dict[str, set[str]] = {}
+    for action in actions - NO_RESOURCE_LEVEL:
+        by_prefix.setdefault(action.split(":")[0], set()).add(action)
+    cloudfront = by_prefix.pop("cloudfront")
+    tagging = {a for a in cloudfront if a.endswith(("TagResource", "TagsForResource"))}
+    functions = {a for a in cloudfront if a.endswith("Function")}
+    site_bucket = f"{ARN}:s3:::{app}-web-*"
+    s3 = by_prefix.pop("s3")
+    statements = [
+        _statement("NoResourceLevelPermissions", actions & NO_RESOURCE_LEVEL, ["*"]),
+        _statement(
+            "SiteStack",
+            by_prefix.pop("cloudformation"),
+            [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/{stack}/*")],
+        ),
+        _statement(
+            "ReadIngestOutputs",
+            ["cloudformation:DescribeStacks"],
+            [sub(f"{ARN}:cloudformation:{REGION_ACCOUNT}:stack/{stage_names.stack('ingest')}/*")],
+        ),
+        *_bucket_statements(s3, stack, ()),
+        _statement("SiteBucket", s3 - OBJECT_ACTIONS, [sub(site_bucket)]),
+        _statement("PublishSiteFiles", ["s3:PutObject"], [sub(f"{site_bucket}/*")]),
+        _statement(
+            "SiteFunction", functions | tagging, [sub(f"{ARN}:cloudfront::${{AWS::AccountId}}:function/{app}-web-*")]
+        ),
+        _statement(
+            "SiteDistribution",
+            cloudfront - functions,
+            [
+                sub(f"{ARN}:cloudfront::${{AWS::AccountId}}:{kind}/*")
+                for kind in ("distribution", "origin-access-control", "response-headers-policy")
+            ],
+        ),
+    ]
+    if by_prefix:
+        raise ValueError(f"site actions without a scoped statement: {sorted(by_prefix)}")
+    return [s for s in statements if s["Action"]]
+
+
+def site_guard_statements() -> list[Json]:
+    """Denials whatever else the site's deploy role is granted: no role created, changed or passed (the site stack
+    has none), and no one's recordings, transcripts or user-key secret."""
+    return [
+        _deny("SiteStackHasNoRoles", [*BOUNDED_ROLE_ACTIONS, *ROLE_CHANGES], ["*"]),
+        *data_protection_statements(),
+    ]

@@ -21,6 +21,8 @@ from pipelines.definition import (
     DEFAULT_BUILD_TYPE,
     DEPLOY_SPEC,
     SERVICES,
+    SITE_PIPELINE,
+    SITE_SPEC,
     SMOKE_COGNITO_ACTIONS,
     SMOKE_SPEC,
     SMOKE_STAGE,
@@ -35,6 +37,8 @@ from pipelines.deploy_policy import (
     data_protection_statements,
     deploy_statements,
     guard_statements,
+    site_deploy_statements,
+    site_guard_statements,
 )
 from vidsense_shared.resources import StageResources
 
@@ -146,7 +150,7 @@ def inline_function_source() -> str:
 # The template
 
 
-def _parameters() -> Json:
+def _parameters(service: str) -> Json:
     return {
         "SourceType": {
             "Type": "String",
@@ -237,11 +241,33 @@ def _parameters() -> Json:
             "Description": "Web address the commit id is appended to in the approval's link (CodeConnections); "
             "empty: https://github.com/<FullRepositoryId>/commit/.",
         },
+        **(_site_parameters() if service == SITE_PIPELINE else {}),
     }
 
 
-def _conditions() -> Json:
+def _site_parameters() -> Json:
     return {
+        f"{stage.capitalize()}WebCertificateArn": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(arn:aws[a-zA-Z-]*:acm:us-east-1:[0-9]{12}:certificate/.+)?$",
+            "Description": f"{stage}: the ACM certificate (us-east-1) of the web site's name, stage parameter "
+            "webDomain (stage parameter webCertificateArn); empty: the one VIDSENSE_WEB_CERTIFICATE_ARN names, "
+            "else params.yml's placeholder.",
+        }
+        for stage in STAGES
+    }
+
+
+def _conditions(service: str) -> Json:
+    site = {
+        f"Has{stage.capitalize()}WebCertificate": {
+            "Fn::Not": [{"Fn::Equals": [ref(f"{stage.capitalize()}WebCertificateArn"), ""]}]
+        }
+        for stage in STAGES
+    }
+    return {
+        **(site if service == SITE_PIPELINE else {}),
         "UseConnections": {"Fn::Equals": [ref("SourceType"), "CodeConnections"]},
         "UseCodeCommit": {"Fn::Equals": [ref("SourceType"), "CodeCommit"]},
         "CreateRepository": {
@@ -573,6 +599,60 @@ def _build_resources(service: str) -> Json:
             timeout=30,
         )
     resources.update(_smoke_resources(service))
+    if service == SITE_PIPELINE:
+        resources.update(_site_resources(service))
+    return resources
+
+
+def _site_resources(service: str) -> Json:
+    """Per stage, the project that deploys the web client's site stack and publishes web/ into it (``make
+    deploy-web``), right after the service's own deploy, with a role of its own: the site's resources only, and no
+    role at all (the site stack has none, so none can lack the stage's boundary)."""
+    base = pipeline_name(service)
+    resources: Json = {}
+    for stage in STAGES:
+        title = stage.capitalize()
+        group = f"/aws/codebuild/{base}-deploy-web-{stage}"
+        resources[f"DeployWeb{title}LogGroup"] = _log_group(group)
+        resources[f"DeployWeb{title}Role"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": f"deploy of the web site stack {StageResources(stage).site_stack} and publish of web/",
+                "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
+                "Policies": [
+                    {
+                        "PolicyName": "pipeline-artifacts",
+                        "PolicyDocument": policy_document([_log_access(group), *_artifact_access(write=False)]),
+                    },
+                ],
+            },
+        }
+        for index, chunk in enumerate(
+            pack_statements([*site_deploy_statements(stage), *site_guard_statements()]), start=1
+        ):
+            resources[f"DeployWeb{title}Policy{index}"] = {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "Description": f"web site deploy and publish to {stage}, part {index}",
+                    "Roles": [ref(f"DeployWeb{title}Role")],
+                    "PolicyDocument": policy_document(chunk),
+                },
+            }
+        resources[f"DeployWeb{title}Project"] = _project(
+            f"{base}-deploy-web-{stage}",
+            role=f"DeployWeb{title}Role",
+            spec=SITE_SPEC,
+            log_group=group,
+            compute="BUILD_GENERAL1_SMALL",
+            variables=[
+                env_var("STAGE", stage),
+                env_var("VIDSENSE_IDENTITY", ref("Identity")),
+                env_var("VIDSENSE_JWT_ISSUER", ref(f"{title}JwtIssuer"), "UseExternalIdentity"),
+                env_var("VIDSENSE_JWT_AUDIENCE", ref(f"{title}JwtAudience"), "UseExternalIdentity"),
+                env_var("VIDSENSE_WEB_CERTIFICATE_ARN", ref(f"{title}WebCertificateArn"), f"Has{title}WebCertificate"),
+            ],
+            timeout=30,
+        )
     return resources
 
 
@@ -689,13 +769,13 @@ def _source_action() -> Json:
     return if_("UseConnections", connections, codecommit)
 
 
-def _codebuild_action(name: str, project: str, source: str, output: str | None) -> Json:
+def _codebuild_action(name: str, project: str, source: str, output: str | None, run_order: int = 1) -> Json:
     action: Json = {
         "Name": name,
         "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild", "Version": "1"},
         "Configuration": {"ProjectName": ref(project)},
         "InputArtifacts": [{"Name": source}],
-        "RunOrder": 1,
+        "RunOrder": run_order,
     }
     if output:
         action["OutputArtifacts"] = [{"Name": output}]
@@ -748,6 +828,21 @@ def _approval_resources(service: str) -> Json:
     }
 
 
+def _projects(service: str) -> list[str]:
+    """The CodeBuild projects ``service``'s pipeline runs."""
+    site = ["DeployWebDevProject", "DeployWebProdProject"] if service == SITE_PIPELINE else []
+    return ["BuildProject", "DeployDevProject", "SmokeDevProject", "DeployProdProject", *site]
+
+
+def _deploy_actions(service: str, stage: str) -> list[Json]:
+    """The service's deploy into ``stage``, then (ingest) the web site stack that imports its API's origin."""
+    title = stage.capitalize()
+    actions = [_codebuild_action(f"ServerlessDeploy{title}", f"Deploy{title}Project", "BuildOutput", None)]
+    if service == SITE_PIPELINE:
+        actions.append(_codebuild_action(f"DeployWeb{title}", f"DeployWeb{title}Project", "BuildOutput", None, 2))
+    return actions
+
+
 def _pipeline_resources(service: str) -> Json:
     name = pipeline_name(service)
     pipeline_policy = [
@@ -755,7 +850,7 @@ def _pipeline_resources(service: str) -> Json:
         allow(
             "RunProjects",
             ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-            [get_att(p, "Arn") for p in ("BuildProject", "DeployDevProject", "SmokeDevProject", "DeployProdProject")],
+            [get_att(p, "Arn") for p in _projects(service)],
         ),
         allow("NotifyApprovers", ["sns:Publish"], [ref("ApprovalTopic")]),
         if_(
@@ -819,21 +914,13 @@ def _pipeline_resources(service: str) -> Json:
                         "Name": "Build",
                         "Actions": [_codebuild_action("TestAndPackage", "BuildProject", "SourceOutput", "BuildOutput")],
                     },
-                    {
-                        "Name": "DeployDev",
-                        "Actions": [_codebuild_action("ServerlessDeployDev", "DeployDevProject", "BuildOutput", None)],
-                    },
+                    {"Name": "DeployDev", "Actions": _deploy_actions(service, "dev")},
                     {
                         "Name": "SmokeDev",
                         "Actions": [_codebuild_action("SmokeTestDev", "SmokeDevProject", "BuildOutput", None)],
                     },
                     {"Name": "ApprovalBeforeProd", "Actions": [_approval_action(service)]},
-                    {
-                        "Name": "DeployProd",
-                        "Actions": [
-                            _codebuild_action("ServerlessDeployProd", "DeployProdProject", "BuildOutput", None)
-                        ],
-                    },
+                    {"Name": "DeployProd", "Actions": _deploy_actions(service, "prod")},
                 ],
             },
         },
@@ -985,8 +1072,13 @@ def _codecommit_resources(service: str) -> Json:
     }
 
 
-def _outputs() -> Json:
+def _outputs(service: str) -> Json:
+    site = {
+        f"DeployWeb{stage.capitalize()}RoleArn": {"Value": get_att(f"DeployWeb{stage.capitalize()}Role", "Arn")}
+        for stage in STAGES
+    }
     return {
+        **(site if service == SITE_PIPELINE else {}),
         "PipelineName": {"Value": ref("Pipeline")},
         "ArtifactBucketName": {"Value": ref("ArtifactBucket")},
         "ArtifactKeyArn": {"Value": get_att("ArtifactKey", "Arn")},
@@ -1009,9 +1101,9 @@ def build_template(service: str) -> Json:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"vidsense {service}: CodePipeline (V2) Source -> Build -> DeployDev -> SmokeDev -> "
         "ApprovalBeforeProd -> DeployProd",
-        "Parameters": _parameters(),
+        "Parameters": _parameters(service),
         "Rules": _rules(),
-        "Conditions": _conditions(),
+        "Conditions": _conditions(service),
         "Resources": {
             **_artifact_resources(service),
             **_build_resources(service),
@@ -1019,7 +1111,7 @@ def build_template(service: str) -> Json:
             **_approval_resources(service),
             **_codecommit_resources(service),
         },
-        "Outputs": _outputs(),
+        "Outputs": _outputs(service),
     }
 
 

@@ -15,8 +15,13 @@ from pipelines.definition import (
     BOUNDARY_ACTIONS,
     SERVICE_RESOURCE_TYPES,
     SERVICES,
+    SITE_PATHS,
+    SITE_PIPELINE,
+    SITE_RESOURCE_TYPES,
+    SITE_SPEC,
     SMOKE_COGNITO_ACTIONS,
     STAGE_NAMES,
+    STAGES,
     path_filters,
 )
 from pipelines.generate import DEPLOY_STAGE_PARAMETERS, MANAGED_POLICY_LIMIT, load_template, resolved_size, yaml
@@ -35,6 +40,8 @@ DEFAULT_SETTINGS = {
     "HasApprovalEmail": False,
     "HasCommitUrlPrefix": False,
     "UseExternalIdentity": False,
+    "HasDevWebCertificate": False,
+    "HasProdWebCertificate": False,
 }
 MODES = {name: {**DEFAULT_SETTINGS, **conditions} for name, conditions in SOURCE_MODES.items()}
 NO_VALUE = {"Ref": "AWS::NoValue"}
@@ -109,8 +116,13 @@ def test_stages_in_order_with_manual_approval_before_prod(service: str, mode: st
     approval = by_name["ApprovalBeforeProd"]
     assert len(approval) == 1
     assert approval[0]["ActionTypeId"] == {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}
-    for stage in ("Build", "DeployDev", "SmokeDev", "DeployProd"):
+    for stage in ("Build", "SmokeDev"):
         assert [a["ActionTypeId"]["Provider"] for a in by_name[stage]] == ["CodeBuild"]
+    for stage in ("DeployDev", "DeployProd"):
+        # ingest's deploy is followed, in the same stage, by the web site stack that imports its API's origin.
+        runs = [1, 2] if service == SITE_PIPELINE else [1]
+        assert [a["ActionTypeId"]["Provider"] for a in by_name[stage]] == ["CodeBuild"] * len(runs)
+        assert [a["RunOrder"] for a in by_name[stage]] == runs
     # The smoke test of dev runs right after its deploy; nothing but the approval stands between it and prod.
     names = [s["Name"] for s in stages(template)]
     at = names.index("DeployDev")
@@ -160,7 +172,7 @@ def makefile_targets() -> set[str]:
     return {m.group(1) for m in re.finditer(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, re.MULTILINE)}
 
 
-@pytest.mark.parametrize("name", ["build", "deploy", "smoke"])
+@pytest.mark.parametrize("name", ["build", "deploy", "smoke", "deploy-web"])
 def test_buildspecs_are_codebuild_0_2_with_python_312_and_node_20(name: str) -> None:
     spec = yaml.safe_load((ROOT / "pipelines" / f"buildspec-{name}.yml").read_text())
     assert spec["version"] == 0.2
@@ -449,7 +461,7 @@ def test_deploy_roles_hold_cloudformations_handler_permissions_for_the_stacks_re
 
 
 def test_every_exclusion_is_something_a_handler_asks_for() -> None:
-    wanted = set().union(*(deploy_policy.wanted_actions(s) for s in SERVICES))
+    wanted = set().union(*(deploy_policy.wanted_actions(s) for s in SERVICES), deploy_policy.wanted_site_actions())
     assert set(deploy_policy.NOT_GRANTED) <= wanted
     prefixes = {a.split(":")[0] for a in wanted}
     assert set(deploy_policy.NOT_GRANTED_SERVICES) <= prefixes
@@ -773,3 +785,108 @@ def test_every_passed_setting_is_a_stage_parameter_of_the_services() -> None:
         assert f"{parameter}={variable}" in buildspec
         assert parameter in params["default"], parameter
     assert params["default"]["permissionsBoundaryArn"] == "${env:VIDSENSE_PERMISSIONS_BOUNDARY_ARN, ''}"
+
+
+# --- the web client's site stack: deployed by the ingest pipeline after ingest -----------------------------------
+
+
+def site_role_statements(stage: str) -> list[dict[str, Any]]:
+    return resolved_role_statements(SITE_PIPELINE, f"DeployWeb{stage.capitalize()}Role")
+
+
+def test_the_ingest_pipeline_deploys_the_web_site_after_ingest_in_each_stage() -> None:
+    template = effective(SITE_PIPELINE, "connections")
+    resources = template["Resources"]
+    by_name = {s["Name"]: s["Actions"] for s in stages(template)}
+    for stage in STAGES:
+        title = stage.capitalize()
+        ingest, site = by_name[f"Deploy{title}"]
+        assert (ingest["RunOrder"], site["RunOrder"]) == (1, 2)
+        assert site["Configuration"]["ProjectName"] == {"Ref": f"DeployWeb{title}Project"}
+        assert site["InputArtifacts"] == ingest["InputArtifacts"] == [{"Name": "BuildOutput"}]  # the tested revision
+        props = resources[f"DeployWeb{title}Project"]["Properties"]
+        assert props["Source"] == {"Type": "CODEPIPELINE", "BuildSpec": SITE_SPEC}
+        assert props["ServiceRole"] == {"Fn::GetAtt": [f"DeployWeb{title}Role", "Arn"]}
+        env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+        assert env == {"STAGE": stage, "VIDSENSE_IDENTITY": {"Ref": "Identity"}}
+        # with a certificate and an external provider, the stage parameters the site's CSP and alias read
+        settings = {**MODES["connections"], "UseExternalIdentity": True, f"Has{title}WebCertificate": True}
+        props = resolve(load_template(SITE_PIPELINE), settings)["Resources"][f"DeployWeb{title}Project"]["Properties"]
+        env = {v["Name"]: v["Value"] for v in props["Environment"]["EnvironmentVariables"]}
+        assert env["VIDSENSE_WEB_CERTIFICATE_ARN"] == {"Ref": f"{title}WebCertificateArn"}
+        assert env["VIDSENSE_JWT_ISSUER"] == {"Ref": f"{title}JwtIssuer"}
+    run = next(s for s in role_statements(resources, "PipelineRole") if s.get("Sid") == "RunProjects")
+    assert {"Fn::GetAtt": ["DeployWebProdProject", "Arn"]} in run["Resource"]
+    assert "make deploy-web" in (ROOT / SITE_SPEC).read_text() and "deploy-web" in makefile_targets()
+    # web/ changes start the ingest pipeline only
+    for service in SERVICES:
+        assert (set(SITE_PATHS) <= set(path_filters(service))) == (service == SITE_PIPELINE)
+        assert any(n.startswith("DeployWeb") for n in load_template(service)["Resources"]) == (service == SITE_PIPELINE)
+
+
+def test_the_site_resource_types_are_those_of_deploy_web() -> None:
+    text = (ROOT / "deploy" / "web" / "site.yml").read_text()
+    declared = set(re.findall(r"^\s+Type:\s*['\"]?(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)", text, re.MULTILINE))
+    assert declared == set(SITE_RESOURCE_TYPES)  # (the Framework adds its deployment bucket and policy: same types)
+
+
+def test_the_site_deploy_role_holds_the_site_stacks_handler_permissions_and_the_publish() -> None:
+    resources = effective(SITE_PIPELINE, "connections")["Resources"]
+    required = deploy_policy.required_site_actions()
+    assert {"cloudfront:CreateDistribution", "cloudfront:CreateInvalidation", "s3:PutBucketPolicy"} <= required
+    for stage in STAGES:
+        role = {"Ref": f"DeployWeb{stage.capitalize()}Role"}
+        granted = {
+            a
+            for r in resources.values()
+            if r["Type"] == "AWS::IAM::ManagedPolicy" and role in r["Properties"].get("Roles", [])
+            for s in r["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Allow"
+            for a in s["Action"]
+        }
+        assert granted == required
+        assert not granted & set(deploy_policy.NOT_GRANTED)
+        assert not any(a.startswith("iam:") for a in granted)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_site_deploy_role_reaches_only_its_stages_site(stage: str) -> None:
+    other = "prod" if stage == "dev" else "dev"
+    statements = site_role_statements(stage)
+    stack = f"arn:aws:cloudformation:us-east-1:{iam.ACCOUNT}:stack/%s/abc"
+    assert iam.allowed(statements, "cloudformation:UpdateStack", stack % f"vidsense-web-{stage}")
+    for name in (f"vidsense-web-{other}", f"vidsense-ingest-{stage}"):
+        assert not iam.allowed(statements, "cloudformation:UpdateStack", stack % name), name
+    assert iam.allowed(statements, "cloudformation:DescribeStacks", stack % f"vidsense-ingest-{stage}")
+    assert not iam.allowed(statements, "cloudformation:DescribeStacks", stack % f"vidsense-ingest-{other}")
+    site = f"arn:aws:s3:::vidsense-{stage}-web-{iam.ACCOUNT}"
+    assert iam.allowed(statements, "s3:PutObject", f"{site}/index.html")
+    assert iam.allowed(statements, "s3:PutBucketPolicy", site)
+    assert not iam.allowed(statements, "s3:GetObject", f"{site}/index.html")  # publishes, reads nothing back
+    for bucket in (f"vidsense-{other}-web-{iam.ACCOUNT}", f"vidsense-{stage}-media-{iam.ACCOUNT}"):
+        assert not iam.allowed(statements, "s3:PutObject", f"arn:aws:s3:::{bucket}/index.html"), bucket
+        assert not iam.allowed(statements, "s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"), bucket
+    cloudfront = f"arn:aws:cloudfront::{iam.ACCOUNT}:"
+    assert iam.allowed(statements, "cloudfront:UpdateFunction", f"{cloudfront}function/vidsense-{stage}-web-routes")
+    assert not iam.allowed(statements, "cloudfront:UpdateFunction", f"{cloudfront}function/vidsense-{other}-web-routes")
+    assert iam.allowed(statements, "cloudfront:CreateInvalidation", f"{cloudfront}distribution/E2EXAMPLE")
+    assert f"-{other}" not in json.dumps([s for s in statements if s["Effect"] == "Allow"])
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_site_deploy_role_creates_no_role_and_touches_no_ones_data(stage: str) -> None:
+    statements = site_role_statements(stage)
+    # The denials hold whatever Allow an administrator may add later (issue 12: no role without the boundary; the
+    # site stack has no role at all, so its deploy may create, change or pass none).
+    everything = [
+        *[s for s in statements if s["Effect"] == "Deny"],
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ]
+    with_boundary = {"iam:PermissionsBoundary": boundary_arn(stage)}
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole", "iam:UpdateRole"):
+        assert not iam.allowed(everything, action, role_arn(f"vidsense-{stage}-x"), with_boundary), action
+    for what, arn in data_arns(stage).items():
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert not iam.allowed(everything, action, arn), (what, action)
+    secret = f"arn:aws:ssm:us-east-1:{iam.ACCOUNT}:parameter/vidsense/{stage}/user-key-secret"
+    assert not iam.allowed(everything, "ssm:GetParameter", secret)

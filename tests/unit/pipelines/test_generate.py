@@ -30,6 +30,11 @@ def test_trigger_paths_fit_codepipeline_limits(service: str) -> None:
     assert len(set(filters)) == len(filters)
 
 
+def test_only_the_site_pipeline_is_started_by_the_web_client() -> None:
+    assert "web/**" in path_filters("ingest")
+    assert not any(f.startswith("web/") for s in ("transcode", "nlp") for f in path_filters(s))
+
+
 def test_unknown_service_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown service"):
         path_filters("billing")
