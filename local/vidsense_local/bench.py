@@ -56,7 +56,7 @@ class Results:
     startup_phases: dict[str, float] = field(default_factory=dict)
     warm_runs_s: list[float] = field(default_factory=list)
     first_run_s: float = 0.0
-    breakdown: list[tuple[str, float]] = field(default_factory=list)  # one warm answer: (stage, seconds)
+    breakdown: list[Stage] = field(default_factory=list)  # one warm answer's stages
     engine_runs: dict[str, list[EngineRun]] = field(default_factory=dict)  # per speech settings name
     engine_wer: dict[str, float] = field(default_factory=dict)
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -168,8 +168,8 @@ _REPORT_LINE = re.compile(r"^\S+ REPORT RequestId: (?P<request>\S+)\s+Duration: 
 @dataclass(frozen=True)
 class Invocation:
     function: str  # e.g. startTranscode
-    started: float  # epoch seconds: the log line's time minus the invocation's REPORT duration
-    ended: float  # the log line's time (each function logs its outcome last)
+    logged: float  # epoch seconds of its outcome log line (each function logs its outcome after its work)
+    duration: float | None  # seconds, from its REPORT line
     fields: dict[str, Any]
 
 
@@ -186,37 +186,40 @@ def answer_invocations(log_lines: list[str], project: str, step: str) -> list[In
         record = json.loads(text)
         logged = datetime.strptime(record["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
         request = record["function_request_id"]
-        found[request] = Invocation(function.rsplit("-", 1)[-1], logged - durations.get(request, 0.0), logged, record)
-    return sorted(found.values(), key=lambda i: i.started)
+        found[request] = Invocation(function.rsplit("-", 1)[-1], logged, durations.get(request), record)
+    return sorted(found.values(), key=lambda i: i.logged)
 
 
-#: The chain from upload to stored sentiment: (function, what selects its invocation, how its event came).
+@dataclass(frozen=True)
+class Stage:
+    what: str
+    seconds: float
+    function_seconds: float | None = None  # the REPORT duration of the function that ends the stage
+
+
+#: The chain from upload to stored sentiment: (function, what selects its invocation, the stage it ends).
 _CHAIN: tuple[tuple[str, tuple[str, str] | None, str], ...] = (
     ("uploadLanded", None, "S3 event notification of the upload -> uploadLanded"),
-    ("startTranscode", None, "VideoUploaded through EventBridge -> startTranscode"),
+    ("startTranscode", None, "VideoUploaded via EventBridge -> startTranscode (CreateJob)"),
     (
         "relayTranscoderEvents",
         ("status", "COMPLETE"),
         "MediaConvert job (S3 download, transcode, upload) + its COMPLETE event -> relayTranscoderEvents",
     ),
-    ("startTranscription", None, "TranscoderCompleted through EventBridge -> startTranscription"),
-    ("transcriptionCompleted", None, "Transcribe job state change event -> transcriptionCompleted"),
-    ("analyzeSentiment", None, "TranscriptionCompleted through EventBridge -> analyzeSentiment"),
-    ("projectAnswers", ("detail_type", "SentimentDetected"), "SentimentDetected through EventBridge -> projectAnswers"),
+    ("startTranscription", None, "TranscoderCompleted via EventBridge -> startTranscription"),
+    ("transcriptionCompleted", None, "Transcribe job + its state change event -> transcriptionCompleted"),
+    ("analyzeSentiment", None, "TranscriptReady via EventBridge -> analyzeSentiment (S3, Comprehend, DynamoDB)"),
+    ("projectAnswers", ("detail_type", "SentimentDetected"), "SentimentDetected via EventBridge -> projectAnswers"),
 )
 
 
-def breakdown(
-    timed: Timed, invocations: list[Invocation], transcribe_job: tuple[float, float] | None
-) -> list[tuple[str, float]]:
-    """(stage, seconds) from the start of the upload to the poll that saw the answer final. The gaps between the
-    chain's invocations are event delivery (and, where a job runs, the job); ``transcribe_job`` (start,
-    completion) splits the Transcribe gap into the job and the delivery of its state change event."""
-    rows: list[tuple[str, float]] = [
-        ("upload: presigned POST to S3 (client)", timed.upload_done - timed.upload_started)
-    ]
-    at = timed.upload_done
-    for function, selector, arrival in _CHAIN:
+def breakdown(timed: Timed, invocations: list[Invocation], transcribe_job: tuple[float, float] | None) -> list[Stage]:
+    """The stages from the start of the upload to the poll that saw the answer final; they add up to the whole.
+    Each ends at a chain function's outcome log line, so a stage is its event's delivery (S3 notification or
+    EventBridge rule and target, the runtime's dispatch to a warm worker), the function's work and any job it
+    waits for. ``transcribe_job`` (start, completion) takes the Transcribe job out of its stages."""
+    milestones: list[Stage] = [Stage("upload: presigned POST to S3 (client)", timed.upload_done)]
+    for function, selector, what in _CHAIN:
         invocation = next(
             (
                 i
@@ -227,20 +230,26 @@ def breakdown(
         )
         if invocation is None:
             raise RuntimeError(f"no {function} invocation of this answer in functions.log")
-        if function == "transcriptionCompleted" and transcribe_job is not None:
-            rows.append(("startTranscription -> Transcribe job starts", transcribe_job[0] - at))
-            rows.append(
-                (
-                    "Transcribe job (S3 download, decode, speech to text, transcript upload)",
-                    transcribe_job[1] - transcribe_job[0],
-                )
+        if function == "startTranscription" and transcribe_job is not None:
+            # It logs after starting the job: the job, not its log line, is the next step of the chain.
+            milestones.append(Stage(f"{what}, until the Transcribe job starts", transcribe_job[0]))
+            milestones.append(
+                Stage("Transcribe job (S3 download, decode, speech to text, transcript upload)", transcribe_job[1])
             )
-            at = transcribe_job[1]
-        rows.append((arrival, invocation.started - at))
-        rows.append((f"{function} runs", invocation.ended - invocation.started))
-        at = invocation.ended
-    rows.append((f"until the bench's status poll sees ANALYZED (GET every {POLL_SECONDS} s)", timed.seen_final - at))
-    return rows
+            continue
+        if function == "transcriptionCompleted" and transcribe_job is not None:
+            label = "Transcribe job state change event -> transcriptionCompleted"  # the job has its own stage
+        else:
+            label = what
+        milestones.append(Stage(f"{label}, to its log line", invocation.logged, invocation.duration))
+    milestones.append(
+        Stage(f"until the bench's status poll sees ANALYZED (GET every {POLL_SECONDS} s)", timed.seen_final)
+    )
+    stages, at = [], timed.upload_started
+    for milestone in milestones:
+        stages.append(Stage(milestone.what, milestone.seconds - at, milestone.function_seconds))
+        at = milestone.seconds
+    return stages
 
 
 def transcribe_job_span(aws_url: str, invocations: list[Invocation]) -> tuple[float, float] | None:
@@ -462,9 +471,11 @@ def render(results: Results, runs: int, burst: int) -> str:
         ),
     ]
     table = "\n".join(f"| {what} | {value} |" for what, value in rows)
-    total = sum(seconds for _, seconds in results.breakdown)
+    total = sum(stage.seconds for stage in results.breakdown)
     stages = "\n".join(
-        f"| {stage} | {seconds * 1000:.0f} | {seconds / total:.0%} |" for stage, seconds in results.breakdown
+        f"| {stage.what} | {stage.seconds * 1000:.0f} | {stage.seconds / total:.0%} | "
+        f"{'' if stage.function_seconds is None else f'{stage.function_seconds * 1000:.0f}'} |"
+        for stage in results.breakdown
     )
     when = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# Local stack performance
@@ -480,13 +491,14 @@ what compare.
 
 ## Where one warm answer's time goes
 
-The warm answer whose time was the median ({total:.2f} s), from the stack's functions.log (each invocation's
-outcome line, minus its REPORT duration for its start) and the Transcribe job's start and completion times.
-A gap before a function is the delivery of its event (S3 notification, EventBridge rule and target, the
-runtime's dispatch to a warm worker process), plus the job where one runs.
+The warm answer whose time was the median ({total:.2f} s), from the timestamps of the stack's functions.log (the
+outcome line each function of the chain logs after its work) and the Transcribe job's start and completion times
+(GetTranscriptionJob). Each stage ends at one of these; it holds the delivery of the event that started the
+function (S3 notification, EventBridge rule and target, the runtime's dispatch to a warm worker process), the
+function's work and the job it waits for. The last column is that function's own duration (its REPORT line).
 
-| stage | ms | share |
-|---|---|---|
+| stage | ms | share | function's duration, ms |
+|---|---|---|---|
 {stages}
 
 How it is measured:

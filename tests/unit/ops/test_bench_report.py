@@ -67,17 +67,27 @@ def test_one_answers_time_splits_into_event_deliveries_function_runs_and_jobs() 
     timed = Timed(upload_started=start + 0.5, upload_done=start + 0.9, seen_final=start + 3.8, answer={})
     # When its invocations are found and the time between upload and the final poll is split
     invocations = answer_invocations(lines, "bench-p", "1")
-    rows = breakdown(timed, invocations, transcribe_job=(start + 2.2, start + 3.3))
-    # Then only this answer's invocations count, an invocation starts its REPORT duration before its log line,
-    # the stages follow the chain in order and add up to the whole time
+    stages = breakdown(timed, invocations, transcribe_job=(start + 2.05, start + 3.3))
+    # Then only this answer's invocations count, each stage ends at the next step of the chain (the Transcribe
+    # job, not startTranscription's later log line) and carries the function's REPORT duration
     assert "x1" not in {i.fields["function_request_id"] for i in invocations}
-    stages = dict(rows)
-    assert stages["S3 event notification of the upload -> uploadLanded"] == pytest.approx(0.1)
-    assert stages["uploadLanded runs"] == pytest.approx(0.1)
-    assert stages["Transcribe job (S3 download, decode, speech to text, transcript upload)"] == pytest.approx(1.1)
-    assert stages["Transcribe job state change event -> transcriptionCompleted"] == pytest.approx(0.2)
-    assert list(stages)[-1].startswith("until the bench's status poll")
-    assert sum(seconds for _, seconds in rows) == pytest.approx(timed.seconds)
+    seconds = {stage.what: stage.seconds for stage in stages}
+    assert seconds["S3 event notification of the upload -> uploadLanded, to its log line"] == pytest.approx(0.2)
+    assert stages[1].function_seconds == pytest.approx(0.1)
+    assert seconds[
+        "MediaConvert job (S3 download, transcode, upload) + its COMPLETE event -> relayTranscoderEvents, "
+        "to its log line"
+    ] == pytest.approx(0.7)
+    assert seconds["TranscoderCompleted via EventBridge -> startTranscription, until the Transcribe job starts"] == (
+        pytest.approx(0.05)
+    )
+    assert seconds["Transcribe job (S3 download, decode, speech to text, transcript upload)"] == pytest.approx(1.25)
+    assert seconds["Transcribe job state change event -> transcriptionCompleted, to its log line"] == (
+        pytest.approx(0.2)
+    )
+    assert stages[-1].what.startswith("until the bench's status poll") and stages[-1].seconds == pytest.approx(0.1)
+    # And they add up to the whole answer
+    assert sum(stage.seconds for stage in stages) == pytest.approx(timed.seconds)
     # And an answer whose chain is incomplete in the log is an error, not a wrong table
     with pytest.raises(RuntimeError, match="analyzeSentiment"):
         breakdown(timed, [i for i in invocations if i.function != "analyzeSentiment"], None)
