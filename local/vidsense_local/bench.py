@@ -175,9 +175,10 @@ class Invocation:
 
 def answer_invocations(log_lines: list[str], project: str, step: str) -> list[Invocation]:
     """The function invocations of one answer in a stack's functions.log: the JSON log lines that name its
-    project and step (its object key ``project/step/...`` or Transcribe job name ``...project.step...``)."""
+    project and step (its object key ``project/step/...`` as a JSON string, or Transcribe job name
+    ``...project.step...``; the delimiters keep ``burst-<project>`` out)."""
     durations = {m["request"]: float(m["ms"]) / 1000 for m in map(_REPORT_LINE.match, log_lines) if m}
-    marks = (f"{project}/{step}/", f".{project}.{step}.")
+    marks = (f'"{project}/{step}/', f".{project}.{step}.")
     found: dict[str, Invocation] = {}
     for line in log_lines:
         function, _, text = line.partition(" ")

@@ -62,6 +62,7 @@ def test_one_answers_time_splits_into_event_deliveries_function_runs_and_jobs() 
         _line("projectAnswers", "03,650", "r8", correlation_id=key, detail_type="TranscriptionCompleted"),
         _line("projectAnswers", "03,700", "r9", correlation_id=key, detail_type="SentimentDetected"),
         _line("startTranscode", "01,250", "x1", correlation_id="bench-p/2/def"),
+        _line("startTranscode", "01,260", "x2", correlation_id="burst-bench-p/1/ghi"),
     ]
     start = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC).timestamp()
     timed = Timed(upload_started=start + 0.5, upload_done=start + 0.9, seen_final=start + 3.8, answer={})
@@ -70,7 +71,7 @@ def test_one_answers_time_splits_into_event_deliveries_function_runs_and_jobs() 
     stages = breakdown(timed, invocations, transcribe_job=(start + 2.05, start + 3.3))
     # Then only this answer's invocations count, each stage ends at the next step of the chain (the Transcribe
     # job, not startTranscription's later log line) and carries the function's REPORT duration
-    assert "x1" not in {i.fields["function_request_id"] for i in invocations}
+    assert {i.fields["function_request_id"] for i in invocations}.isdisjoint({"x1", "x2"})
     seconds = {stage.what: stage.seconds for stage in stages}
     assert seconds["S3 event notification of the upload -> uploadLanded, to its log line"] == pytest.approx(0.2)
     assert stages[1].function_seconds == pytest.approx(0.1)
