@@ -1,20 +1,21 @@
 """The analyzeSentiment use case: transcript in, sentiment record and at most one outcome event out.
 
-Pure orchestration over small ports (transcript store, sentiment detector, metadata store, event publisher);
-the adapters behind them live in ``nlp.adapters``.
+Pure orchestration over small ports (domain/ports.py: transcript store, sentiment detector, metadata store; and
+vidsense_shared.publishing's event publisher); the adapters behind them live in ``nlp.adapters``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from nlp.domain.chunking import batches, split_text
 from nlp.domain.errors import AnalysisRejected, UnsupportedLanguage
 from nlp.domain.language import comprehend_language
-from nlp.domain.record import AnalysisRecord, Failure, Outcome, StoredAnalysis, Verdict
+from nlp.domain.ports import MetadataStore, SentimentDetector, TranscriptStore
+from nlp.domain.record import AnalysisRecord, Failure, Outcome, Verdict
 from nlp.domain.scoring import ChunkSentiment, Sentiment, combine
 from nlp.domain.transcript import parse_transcript
 from vidsense_shared.events import (
@@ -22,7 +23,6 @@ from vidsense_shared.events import (
     NoSpeechDetected,
     NoSpeechDetectedData,
     PipelineRef,
-    S3Pointer,
     SentimentDetected,
     SentimentDetectedData,
     SentimentFailed,
@@ -32,32 +32,6 @@ from vidsense_shared.events import (
     derived_event_id,
 )
 from vidsense_shared.publishing import EventPublisher, publish_then_mark
-
-
-class TranscriptStore(Protocol):
-    def read(self, pointer: S3Pointer) -> bytes: ...
-
-
-class SentimentDetector(Protocol):
-    """Comprehend's two calls; both raise AnalysisRejected for permanent errors and other errors otherwise."""
-
-    def detect(self, text: str, language: str) -> Sentiment: ...
-
-    def detect_batch(self, texts: Sequence[str], language: str) -> list[Sentiment]: ...
-
-
-class MetadataStore(Protocol):
-    def load(self, answer_id: str) -> StoredAnalysis | None:
-        """The answer's stored analysis (a strongly consistent read), or None when there is none."""
-        ...
-
-    def save(self, record: AnalysisRecord) -> bool:
-        """Store the record unless a newer attempt is already stored; False when it was superseded."""
-        ...
-
-    def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
-        """Note that this very analysis was announced; False when another write has replaced it meanwhile."""
-        ...
 
 
 @dataclass(frozen=True)

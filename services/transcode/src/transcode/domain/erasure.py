@@ -1,4 +1,5 @@
-"""eraseAnswer: what transcode keeps of an erased answer, and the order it goes (pure, over small ports).
+"""eraseAnswer: what transcode keeps of an erased answer, and the order it goes (pure, over the small ports
+``WorkObjects``, ``JobRecords`` and ``TranscriptionJobs`` of domain/ports.py).
 
 Everything is derived from AnswerDeleted and the stage (docs/architecture.md, "Names"): the work bucket's
 audio and transcript prefixes of the answer (every attempt, every object version), the jobs-table items
@@ -15,34 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from transcode.domain import naming
+from transcode.domain.ports import JobRecords, TranscriptionJobs, WorkObjects
 from transcode.domain.transcribe import TranscriptionJob
 from vidsense_shared.events import AnswerDeleted, AnswerRef
-
-
-class WorkObjects(Protocol):
-    def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
-        """Delete every object version and delete marker under ``prefix`` last modified at or before
-        ``written_before``; how many there were."""
-        ...
-
-
-class JobRecords(Protocol):
-    def delete(self, job_key: str, *, created_before: datetime) -> bool:
-        """Delete the attempt's item if created at or before ``created_before``; False when there was none."""
-        ...
-
-
-class TranscriptionJobs(Protocol):
-    def find(self, job_name: str) -> TranscriptionJob | None:
-        """GetTranscriptionJob; None when no such job exists (any more)."""
-        ...
-
-    def delete(self, job_name: str) -> bool:
-        """DeleteTranscriptionJob; False when no such job exists (any more)."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,29 @@ class TranscodeJob:
 class TranscodeJobs(Protocol):
     def find(self, job_id: str) -> TranscodeJob | None:
         """MediaConvert GetJob; None when the job does not exist (any more)."""
+
+
+# eraseAnswer's ports (domain/erasure.py): each only the calls the erasure makes.
+
+
+class WorkObjects(Protocol):
+    def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
+        """Delete every object version and delete marker under ``prefix`` last modified at or before
+        ``written_before``; how many there were."""
+        ...
+
+
+class JobRecords(Protocol):
+    def delete(self, job_key: str, *, created_before: datetime) -> bool:
+        """Delete the attempt's item if created at or before ``created_before``; False when there was none."""
+        ...
+
+
+class TranscriptionJobs(Protocol):
+    def find(self, job_name: str) -> TranscriptionJob | None:
+        """GetTranscriptionJob; None when no such job exists (any more)."""
+        ...
+
+    def delete(self, job_name: str) -> bool:
+        """DeleteTranscriptionJob; False when no such job exists (any more)."""
+        ...
