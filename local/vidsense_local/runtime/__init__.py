@@ -36,19 +36,6 @@ function's ``DeadLetterConfig`` and has no CloudFormation ``EventInvokeConfig``:
 """
 
 from vidsense_local.runtime.core import FunctionRuntime
-from vidsense_local.runtime.model import (
-    FunctionSpec,
-    HttpRoute,
-    InvokeResult,
-    JwtAuthorizerConfig,
-    UnknownFunctionError,
-)
+from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
 
-__all__ = [
-    "FunctionRuntime",
-    "FunctionSpec",
-    "HttpRoute",
-    "InvokeResult",
-    "JwtAuthorizerConfig",
-    "UnknownFunctionError",
-]
+__all__ = ["FunctionRuntime", "InvokeResult", "UnknownFunctionError"]

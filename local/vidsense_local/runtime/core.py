@@ -109,9 +109,6 @@ class FunctionRuntime:
     def http_routes(self) -> list[HttpRoute]:
         return list(self._deployment.http_api.routes)
 
-    def has_function(self, function_name_or_arn: str) -> bool:
-        return function_name_from_arn(function_name_or_arn) in self._deployment.functions
-
     def spec(self, function_name_or_arn: str) -> FunctionSpec:
         name = function_name_from_arn(function_name_or_arn)
         spec = self._deployment.functions.get(name)

@@ -1,14 +1,10 @@
-"""Results of invocations; the deployment records come from ``vidsense_local.discovery``."""
+"""Results of invocations (the deployment's records are ``vidsense_local.discovery``'s)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any
-
-from vidsense_local.discovery.model import FunctionSpec, HttpRoute, JwtAuthorizerConfig
-
-__all__ = ["FunctionSpec", "HttpRoute", "InvokeResult", "JwtAuthorizerConfig", "UnknownFunctionError"]
 
 
 class UnknownFunctionError(LookupError):
