@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from ingest.domain.answers import AnswerRecord
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
-from vidsense_shared.answers_table import plain_item
-from vidsense_shared.answers_table import to_item as plain_to_item
+from vidsense_shared import dynamodb_items
 from vidsense_shared.aws_errors import is_conditional_check_failed
+from vidsense_shared.dynamodb_items import plain_item
+from vidsense_shared.dynamodb_items import to_item as plain_to_item
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 BY_STEP_INDEX = "by_step"
-_deserializer = TypeDeserializer()
 
 
 class AnswersTableError(RuntimeError):
@@ -92,4 +91,4 @@ class DynamoAnswerRepository:
             raise AnswersTableError(f"query {BY_STEP_INDEX} failed for {project_step}: {exc}") from exc
         records = [from_item(item).record for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return records, ({k: str(_deserializer.deserialize(v)) for k, v in last.items()} if last else None)
+        return records, ({k: str(v) for k, v in dynamodb_items.from_item(last).items()} if last else None)

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import Grant, RecordingWindow
 from ingest.domain.ports import StoredWindow
+from vidsense_shared import dynamodb_items
 from vidsense_shared.aws_errors import is_conditional_check_failed
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
@@ -31,35 +32,24 @@ def window_key(user_key: str) -> dict[str, Any]:
 
 
 def to_item(user_key: str, window: RecordingWindow, revision: int) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **window_key(user_key),
-        "grants": {
-            "L": [
-                {"M": {"at": {"S": grant.at.isoformat()}, "attempt": _optional(grant.attempt)}}
-                for grant in window.grants
-            ]
-        },
-        REVISION_ATTRIBUTE: {"N": str(revision)},
+    values: dict[str, Any] = {
+        "answer_id": f"{KEY_PREFIX}{user_key}",
+        "grants": [{"at": grant.at.isoformat(), "attempt": grant.attempt} for grant in window.grants],
+        REVISION_ATTRIBUTE: revision,
     }
     expires_at = window.expires_at()
     if expires_at is not None:
-        item[TTL_ATTRIBUTE] = {"N": str(int(expires_at.timestamp()))}
-    return item
+        values[TTL_ATTRIBUTE] = int(expires_at.timestamp())
+    return dynamodb_items.to_item(values)
 
 
 def from_item(item: dict[str, Any]) -> StoredWindow:
+    values = dynamodb_items.from_item(item)
     grants = tuple(
-        Grant(
-            at=datetime.fromisoformat(entry["M"]["at"]["S"]),
-            attempt=entry["M"]["attempt"].get("S"),
-        )
-        for entry in item.get("grants", {}).get("L", [])
+        Grant(at=datetime.fromisoformat(entry["at"]), attempt=entry.get("attempt"))
+        for entry in values.get("grants", [])
     )
-    return StoredWindow(RecordingWindow(grants), int(item[REVISION_ATTRIBUTE]["N"]))
-
-
-def _optional(text: str | None) -> dict[str, Any]:
-    return {"NULL": True} if text is None else {"S": text}
+    return StoredWindow(RecordingWindow(grants), int(values[REVISION_ATTRIBUTE]))
 
 
 class DynamoRecordingWindows:

@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from nlp.domain.record import (
@@ -19,6 +18,7 @@ from nlp.domain.record import (
     truncate_utf8,
 )
 from nlp.domain.scoring import LABELS, Scores, Sentiment
+from vidsense_shared import dynamodb_items
 from vidsense_shared.aws_errors import is_conditional_check_failed
 
 # DynamoDB's item limit is "400 KB" of attribute names plus values; 400,000 (not 409,600) stays under every
@@ -52,9 +52,6 @@ _STATE_ATTRIBUTES = (
     "published_event_id",
 )
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 
 class DynamoMetadataStore:
     def __init__(self, table_name: str, dynamodb_client: Any, *, transcript_retention_days: int | None = None) -> None:
@@ -69,7 +66,7 @@ class DynamoMetadataStore:
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item={name: _serializer.serialize(value) for name, value in item.items()},
+                Item=dynamodb_items.to_item(item),
                 ConditionExpression=_NOT_OLDER,
                 ExpressionAttributeValues={
                     ":attempt": {"N": str(record.answer.attempt)},
@@ -94,7 +91,7 @@ class DynamoMetadataStore:
         raw = response.get("Item")
         if not raw:
             return None
-        return from_item({name: _deserializer.deserialize(value) for name, value in raw.items()})
+        return from_item(dynamodb_items.from_item(raw))
 
     def delete(self, answer_id: str, analyzed_before: datetime) -> bool:
         """Erasure: the answer's item goes unless it was analysed after ``analyzed_before`` (an answer recorded

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from transcode.domain.ports import JobRecord, OpenAttempt
+from vidsense_shared import dynamodb_items
 from vidsense_shared.aws_errors import is_conditional_check_failed
 
 if TYPE_CHECKING:
@@ -34,19 +35,19 @@ def _new_item(record: JobRecord) -> dict[str, Any]:
     """A fresh attempt item; ``created_at`` now, so only an erasure that occurred later can delete it."""
     answer_id, _, attempt = record.job_key.rpartition("#")
     now = _now()
-    item: dict[str, Any] = {
-        "job_key": {"S": record.job_key},
-        "answer_id": {"S": answer_id},
-        "attempt": {"N": attempt},
-        "client_request_token": {"S": record.client_request_token},
-        "video_uploaded_event_id": {"S": record.video_uploaded_event_id},
-        "created_at": {"S": now},
-        "open_shard": {"S": OPEN_SHARD},
-        "open_since": {"S": now},
+    values: dict[str, Any] = {
+        "job_key": record.job_key,
+        "answer_id": answer_id,
+        "attempt": int(attempt),
+        "client_request_token": record.client_request_token,
+        "video_uploaded_event_id": record.video_uploaded_event_id,
+        "created_at": now,
+        "open_shard": OPEN_SHARD,
+        "open_since": now,
     }
     if record.video_uploaded_at is not None:
-        item["video_uploaded_at"] = {"S": _iso(record.video_uploaded_at)}
-    return item
+        values["video_uploaded_at"] = _iso(record.video_uploaded_at)
+    return dynamodb_items.to_item(values)
 
 
 class DynamoJobStore:
@@ -174,10 +175,8 @@ class DynamoJobStore:
         }
         while True:
             page = self._client.query(**params)
-            for item in page.get("Items", []):
-                yield OpenAttempt(
-                    job_key=item["job_key"]["S"], open_since=datetime.fromisoformat(item["open_since"]["S"])
-                )
+            for values in map(dynamodb_items.from_item, page.get("Items", [])):
+                yield OpenAttempt(job_key=values["job_key"], open_since=datetime.fromisoformat(values["open_since"]))
             last = page.get("LastEvaluatedKey")
             if not last:
                 return
@@ -208,13 +207,14 @@ class DynamoJobStore:
         )
         if item is None:
             return None
+        values = dynamodb_items.from_item(item)
 
         def text(name: str) -> str | None:
-            value = item.get(name, {}).get("S")
+            value = values.get(name)
             return str(value) if value is not None else None
 
-        duration = item.get("audio_duration_ms", {}).get("N")
-        open_since = text("open_since") if "open_shard" in item else None
+        duration = values.get("audio_duration_ms")
+        open_since = text("open_since") if "open_shard" in values else None
         uploaded_at = text("video_uploaded_at")
         return JobRecord(
             job_key=job_key,
@@ -225,7 +225,7 @@ class DynamoJobStore:
             transcription_job_name=text("transcription_job_name"),
             transcoder_completed_event_id=text("transcoder_completed_event_id"),
             audio_duration_ms=int(duration) if duration is not None else None,
-            transcription_started="transcription_started_at" in item,
-            emitted=frozenset(item.get("emitted", {}).get("SS", [])),
+            transcription_started="transcription_started_at" in values,
+            emitted=frozenset(values.get("emitted", set())),
             open_since=datetime.fromisoformat(open_since) if open_since else None,
         )
