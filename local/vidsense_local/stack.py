@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from vidsense_local.apigw import HttpApiApp, RouteTable, start_api
+from vidsense_local.apigw import HttpApiApp, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.state import state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
@@ -36,16 +36,17 @@ from vidsense_local.deployer import (
     function_sources,
     stage_deploy_tree,
 )
+from vidsense_local.discovery import RouteTable
 from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import Server, listen
 from vidsense_local.shutdown import StopSignals, reap_children
+from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 LOG = logging.getLogger("vidsense_local.stack")
 
-STAGE = "local"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
-USER_KEY_PARAMETER = f"/vidsense/{STAGE}/user-key-secret"
+USER_KEY_PARAMETER = StageResources(LOCAL_STAGE).user_key_parameter
 READY_LINE = "vidsense local stack ready"
 STATE_FILE = "stack.json"
 

@@ -14,16 +14,9 @@ import requests
 from werkzeug.test import Client
 
 from tests.local_endpoint import routes_from_template
-from vidsense_local.apigw import (
-    CorsConfig,
-    HttpApiApp,
-    HttpRoute,
-    JwtAuthorizerConfig,
-    RouteTable,
-    select_route,
-    start_api,
-)
+from vidsense_local.apigw import HttpApiApp, select_route, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, issue_token, load_or_create_key
+from vidsense_local.discovery import CorsConfig, HttpRoute, JwtAuthorizerConfig, RouteTable
 
 AUTH = JwtAuthorizerConfig(issuer=DEFAULT_ISSUER, audiences=(DEFAULT_AUDIENCE,))
 
