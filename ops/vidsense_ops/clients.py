@@ -150,6 +150,28 @@ class CheckedStage:
         return self.aws.client(service)
 
 
+def stack_outputs(cloudformation: Any, name: str, *, missing: str) -> dict[str, str]:
+    """The outputs of the stack ``name``; OperatorError(``missing``) when CloudFormation says it does not exist.
+
+    Any other error stands, for the operator error boundary to report (credentials, permissions, throttling).
+    """
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            raise OperatorError(missing) from exc
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for stack in stacks for o in stack.get("Outputs", [])}
+
+
+def ingest_outputs(cloudformation: Any, stage: str, *, otherwise: str) -> dict[str, str]:
+    """The outputs of ``stage``'s ingest stack (its API and sign-in); ``otherwise`` is what the operator may do
+    instead of deploying it."""
+    name = StageResources(stage).stack("ingest")
+    missing = f"stage {stage} has no stack {name}: deploy the ingest service to it (docs/deploy.md), or {otherwise}"
+    return stack_outputs(cloudformation, name, missing=missing)
+
+
 def _unknown_stage(aws: StageAws) -> str:
     bus = StageResources(aws.stage).bus
     if aws.is_local:

@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from botocore.exceptions import ClientError
 
-from vidsense_ops.clients import OperatorError, explain
+from vidsense_ops.clients import OperatorError, explain, ingest_outputs
 from vidsense_shared.aws_errors import error_code, error_message
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
@@ -144,22 +144,14 @@ class SmokeStage:
 
 def find_stage(cloudformation: Any, stage: str) -> SmokeStage:
     """The stage's API and sign-in, read from its ingest stack; OperatorError (exit 2) when not deployed."""
-    name = StageResources(stage).stack("ingest")
-    try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as exc:
-        if error_code(exc) == "ValidationError":
-            raise OperatorError(
-                f"stage {stage} has no stack {name}: deploy the ingest service to it (docs/deploy.md), or check"
-                " --stage and the region and account of your credentials"
-            ) from exc
-        raise
-    outputs: dict[str, str] = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}
+    otherwise = "check --stage and the region and account of your credentials"
+    outputs = ingest_outputs(cloudformation, stage, otherwise=otherwise)
 
     def output(key: str) -> str:
         if not outputs.get(key):
             raise OperatorError(
-                f"the stack {name} has no {key} output (deployed before it had one?): deploy the ingest service again"
+                f"the stack {StageResources(stage).stack('ingest')} has no {key} output (deployed before it had"
+                " one?): deploy the ingest service again"
             )
         return outputs[key]
 

@@ -15,12 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from vidsense_ops.clients import OperatorError
+from vidsense_ops.clients import OperatorError, ingest_outputs
 from vidsense_shared.answers import check_step_ref, user_key_for
 from vidsense_shared.answers_table import AnswerItems
-from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import answer_id
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
@@ -68,26 +65,13 @@ def check_person(person: str) -> None:
         raise OperatorError("the person is empty or unprintable: name them by email or by their token's sub")
 
 
-def stack_outputs(cloudformation: Any, stage: str) -> dict[str, str]:
-    name = StageResources(stage).stack("ingest")
-    try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as exc:
-        if error_code(exc) == "ValidationError":
-            raise OperatorError(
-                f"stage {stage} has no stack {name}: deploy the ingest service, or pass --issuer with the stage's"
-                " token issuer and the person's subject"
-            ) from exc
-        raise
-    return {o["OutputKey"]: o["OutputValue"] for stack in stacks for o in stack.get("Outputs", [])}
-
-
 def find_person(person: str, *, stage: str, client: Callable[[str], Any], issuer: str | None = None) -> Person:
     """The issuer and subject of the person named by ``person`` (a subject, or an email to look up)."""
     check_person(person)
     if issuer and not is_email(person):
         return Person(issuer=issuer, subject=person)
-    outputs = stack_outputs(client("cloudformation"), stage)
+    otherwise = "pass --issuer with the stage's token issuer and the person's subject"
+    outputs = ingest_outputs(client("cloudformation"), stage, otherwise=otherwise)
     issuer = issuer or outputs.get(ISSUER_OUTPUT)
     if not issuer:
         raise OperatorError(

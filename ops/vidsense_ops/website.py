@@ -22,10 +22,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vidsense_ops.clients import OperatorError
+from vidsense_ops.clients import OperatorError, ingest_outputs, stack_outputs
 from vidsense_ops.commands import report_failure
-from vidsense_ops.status import stack_outputs
-from vidsense_shared.aws_errors import error_code
 from vidsense_shared.resources import StageResources
 
 REPO = Path(__file__).resolve().parents[2]  # the checkout when run from it; site-packages once installed
@@ -90,19 +88,14 @@ def checkout(repo: Path | None = None) -> Path:
 
 
 def site_outputs(cloudformation: Any, stage: str) -> dict[str, str]:
-    """The site stack's outputs; only CloudFormation's "does not exist" means it was never deployed (expired
-    credentials or a refusal must not read as a missing stack)."""
+    """The site stack's outputs; OperatorError saying how to deploy it when it never was (clients.stack_outputs:
+    expired credentials or a refusal do not read as a missing stack)."""
     name = StageResources(stage).site_stack
-    try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as exc:
-        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
-            raise OperatorError(
-                f"stage {stage} has no site stack {name}: deploy it after ingest (make deploy-web STAGE={stage}, "
-                f"or npx serverless deploy --stage {stage} from the repository root)"
-            ) from exc
-        raise
-    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    missing = (
+        f"stage {stage} has no site stack {name}: deploy it after ingest (make deploy-web STAGE={stage}, "
+        f"or npx serverless deploy --stage {stage} from the repository root)"
+    )
+    return stack_outputs(cloudformation, name, missing=missing)
 
 
 def site_url(site: dict[str, str], cloudfront: Any) -> str:
@@ -119,7 +112,8 @@ def publish(args: argparse.Namespace) -> str:
     if not session.region_name:
         raise OperatorError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION")
     cloudformation = session.client("cloudformation")
-    config = site_config(stack_outputs(cloudformation, args.stage), stage=args.stage, client_id=args.client_id)
+    ingest = ingest_outputs(cloudformation, args.stage, otherwise="check --stage and the region of your credentials")
+    config = site_config(ingest, stage=args.stage, client_id=args.client_id)
     site = site_outputs(cloudformation, args.stage)
     s3: Any = session.client("s3")
     for path, key, kind in site_files(root / WEB_DIR):
