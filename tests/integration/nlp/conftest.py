@@ -13,10 +13,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -45,6 +46,11 @@ class LambdaContext:
     aws_request_id: str = "0f8e4a52-3c1d-4b7e-9f2a-6d5c4b3a2e10"
 
 
+def lambda_context() -> PowertoolsLambdaContext:
+    """The fake as the handlers' parameter type: it has every attribute the handlers and Powertools read."""
+    return cast(PowertoolsLambdaContext, LambdaContext())
+
+
 def _clear_caches() -> None:
     aws.client.cache_clear()
     composition.analyzer.cache_clear()
@@ -66,7 +72,7 @@ class Stack:
         self.put_transcript(key, (FIXTURES / f"transcript-{name}.json").read_bytes())
 
     def invoke(self, delivery: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = analyze.handler(delivery, LambdaContext())
+        result: dict[str, Any] = analyze.handler(delivery, lambda_context())
         return result
 
     def item(self, answer_id: str) -> dict[str, Any] | None:

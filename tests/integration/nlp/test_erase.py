@@ -15,7 +15,7 @@ from nlp import composition
 from nlp.handlers import erase
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
-from .conftest import METADATA_TABLE, LambdaContext, Stack, load_delivery
+from .conftest import METADATA_TABLE, Stack, lambda_context, load_delivery
 
 USER_KEY = "ab" * 32
 ANSWER_ID = f"onboarding/2/{USER_KEY}"
@@ -52,18 +52,18 @@ def test_the_answers_item_goes_and_a_duplicate_finds_nothing(stack: Stack):
     put_item(ANSWER_ID, ERASED_AT - timedelta(minutes=3))
     put_item(f"onboarding/2/{'cd' * 32}", ERASED_AT - timedelta(minutes=3))
 
-    assert erase.handler(answer_deleted(), LambdaContext()) == {"deleted": True}
+    assert erase.handler(answer_deleted(), lambda_context()) == {"deleted": True}
     assert stack.item(ANSWER_ID) is None
     assert stack.item(f"onboarding/2/{'cd' * 32}") is not None
-    assert erase.handler(answer_deleted(), LambdaContext()) == {"deleted": False}
+    assert erase.handler(answer_deleted(), lambda_context()) == {"deleted": False}
 
 
 def test_an_answer_analysed_after_the_erasure_is_kept(stack: Stack):
     put_item(ANSWER_ID, ERASED_AT + timedelta(minutes=1))
-    assert erase.handler(answer_deleted(), LambdaContext()) == {"deleted": False}
+    assert erase.handler(answer_deleted(), lambda_context()) == {"deleted": False}
     assert stack.item(ANSWER_ID) is not None
 
 
 def test_another_detail_type_is_refused(stack: Stack):
     with pytest.raises(ValueError):
-        erase.handler(load_delivery("en-US"), LambdaContext())
+        erase.handler(load_delivery("en-US"), lambda_context())
