@@ -10,11 +10,8 @@ from botocore.exceptions import ClientError
 from ingest.domain.errors import MediaStoreError, TranscriptUnavailableError
 from ingest.domain.ports import ObjectInfo
 from ingest.domain.views import UploadForm
-from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import S3Pointer
-
-_MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
-_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+from vidsense_shared.s3 import ObjectMissingError, VersionsLeftError, delete_key_versions, head_object, read_object
 
 __all__ = ["MediaStoreError", "S3MediaStore"]
 
@@ -25,10 +22,10 @@ class S3MediaStore:
 
     def head_version(self, bucket: str, key: str, version_id: str) -> ObjectInfo | None:
         try:
-            head = self._s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+            head = head_object(self._s3, bucket, key, version_id)
+        except ObjectMissingError:
+            return None
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
             raise MediaStoreError(f"head_object failed for {key}@{version_id}: {exc}") from exc
         content_type = str(head.get("ContentType", ""))
         return ObjectInfo(size_bytes=int(head["ContentLength"]), content_type=content_type)
@@ -40,27 +37,17 @@ class S3MediaStore:
             raise MediaStoreError(f"delete_object failed for {key}@{version_id}: {exc}") from exc
 
     def delete_all_versions(self, bucket: str, key: str) -> int:
-        targets: list[dict[str, str]] = []
         try:
-            for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
-                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                    if entry["Key"] == key:  # the prefix also matches longer keys
-                        targets.append({"Key": key, "VersionId": str(entry["VersionId"])})
-            for start in range(0, len(targets), _DELETE_BATCH):
-                batch = targets[start : start + _DELETE_BATCH]
-                response = self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-                if response.get("Errors"):
-                    raise MediaStoreError(f"delete_objects left {len(response['Errors'])} version(s) of {key}")
-        except ClientError as exc:
+            return delete_key_versions(self._s3, bucket, key)
+        except (ClientError, VersionsLeftError) as exc:
             raise MediaStoreError(f"erasing the versions of {key} failed: {exc}") from exc
-        return len(targets)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:
-            self._s3.head_object(Bucket=bucket, Key=key)
+            head_object(self._s3, bucket, key)
+        except ObjectMissingError:
+            return False
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return False
             raise MediaStoreError(f"head_object failed for {key}: {exc}") from exc
         return True
 
@@ -76,14 +63,11 @@ class S3MediaStore:
         return UploadForm(url=str(post["url"]), fields={k: str(v) for k, v in post["fields"].items()})
 
     def read_json(self, pointer: S3Pointer) -> Any:
-        request: dict[str, Any] = {"Bucket": pointer.bucket, "Key": pointer.key}
-        if pointer.version_id:
-            request["VersionId"] = pointer.version_id
         try:
-            body = self._s3.get_object(**request)["Body"].read()
+            body = read_object(self._s3, pointer)
+        except ObjectMissingError as exc:
+            raise TranscriptUnavailableError(f"{pointer.uri} does not exist") from exc
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                raise TranscriptUnavailableError(f"{pointer.uri} does not exist") from exc
             raise MediaStoreError(f"get_object failed for {pointer.uri}: {exc}") from exc
         try:
             return json.loads(body)

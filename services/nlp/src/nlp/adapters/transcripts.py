@@ -9,10 +9,10 @@ from botocore.exceptions import ClientError
 from nlp.domain.errors import TranscriptMissing, TranscriptUnavailable
 from vidsense_shared.aws_errors import error_code
 from vidsense_shared.events import S3Pointer
+from vidsense_shared.s3 import ObjectMissingError, read_object
 
-# S3's answers for an object (or version) that does not exist. S3 answers them only to a caller allowed to list
-# the bucket (otherwise 403 AccessDenied): the function's role may list the transcripts prefix for that reason.
-_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+# S3 says an object is missing only to a caller allowed to list the bucket (otherwise 403 AccessDenied): the
+# function's role may list the transcripts prefix for that reason.
 
 
 class S3TranscriptStore:
@@ -20,17 +20,11 @@ class S3TranscriptStore:
         self._s3 = s3_client
 
     def read(self, pointer: S3Pointer) -> bytes:
-        request: dict[str, str] = {"Bucket": pointer.bucket, "Key": pointer.key}
-        if pointer.version_id:
-            request["VersionId"] = pointer.version_id
         try:
-            response = self._s3.get_object(**request)
-            body: bytes = response["Body"].read()
+            return read_object(self._s3, pointer)
+        except ObjectMissingError as exc:
+            # Permanent: S3 is strongly consistent and TranscriptReady follows Transcribe's write.
+            raise TranscriptMissing(f"no transcript at {pointer.uri}: {exc.code}") from exc
         except ClientError as exc:
-            code = error_code(exc) or "Unknown"
-            if code in _MISSING:
-                # Permanent: S3 is strongly consistent and TranscriptReady follows Transcribe's write.
-                raise TranscriptMissing(f"no transcript at {pointer.uri}: {code}") from exc
             # Access problems, throttling, outages: raise so Lambda retries and the dead-letter queue keeps it.
-            raise TranscriptUnavailable(f"cannot read {pointer.uri}: {code}") from exc
-        return body
+            raise TranscriptUnavailable(f"cannot read {pointer.uri}: {error_code(exc) or 'Unknown'}") from exc

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vidsense_shared.s3 import delete_prefix_versions
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
-
-
-class WorkObjectsError(RuntimeError):
-    """S3 refused to delete some versions; raised so Lambda retries."""
 
 
 class S3WorkObjects:
@@ -20,14 +16,5 @@ class S3WorkObjects:
         self._s3 = client
 
     def delete_prefix(self, bucket: str, prefix: str, *, written_before: datetime) -> int:
-        targets: list[Any] = []
-        for page in self._s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                if entry["LastModified"] <= written_before:
-                    targets.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-        for start in range(0, len(targets), _DELETE_BATCH):
-            batch = targets[start : start + _DELETE_BATCH]
-            response = self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-            if response.get("Errors"):
-                raise WorkObjectsError(f"delete_objects left {len(response['Errors'])} version(s) under {prefix}")
-        return len(targets)
+        """vidsense_shared.s3.VersionsLeftError when S3 refuses some versions, so Lambda retries."""
+        return delete_prefix_versions(self._s3, bucket, prefix, written_before=written_before)
