@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import IO
 
 from vidsense_local.auth.state import REPO_ROOT
+from vidsense_shared.resources import LOCAL_STAGE
 
 LOG = logging.getLogger("vidsense_local.deployer")
 
-STAGE = "local"
 # The deployment engineer's entry point (docs/deploy.md); VIDSENSE_DEPLOY_CMD overrides it.
 DEFAULT_DEPLOY_CMD = "node_modules/.bin/serverless deploy --stage local"
 LOCAL_MONITORING_FREQUENCY_MS = "250"
@@ -124,7 +124,7 @@ class LocalDeploy:
         try:
             deploys = deploy_stage(
                 self.tree,
-                STAGE,
+                LOCAL_STAGE,
                 self._env,
                 lambda command, cwd: self._run(command, log, cwd),
                 DeployCache(default_cache_dir(REPO_ROOT)),
