@@ -142,7 +142,7 @@ deploy-local: node_modules venv ## deploy the three services, stage local, to th
 		AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 npx serverless deploy --stage local
 
 clean: ## remove build output
-	rm -rf services/*/.serverless .pytest_cache .mypy_cache .ruff_cache
+	rm -rf services/*/.serverless deploy/web/.serverless .pytest_cache .mypy_cache .ruff_cache
 
 .PHONY: pipelines
 pipelines: venv ## check the per-service pipeline templates match their generator, then cfn-lint them all

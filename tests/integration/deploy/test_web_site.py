@@ -168,18 +168,12 @@ def test_the_csp_lets_scripts_connect_to_exactly_the_stages_api_sign_in_and_medi
     assert _csp(sites, "external")["connect-src"][2:4] == ["https://auth.dev.vidsense.example.com"] * 2
 
 
-def test_the_stages_web_domain_names_the_site_and_joins_ingests_origins_and_callbacks(
-    sites: dict[str, Path],
-) -> None:
-    # Given the stage parameters both stacks read
+def test_the_stages_web_domain_names_the_site(sites: dict[str, Path]) -> None:
+    # Given the stage parameter webDomain of dev and prod
     params = yaml.safe_load((REPO / "deploy" / "serverless" / "params.yml").read_text())
     for variant, stage in (("dev", "dev"), ("prod", "prod")):
-        # Then ingest lists the site's origin wherever the web client must be allowed ...
+        # Then the site answers at that name with its certificate, its output SiteUrl
         assert params[stage]["webDomain"], stage
-        assert "https://${param:webDomain}" in params[stage]["corsOrigins"]
-        assert "https://${param:webDomain}/callback" in params[stage]["callbackUrls"]
-        assert "https://${param:webDomain}/" in params[stage]["logoutUrls"]
-        # ... and the site answers at that name with its certificate, its output SiteUrl
         template = _template(sites, variant)
         config = _resource(template, "AWS::CloudFront::Distribution")["DistributionConfig"]
         assert config["Aliases"] == [params[stage]["webDomain"]]
@@ -193,6 +187,32 @@ def test_the_stages_web_domain_names_the_site_and_joins_ingests_origins_and_call
     assert config["Aliases"] == {"Ref": "AWS::NoValue"}
     assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
     assert "SiteUrl" not in feature["Outputs"]
+
+
+def test_every_aws_stage_deploys_the_site_with_change_sets(sites: dict[str, Path]) -> None:
+    # (the stage parameter deploymentMethod of the services; only the local stage deploys directly, to moto)
+    for variant, template in sites.items():
+        state = json.loads((template.parent / "serverless-state.json").read_text())
+        assert state["service"]["provider"]["deploymentMethod"] == "changesets", variant
+
+
+def test_ingest_allows_and_returns_people_to_exactly_the_sites_origin(
+    sites: dict[str, Path], templates: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    # Given the site of dev and prod at its own name, and ingest packaged for the same stages (compose)
+    for stage in ("dev", "prod"):
+        [alias] = _resource(_template(sites, stage), "AWS::CloudFront::Distribution")["DistributionConfig"]["Aliases"]
+        site = f"https://{alias}"
+        ingest = templates[stage]["ingest"]
+        # Then the API and the media bucket allow that origin, and Cognito returns people to its pages
+        api = _resource(ingest, "AWS::ApiGatewayV2::Api")["CorsConfiguration"]["AllowOrigins"]
+        media = ingest["Resources"]["MediaBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+        client = _resource(ingest, "AWS::Cognito::UserPoolClient")
+        assert site in api, (stage, api)
+        assert all(site in rule["AllowedOrigins"] for rule in media), stage
+        assert f"{site}/callback" in client["CallbackURLs"] and f"{site}/" in client["LogoutURLs"], stage
+        # and no other https origin than the site's (the rest is the local web client, http://localhost:5173)
+        assert [o for o in api if o.startswith("https://")] == [site], stage
 
 
 def test_cfn_lint_is_clean(sites: dict[str, Path]) -> None:
