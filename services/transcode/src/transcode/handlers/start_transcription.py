@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain.start_transcription import start_transcription
+from transcode.handlers.outcome import report_outcome
 from vidsense_shared.events import TranscoderCompleted
-from vidsense_shared.handler import lambda_handler, metric_name, receive
-from vidsense_shared.observability import logger, metrics
+from vidsense_shared.handler import lambda_handler, receive
 
 
 @lambda_handler()
@@ -30,14 +29,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
         publisher=composition.publisher(settings.event_bus_name),
         replay=delivery.is_replay,
     )
-    logger.info(
-        "start transcription",
-        extra={
-            "outcome": outcome.value,
-            "attempt": completed.data.attempt,
-            "event_id": completed.metadata.event_id,
-            "replay": delivery.is_replay,
-        },
-    )
-    metrics.add_metric(name=metric_name("Transcription", outcome), unit=MetricUnit.Count, value=1)
-    return {"outcome": outcome.value}
+    return report_outcome("start transcription", "Transcription", outcome, delivery)
