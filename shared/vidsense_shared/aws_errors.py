@@ -6,7 +6,8 @@ Duck-typed on the ``response`` botocore's ``ClientError`` carries (its modelled 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 
@@ -30,3 +31,15 @@ def error_message(exc: BaseException) -> str:
 def is_conditional_check_failed(exc: BaseException) -> bool:
     """A DynamoDB condition was false: the caller lost a race or the item is not in the state it expected."""
     return error_code(exc) == CONDITIONAL_CHECK_FAILED
+
+
+def conditional_write(operation: Callable[..., object], **request: Any) -> bool:
+    """Call one conditional DynamoDB write (``client.put_item``, ``update_item``, ``delete_item``) with
+    ``request``: True when it wrote, False when its condition was false; any other error is raised."""
+    try:
+        operation(**request)
+    except Exception as exc:
+        if is_conditional_check_failed(exc):
+            return False
+        raise
+    return True

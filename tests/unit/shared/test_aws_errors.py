@@ -7,8 +7,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 
-from vidsense_shared.aws_errors import error_code, error_message, is_conditional_check_failed
+from vidsense_shared.aws_errors import conditional_write, error_code, error_message, is_conditional_check_failed
 
 
 def _raised(service: str, operation: str, code: str, message: str, **params: Any) -> Exception:
@@ -45,3 +46,22 @@ def test_an_error_aws_did_not_answer_has_no_code(exc):
     assert error_code(exc) == ""
     assert error_message(exc) == ""
     assert not is_conditional_check_failed(exc)
+
+
+def test_a_conditional_write_says_whether_it_wrote(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        create = {"TableName": "t", "Item": {"k": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(k)"}
+        # Given a write that creates the item, Then it wrote; the same write again finds the item and did not
+        assert conditional_write(client.put_item, **create)
+        assert not conditional_write(client.put_item, **create)
+        # And an error other than a false condition reaches the caller
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            conditional_write(client.put_item, **{**create, "TableName": "missing"})

@@ -10,7 +10,7 @@ from ingest.domain.answers import AnswerRecord
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import is_conditional_check_failed
+from vidsense_shared.aws_errors import conditional_write
 from vidsense_shared.dynamodb_items import plain_item
 from vidsense_shared.dynamodb_items import to_item as plain_to_item
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
@@ -50,28 +50,29 @@ class DynamoAnswerRepository:
 
     def save(self, record: AnswerRecord, expected_revision: int | None) -> None:
         try:
-            self._client.put_item(
+            written = conditional_write(
+                self._client.put_item,
                 TableName=self._table,
                 Item=to_item(record, next_revision(expected_revision)),
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                lost = f"{record.answer_id} changed since revision {expected_revision}"
-                raise ConcurrentUpdateError(lost) from exc
             raise AnswersTableError(f"put_item failed for {record.answer_id}: {exc}") from exc
+        if not written:
+            raise ConcurrentUpdateError(f"{record.answer_id} changed since revision {expected_revision}")
 
     def delete(self, answer_id: str, expected_revision: int) -> None:
         try:
-            self._client.delete_item(
+            deleted = conditional_write(
+                self._client.delete_item,
                 TableName=self._table,
                 Key={"answer_id": {"S": answer_id}},
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                raise ConcurrentUpdateError(f"{answer_id} changed since revision {expected_revision}") from exc
             raise AnswersTableError(f"delete_item failed for {answer_id}: {exc}") from exc
+        if not deleted:
+            raise ConcurrentUpdateError(f"{answer_id} changed since revision {expected_revision}")
 
     def list_step(
         self, project_step: str, limit: int, start_key: dict[str, str] | None

@@ -16,7 +16,7 @@ from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import Grant, RecordingWindow
 from ingest.domain.ports import StoredWindow
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import is_conditional_check_failed
+from vidsense_shared.aws_errors import conditional_write
 from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
 
 KEY_PREFIX = "recordings#"
@@ -67,12 +67,13 @@ class DynamoRecordingWindows:
 
     def save(self, user_key: str, window: RecordingWindow, expected_revision: int | None) -> None:
         try:
-            self._client.put_item(
+            written = conditional_write(
+                self._client.put_item,
                 TableName=self._table,
                 Item=to_item(user_key, window, next_revision(expected_revision)),
                 **revision_condition(expected_revision, key_attribute="answer_id"),
             )
         except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                raise ConcurrentUpdateError(f"a recording window changed since revision {expected_revision}") from exc
             raise RecordingLimitsError(f"put_item failed for a recording window: {exc}") from exc
+        if not written:
+            raise ConcurrentUpdateError(f"a recording window changed since revision {expected_revision}")

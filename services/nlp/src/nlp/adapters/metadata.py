@@ -6,8 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from nlp.domain.record import (
     AnalysisRecord,
     Failure,
@@ -19,7 +17,7 @@ from nlp.domain.record import (
 )
 from nlp.domain.scoring import LABELS, Scores, Sentiment
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import is_conditional_check_failed
+from vidsense_shared.aws_errors import conditional_write
 
 # DynamoDB's item limit is "400 KB" of attribute names plus values; 400,000 (not 409,600) stays under every
 # reading of it, moto's (405,000) included.
@@ -63,21 +61,16 @@ class DynamoMetadataStore:
 
     def save(self, record: AnalysisRecord) -> bool:
         item = to_item(record, retention_days=self._retention_days)
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=dynamodb_items.to_item(item),
-                ConditionExpression=_NOT_OLDER,
-                ExpressionAttributeValues={
-                    ":attempt": {"N": str(record.answer.attempt)},
-                    ":analyzed_at": {"S": item["analyzed_at"]},
-                },
-            )
-        except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._dynamodb.put_item,
+            TableName=self._table,
+            Item=dynamodb_items.to_item(item),
+            ConditionExpression=_NOT_OLDER,
+            ExpressionAttributeValues={
+                ":attempt": {"N": str(record.answer.attempt)},
+                ":analyzed_at": {"S": item["analyzed_at"]},
+            },
+        )
 
     def load(self, answer_id: str) -> StoredAnalysis | None:
         names = {f"#a{i}": name for i, name in enumerate(_STATE_ATTRIBUTES)}
@@ -96,37 +89,27 @@ class DynamoMetadataStore:
     def delete(self, answer_id: str, analyzed_before: datetime) -> bool:
         """Erasure: the answer's item goes unless it was analysed after ``analyzed_before`` (an answer recorded
         after the erasure reuses the id); False when there is nothing (more) to delete."""
-        try:
-            self._dynamodb.delete_item(
-                TableName=self._table,
-                Key={"answer_id": {"S": answer_id}},
-                ConditionExpression="attribute_exists(answer_id) AND analyzed_at <= :before",
-                ExpressionAttributeValues={":before": {"S": analyzed_before.isoformat()}},
-            )
-        except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._dynamodb.delete_item,
+            TableName=self._table,
+            Key={"answer_id": {"S": answer_id}},
+            ConditionExpression="attribute_exists(answer_id) AND analyzed_at <= :before",
+            ExpressionAttributeValues={":before": {"S": analyzed_before.isoformat()}},
+        )
 
     def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
-        try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key={"answer_id": {"S": answer_id}},
-                UpdateExpression="SET published_event_id = :event_id",
-                ConditionExpression=_SAME_WRITE,
-                ExpressionAttributeValues={
-                    ":event_id": {"S": event_id},
-                    ":source": {"S": source_event_id},
-                    ":analyzed_at": {"S": analyzed_at.isoformat()},
-                },
-            )
-        except ClientError as exc:
-            if is_conditional_check_failed(exc):
-                return False
-            raise
-        return True
+        return conditional_write(
+            self._dynamodb.update_item,
+            TableName=self._table,
+            Key={"answer_id": {"S": answer_id}},
+            UpdateExpression="SET published_event_id = :event_id",
+            ConditionExpression=_SAME_WRITE,
+            ExpressionAttributeValues={
+                ":event_id": {"S": event_id},
+                ":source": {"S": source_event_id},
+                ":analyzed_at": {"S": analyzed_at.isoformat()},
+            },
+        )
 
 
 def to_item(record: AnalysisRecord, *, retention_days: int | None = None) -> dict[str, Any]:

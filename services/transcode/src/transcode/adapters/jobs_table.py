@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from transcode.domain.ports import JobRecord, OpenAttempt
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import is_conditional_check_failed
+from vidsense_shared.aws_errors import conditional_write, is_conditional_check_failed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,18 +72,13 @@ class DynamoJobStore:
         return None
 
     def replace(self, record: JobRecord, *, previous_event_id: str) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_new_item(record),
-                ConditionExpression="video_uploaded_event_id = :previous",
-                ExpressionAttributeValues={":previous": {"S": previous_event_id}},
-            )
-        except ClientError as exc:
-            if not is_conditional_check_failed(exc):
-                raise
-            return False
-        return True
+        return conditional_write(
+            self._client.put_item,
+            TableName=self._table,
+            Item=_new_item(record),
+            ConditionExpression="video_uploaded_event_id = :previous",
+            ExpressionAttributeValues={":previous": {"S": previous_event_id}},
+        )
 
     def mark_transcode_started(self, job_key: str, mediaconvert_job_id: str) -> None:
         self._client.update_item(
@@ -125,34 +120,24 @@ class DynamoJobStore:
         values: dict[str, Any] = {":marker": {"SS": [marker]}}
         if not final:
             values[":now"] = {"S": _now()}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"job_key": {"S": job_key}},
-                UpdateExpression=update,
-                ConditionExpression="attribute_exists(job_key)",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if not is_conditional_check_failed(exc):
-                raise
-            return False
-        return True
+        return conditional_write(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"job_key": {"S": job_key}},
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(job_key)",
+            ExpressionAttributeValues=values,
+        )
 
     def delete(self, job_key: str, *, created_before: datetime) -> bool:
         """Erasure: the attempt's item goes; False when there is none (a retry or duplicate) or it is newer."""
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key={"job_key": {"S": job_key}},
-                ConditionExpression="created_at <= :before",
-                ExpressionAttributeValues={":before": {"S": _iso(created_before)}},
-            )
-        except ClientError as exc:
-            if not is_conditional_check_failed(exc):
-                raise
-            return False
-        return True
+        return conditional_write(
+            self._client.delete_item,
+            TableName=self._table,
+            Key={"job_key": {"S": job_key}},
+            ConditionExpression="created_at <= :before",
+            ExpressionAttributeValues={":before": {"S": _iso(created_before)}},
+        )
 
     def close(self, job_key: str) -> None:
         self._client.update_item(
