@@ -1,7 +1,14 @@
-"""The one decorator stack of every Lambda handler: logging context, metrics and, where tracing is on, tracing.
+"""What every Lambda handler shares: one decorator stack (logging context, metrics and, where tracing is on,
+tracing), the reception of a domain event's delivery, and the metric-naming rule.
 
-@lambda_handler()
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]: ...
+    @lambda_handler()
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+        delivery = receive(event, VideoUploaded)
+        ...
+
+Metric names are PascalCase `<Subject><Outcome>`, the outcome a past participle where it can be (`UploadPresigned`,
+`AnswerErased`, `TranscodeStarted`): literals, an OUTCOME_METRICS map where outcomes share a name, or
+`metric_name(subject, outcome)` for a use case's snake_case outcome values.
 """
 
 from __future__ import annotations
