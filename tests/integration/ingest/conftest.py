@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from moto import mock_aws
 from ingest import composition
 from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, projector, upload_landed
+from tests.lambda_context import FakeLambdaContext
 from tests.unit.ingest.builders import delivery, fixture
 from vidsense_shared import aws
 from vidsense_shared.resources import StageResources
@@ -32,15 +32,6 @@ PROJECT, STEP = "onboarding-2026", "3"
 ADA = AnswerKey(PROJECT, STEP, ADA_KEY)
 PRESIGN = "GET /presignedurl/{project}/{step}"
 ANSWER = "GET /answers/{project}/{step}"
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "vidsense-test-ingest"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-test-ingest"
-    aws_request_id: str = "5b1d8e1e-6f7a-4c5e-9b8a-0d1c2e3f4a5b"
 
 
 def clear_factories() -> None:
@@ -167,7 +158,7 @@ def cloud(env: None) -> Iterator[Aws]:
 
 @pytest.fixture
 def context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+    return FakeLambdaContext("vidsense-test-ingest")
 
 
 def s3_event(key: str, version_id: str | None, *, encoded_key: str | None = None, size: int = 1024) -> dict[str, Any]:

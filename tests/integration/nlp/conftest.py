@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from nlp import composition
 from nlp.handlers import analyze
+from tests.lambda_context import lambda_context as fake_context
 from vidsense_shared import aws
 from vidsense_shared.observability import logger
 from vidsense_shared.resources import StageResources
@@ -38,17 +39,8 @@ FUNCTION = NAMES.function("nlp", "analyzeSentiment")
 TRANSCRIPT_RETENTION_DAYS = 14
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = FUNCTION
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
-    aws_request_id: str = "0f8e4a52-3c1d-4b7e-9f2a-6d5c4b3a2e10"
-
-
 def lambda_context() -> PowertoolsLambdaContext:
-    """The fake as the handlers' parameter type: it has every attribute the handlers and Powertools read."""
-    return cast(PowertoolsLambdaContext, LambdaContext())
+    return fake_context(FUNCTION, memory_limit_in_mb=512)
 
 
 def _clear_caches() -> None:

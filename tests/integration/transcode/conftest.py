@@ -16,6 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.lambda_context import FakeLambdaContext
 from tests.unit.transcode.fixtures import STAGE, WORK_BUCKET
 from transcode import composition
 from transcode.adapters.mediaconvert import MediaConvertTranscoder
@@ -50,14 +51,6 @@ JOBS_TABLE_DEFINITION: dict[str, Any] = {
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "vidsense-transcode-dev-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-transcode-dev-test"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 
 
 def _clear_caches() -> None:
@@ -147,8 +140,8 @@ def stack(env: dict[str, str]) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def context() -> LambdaContext:
-    return LambdaContext()
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext("vidsense-transcode-dev-test")
 
 
 @pytest.fixture

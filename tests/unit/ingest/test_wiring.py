@@ -67,7 +67,8 @@ def test_presign_expiry_above_900_is_refused(monkeypatch):
 SCRIPT = """
 import copy, json, sys
 sys.path.insert(0, ".")
-from tests.integration.ingest.conftest import FakeLambdaContext, http_event, s3_event
+from tests.integration.ingest.conftest import http_event, s3_event
+from tests.lambda_context import FakeLambdaContext
 from tests.unit.ingest.builders import delivery, transcoder_completed
 from ingest.handlers import api, projector, upload_landed
 context = FakeLambdaContext()

@@ -13,7 +13,6 @@ import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed 
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
 
+from tests.lambda_context import FakeLambdaContext
 from vidsense_shared import observability
 
 REPO = Path(__file__).resolve().parents[3]
@@ -45,15 +45,6 @@ def deployed_handlers() -> list[tuple[str, str, str]]:
 
 
 HANDLERS = deployed_handlers()
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "vidsense-test-fn"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:vidsense-test-fn"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 class CapturingEmitter:
