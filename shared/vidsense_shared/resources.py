@@ -61,7 +61,7 @@ class StageResources:
     @property
     def site_stack(self) -> str:
         """The web client's site stack (deploy/web, after ingest), which ``vidsense_ops.website`` publishes to."""
-        return f"{APP}-web-{self.stage}"
+        return self.stack("web")
 
     def media_bucket(self, account: str) -> str:
         return f"{self.prefix}-media-{account}"
@@ -74,7 +74,7 @@ class StageResources:
         return f"{self.prefix}-{service}"
 
     def stack(self, service: str) -> str:
-        """The Framework's stack of ``service``: ``<service:>-<stage>``."""
+        """The Framework's stack of ``service`` (or of ``web``, the site): ``<service:>-<stage>``."""
         return f"{APP}-{service}-{self.stage}"
 
     def function(self, service: str, function: str) -> str:

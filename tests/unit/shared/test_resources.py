@@ -82,6 +82,13 @@ def test_the_stacks_functions_and_prefixes_are_the_ones_each_service_declares(se
     assert _resolve(service, custom["busName"]) == NAMES.bus
 
 
+def test_the_site_stack_is_the_one_the_web_service_deploys() -> None:
+    # Given deploy/web/serverless.yml, the site's service in serverless-compose.yml
+    web = yaml.load((REPO / "deploy" / "web" / "serverless.yml").read_text(), _CloudFormationYaml)
+    # Then its stack is the one the operator CLI publishes to
+    assert NAMES.site_stack == f"{web['service']}-{STAGE}"
+
+
 def test_the_bus_archive_tables_buckets_and_role_are_the_ones_the_templates_create() -> None:
     assert _declared("ingest", "EventBus", "Name") == NAMES.bus
     assert _declared("ingest", "EventArchive", "ArchiveName") == NAMES.archive
