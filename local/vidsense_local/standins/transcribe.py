@@ -41,6 +41,7 @@ from vidsense_local.standins._common import (
     s3_uri_member,
     serve_json11,
 )
+from vidsense_shared.aws_errors import error_code
 
 SOURCE = "aws.transcribe"
 DETAIL_TYPE = "Transcribe Job State Change"
@@ -317,9 +318,7 @@ class TranscribeStandIn(JobStandIn):
                     ContentType="application/json",
                 )
             except ClientError as exc:
-                raise _JobFailed(
-                    f"The specified S3 bucket can't be written to: {bucket} ({exc.response['Error']['Code']})."
-                ) from exc
+                raise _JobFailed(f"The specified S3 bucket can't be written to: {bucket} ({error_code(exc)}).") from exc
             if self._injected("transcript-missing") is not None:
                 # An injected fault: the job completes but its output is gone (deleted after it was written).
                 self._s3_client().delete_object(Bucket=bucket, Key=key)
