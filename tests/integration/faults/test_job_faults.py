@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from vidsense_local import faults
 from vidsense_local.clients import local_client
+from vidsense_local.edge.server import EdgeApp
 from vidsense_local.engines.speech import SpeechResult
 from vidsense_local.serving import listen, serve
 from vidsense_local.standins import MediaConvertStandIn, TranscribeStandIn
@@ -31,19 +31,6 @@ class SilentEngine:
 
     def transcribe_file(self, source: Path) -> SpeechResult:
         return SpeechResult(words=(), audio_seconds=1.0, decode_seconds=0.0, compute_seconds=0.0)
-
-
-class Edge:
-    def __init__(self, standins: list[Any]) -> None:
-        self.moto = DomainDispatcherApplication(create_backend_app)
-        self.by_name = {name: s for s in standins for name in s.signing_names}
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        auth = environ.get("HTTP_AUTHORIZATION", "")
-        for name, standin in self.by_name.items():
-            if f"/{name}/aws4_request" in auth:
-                return standin(environ, start_response)
-        return self.moto(environ, start_response)
 
 
 #: Every state-change event the stand-ins published, as (source, detail).
@@ -62,7 +49,7 @@ def stack() -> Iterator[tuple[str, faults.FaultRegistry]]:
     target = AwsTarget(url, REGION, ACCOUNT)
     standins: list[Any] = [MediaConvertStandIn(target), TranscribeStandIn(target, engine=SilentEngine())]  # type: ignore[arg-type]
     registry = faults.FaultRegistry()
-    app = faults.wrap(Edge(standins), registry, standins=standins)
+    app = faults.wrap(EdgeApp(None, standins), registry, standins=standins)
     for standin in standins:
         standin.set_event_sink(_record)
         standin.start()

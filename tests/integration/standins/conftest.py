@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from tests.moto_state import reset_moto
 from vidsense_local.clients import local_client
-from vidsense_local.serving import serve
-from vidsense_local.sigv4 import credential_scope
+from vidsense_local.edge.server import EdgeApp
+from vidsense_local.serving import listen, serve
 from vidsense_local.standins import ComprehendStandIn, MediaConvertStandIn, TranscribeStandIn, build_standins
 from vidsense_shared.resources import StageResources
 
@@ -39,24 +38,6 @@ def manifest() -> list[dict[str, Any]]:
 
 def spoken() -> list[dict[str, Any]]:
     return [f for f in manifest() if f["kind"] == "speech" and f["file"] != "benchmark-10s.webm"]
-
-
-class Dispatcher:
-    """Test-only edge: the stand-in whose signing name is in the credential scope, else moto."""
-
-    def __init__(self, standins: list[Any]) -> None:
-        self.moto = DomainDispatcherApplication(create_backend_app)
-        self.route(standins)
-
-    def route(self, standins: list[Any]) -> None:
-        """Serve these stand-ins (set once the server is bound: they need its URL)."""
-        self.by_name = {name: s for s in standins for name in s.signing_names}
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        scope = credential_scope(environ)
-        if scope is not None and scope.service in self.by_name:
-            return self.by_name[scope.service](environ, start_response)
-        return self.moto(environ, start_response)
 
 
 @dataclass
@@ -116,11 +97,14 @@ class Endpoint:
 def endpoint() -> Iterator[Endpoint]:
     reset_moto()
     # Port 0: the kernel picks a free port at bind, so no other process can take it between choice and bind.
-    dispatcher = Dispatcher([])
-    server = serve(dispatcher, 0, name="standins-endpoint")
-    url = server.url
+    # The stand-ins need the endpoint's URL: its port is bound first. The edge's own dispatch, without a runtime.
+    sock = listen(0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     standins = build_standins(url, REGION, ACCOUNT, transcribe_concurrency=2)
-    dispatcher.route(standins)
+    try:
+        server = serve(EdgeApp(None, standins), sock.getsockname()[1], name="standins-endpoint", fd=sock.fileno())
+    finally:
+        sock.close()
     for standin in standins:
         standin.start()
     by_type = {type(s): s for s in standins}
