@@ -68,7 +68,6 @@ NOT_GRANTED: dict[str, str] = {
     "iam:DeleteGroupPolicy": "AWS::IAM::Policy resources of the stacks attach to their own roles only",
     "iam:AttachRolePolicy": "no role of the stacks attaches a managed policy (no ManagedPolicyArns in the packaged "
     "templates, checked by tests/integration/pipelines); inline policies are bounded instead",
-    "lambda:GetLayerVersion": "no Lambda layers",
     "lambda:GetCodeSigningConfig": "no code-signing configuration",
     "lambda:PutFunctionCodeSigningConfig": "no code-signing configuration",
     "lambda:DeleteFunctionCodeSigningConfig": "no code-signing configuration",
@@ -119,6 +118,9 @@ FRAMEWORK_ACTIONS = (
     "s3:ListBucket",
     "s3:PutObject",
 )
+# The functions' Powertools layer (stage parameter powertoolsLayer): CloudFormation reads the layer version and
+# resolves its ARN from the public parameter Powertools publishes, both with the caller's permissions.
+POWERTOOLS_LAYER_ACTIONS = frozenset({"lambda:GetLayerVersion", "ssm:GetParameters"})
 # Object-level S3 actions: only on the Framework's deployment bucket, never on the service's buckets (people's
 # recordings, audio and transcripts). CloudFormation configures those buckets with bucket-level actions.
 OBJECT_ACTIONS = frozenset({"s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"})
@@ -191,8 +193,9 @@ def _deploy_actions(resource_types: Iterable[str]) -> set[str]:
 
 
 def wanted_actions(service: str) -> set[str]:
-    """Handler permissions of the service's resource types plus the Framework's own calls, one spelling each."""
-    return _deploy_actions(SERVICE_RESOURCE_TYPES[service])
+    """Handler permissions of the service's resource types plus the Framework's own calls and the Powertools
+    layer's, one spelling each."""
+    return _deploy_actions(SERVICE_RESOURCE_TYPES[service]) | POWERTOOLS_LAYER_ACTIONS
 
 
 def required_actions(service: str) -> set[str]:
@@ -251,7 +254,23 @@ def deploy_statements(service: str, stage: str, boundary: Any) -> list[Json]:
     statements += _bucket_statements(by_prefix.pop("s3"), stack, names["buckets"])
     statements.append(
         _statement(
-            "Functions", by_prefix.pop("lambda"), arns(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{{name}}", "functions")
+            "Functions",
+            by_prefix.pop("lambda") - POWERTOOLS_LAYER_ACTIONS,
+            arns(f"{ARN}:lambda:{REGION_ACCOUNT}:function:{{name}}", "functions"),
+        )
+    )
+    statements.append(
+        _statement(
+            "PowertoolsLayer",
+            ["lambda:GetLayerVersion"],
+            [sub(f"{ARN}:lambda:${{AWS::Region}}:017000801446:layer:AWSLambdaPowertoolsPythonV3-*")],
+        )
+    )
+    statements.append(
+        _statement(
+            "PowertoolsLayerArn",
+            by_prefix.pop("ssm"),
+            [sub(f"{ARN}:ssm:${{AWS::Region}}::parameter/aws/service/powertools/python/*")],
         )
     )
     iam = by_prefix.pop("iam")
