@@ -9,7 +9,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from vidsense_shared.optimistic import MAX_WRITE_ROUNDS, next_revision, retry_on_conflict, revision_condition
+from vidsense_shared.optimistic import (
+    MAX_WRITE_ROUNDS,
+    RevisionedItems,
+    retry_on_conflict,
+)
 
 TABLE = "optimistic-test"
 
@@ -73,31 +77,20 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def _put(client: Any, expected_revision: int | None) -> None:
-    item = {"answer_id": {"S": "a"}, "revision": {"N": str(next_revision(expected_revision))}}
-    client.put_item(TableName=TABLE, Item=item, **revision_condition(expected_revision, key_attribute="answer_id"))
-
-
-def test_the_condition_admits_only_the_writer_that_read_the_current_revision(dynamodb: Any):
-    # Given an item created by a writer that found none (revision 1)
-    _put(dynamodb, None)
-    # When a second creator and a writer holding a stale revision write, Then both are refused
-    for stale in (None, 0, 2):
-        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
-            _put(dynamodb, stale)
-    # And the writer that read revision 1 writes revision 2
-    _put(dynamodb, 1)
-    stored = dynamodb.get_item(TableName=TABLE, Key={"answer_id": {"S": "a"}})["Item"]
-    assert stored["revision"] == {"N": "2"}
-
-
-def test_a_delete_is_conditional_on_the_revision_too(dynamodb: Any):
-    _put(dynamodb, None)
-    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
-        dynamodb.delete_item(
-            TableName=TABLE, Key={"answer_id": {"S": "a"}}, **revision_condition(2, key_attribute="answer_id")
-        )
-    dynamodb.delete_item(
-        TableName=TABLE, Key={"answer_id": {"S": "a"}}, **revision_condition(1, key_attribute="answer_id")
-    )
-    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"answer_id": {"S": "a"}})
+def test_revisioned_items_write_only_at_the_revision_read(dynamodb: Any):
+    items = RevisionedItems(dynamodb, TABLE, key_attribute="answer_id")
+    key = {"answer_id": {"S": "a"}}
+    # Given a new item, stored as revision 1
+    assert items.put({**key, "text": {"S": "first"}}, None)
+    assert items.get(key) == {**key, "text": {"S": "first"}, "revision": {"N": "1"}}
+    # When a second creator and a writer holding a stale revision write, Then neither writes
+    assert not items.put({**key, "text": {"S": "lost"}}, None)
+    for stale in (0, 2):
+        assert not items.put({**key, "text": {"S": "lost"}}, stale)
+    # And the writer that read revision 1 stores revision 2
+    assert items.put({**key, "text": {"S": "second"}}, 1)
+    assert items.get(key) == {**key, "text": {"S": "second"}, "revision": {"N": "2"}}
+    # A delete at a stale revision leaves the item; at the current one it goes
+    assert not items.delete(key, 1)
+    assert items.delete(key, 2)
+    assert items.get(key) is None

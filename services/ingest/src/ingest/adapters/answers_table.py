@@ -10,10 +10,9 @@ from ingest.domain.answers import AnswerRecord
 from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.ports import StoredAnswer
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import conditional_write
 from vidsense_shared.dynamodb_items import plain_item
 from vidsense_shared.dynamodb_items import to_item as plain_to_item
-from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
+from vidsense_shared.optimistic import REVISION_ATTRIBUTE, RevisionedItems
 
 BY_STEP_INDEX = "by_step"
 
@@ -22,9 +21,10 @@ class AnswersTableError(RuntimeError):
     """DynamoDB refused a request for a reason other than a lost race."""
 
 
-def to_item(record: AnswerRecord, revision: int) -> dict[str, Any]:
-    # The item mapping is the one the operator CLI reads the table with (vidsense_shared.answers_table).
-    return plain_to_item({**record.model_dump(mode="json"), REVISION_ATTRIBUTE: revision})
+def to_item(record: AnswerRecord) -> dict[str, Any]:
+    """The item without its revision (RevisionedItems adds it); the mapping the operator CLI reads the table with
+    (vidsense_shared.answers_table)."""
+    return plain_to_item(record.model_dump(mode="json"))
 
 
 def from_item(item: dict[str, Any]) -> StoredAnswer:
@@ -37,25 +37,18 @@ class DynamoAnswerRepository:
     def __init__(self, table_name: str, dynamodb_client: Any) -> None:
         self._table = table_name
         self._client = dynamodb_client
+        self._items = RevisionedItems(dynamodb_client, table_name, key_attribute="answer_id")
 
     def get(self, answer_id: str) -> StoredAnswer | None:
         try:
-            response = self._client.get_item(
-                TableName=self._table, Key={"answer_id": {"S": answer_id}}, ConsistentRead=True
-            )
+            item = self._items.get({"answer_id": {"S": answer_id}})
         except ClientError as exc:
             raise AnswersTableError(f"get_item failed for {answer_id}: {exc}") from exc
-        item = response.get("Item")
         return from_item(item) if item else None
 
     def save(self, record: AnswerRecord, expected_revision: int | None) -> None:
         try:
-            written = conditional_write(
-                self._client.put_item,
-                TableName=self._table,
-                Item=to_item(record, next_revision(expected_revision)),
-                **revision_condition(expected_revision, key_attribute="answer_id"),
-            )
+            written = self._items.put(to_item(record), expected_revision)
         except ClientError as exc:
             raise AnswersTableError(f"put_item failed for {record.answer_id}: {exc}") from exc
         if not written:
@@ -63,12 +56,7 @@ class DynamoAnswerRepository:
 
     def delete(self, answer_id: str, expected_revision: int) -> None:
         try:
-            deleted = conditional_write(
-                self._client.delete_item,
-                TableName=self._table,
-                Key={"answer_id": {"S": answer_id}},
-                **revision_condition(expected_revision, key_attribute="answer_id"),
-            )
+            deleted = self._items.delete({"answer_id": {"S": answer_id}}, expected_revision)
         except ClientError as exc:
             raise AnswersTableError(f"delete_item failed for {answer_id}: {exc}") from exc
         if not deleted:

@@ -16,8 +16,7 @@ from ingest.domain.errors import ConcurrentUpdateError
 from ingest.domain.limits import Grant, RecordingWindow
 from ingest.domain.ports import StoredWindow
 from vidsense_shared import dynamodb_items
-from vidsense_shared.aws_errors import conditional_write
-from vidsense_shared.optimistic import REVISION_ATTRIBUTE, next_revision, revision_condition
+from vidsense_shared.optimistic import REVISION_ATTRIBUTE, RevisionedItems
 
 KEY_PREFIX = "recordings#"
 TTL_ATTRIBUTE = "expires_at"
@@ -31,11 +30,11 @@ def window_key(user_key: str) -> dict[str, Any]:
     return {"answer_id": {"S": f"{KEY_PREFIX}{user_key}"}}
 
 
-def to_item(user_key: str, window: RecordingWindow, revision: int) -> dict[str, Any]:
+def to_item(user_key: str, window: RecordingWindow) -> dict[str, Any]:
+    """The item without its revision (RevisionedItems adds it)."""
     values: dict[str, Any] = {
         "answer_id": f"{KEY_PREFIX}{user_key}",
         "grants": [{"at": grant.at.isoformat(), "attempt": grant.attempt} for grant in window.grants],
-        REVISION_ATTRIBUTE: revision,
     }
     expires_at = window.expires_at()
     if expires_at is not None:
@@ -54,25 +53,18 @@ def from_item(item: dict[str, Any]) -> StoredWindow:
 
 class DynamoRecordingWindows:
     def __init__(self, table_name: str, dynamodb_client: Any) -> None:
-        self._table = table_name
-        self._client = dynamodb_client
+        self._items = RevisionedItems(dynamodb_client, table_name, key_attribute="answer_id")
 
     def get(self, user_key: str) -> StoredWindow | None:
         try:
-            response = self._client.get_item(TableName=self._table, Key=window_key(user_key), ConsistentRead=True)
+            item = self._items.get(window_key(user_key))
         except ClientError as exc:
             raise RecordingLimitsError(f"get_item failed for a recording window: {exc}") from exc
-        item = response.get("Item")
         return from_item(item) if item else None
 
     def save(self, user_key: str, window: RecordingWindow, expected_revision: int | None) -> None:
         try:
-            written = conditional_write(
-                self._client.put_item,
-                TableName=self._table,
-                Item=to_item(user_key, window, next_revision(expected_revision)),
-                **revision_condition(expected_revision, key_attribute="answer_id"),
-            )
+            written = self._items.put(to_item(user_key, window), expected_revision)
         except ClientError as exc:
             raise RecordingLimitsError(f"put_item failed for a recording window: {exc}") from exc
         if not written:
