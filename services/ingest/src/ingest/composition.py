@@ -1,9 +1,5 @@
-"""The ingest functions' use cases, with the settings and adapters they need.
-
-Each builder runs once per process, on first use: importing a handler needs no environment or network, and a
-warm container reuses what the first invocation built. Tests clear the caches (``cache_clear``) between
-environments.
-"""
+"""The composition root of the ingest functions: their use cases, each built once per process on first use
+(docs/architecture.md, "Skeleton"). Tests clear a builder with ``cache_clear()`` or monkeypatch it."""
 
 from __future__ import annotations
 

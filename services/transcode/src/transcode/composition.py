@@ -1,9 +1,5 @@
-"""The transcode functions' settings and adapters.
-
-Each builder runs once per process, on first use: importing a handler needs no environment or network, and a
-warm container reuses what the first invocation built. Tests monkeypatch these functions to pass fakes, or clear
-the caches (``cache_clear``) between environments.
-"""
+"""The composition root of the transcode functions: their settings and adapters, each built once per process on
+first use (docs/architecture.md, "Skeleton"). Tests clear a builder with ``cache_clear()`` or monkeypatch it."""
 
 from __future__ import annotations
 
