@@ -566,7 +566,7 @@ def site_deploy_statements(stage: str) -> list[Json]:
     for action in actions - NO_RESOURCE_LEVEL:
         by_prefix.setdefault(action.split(":")[0], set()).add(action)
     cloudfront = by_prefix.pop("cloudfront")
-    tagging = {a for a in cloudfront if a.endswith(("TagResource", "TagsForResource"))}
+    tagging = cloudfront & {"cloudfront:ListTagsForResource", "cloudfront:TagResource", "cloudfront:UntagResource"}
     functions = {a for a in cloudfront if a.endswith("Function")}
     site_bucket = f"{ARN}:s3:::{app}-web-*"
     s3 = by_prefix.pop("s3")

@@ -867,7 +867,9 @@ def test_the_site_deploy_role_reaches_only_its_stages_site(stage: str) -> None:
         assert not iam.allowed(statements, "s3:PutObject", f"arn:aws:s3:::{bucket}/index.html"), bucket
         assert not iam.allowed(statements, "s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"), bucket
     cloudfront = f"arn:aws:cloudfront::{iam.ACCOUNT}:"
-    assert iam.allowed(statements, "cloudfront:UpdateFunction", f"{cloudfront}function/vidsense-{stage}-web-routes")
+    for action in ("cloudfront:UpdateFunction", "cloudfront:TagResource", "cloudfront:UntagResource"):
+        assert iam.allowed(statements, action, f"{cloudfront}function/vidsense-{stage}-web-routes"), action
+        assert iam.allowed(statements, action.replace("Function", "Distribution"), f"{cloudfront}distribution/E2")
     assert not iam.allowed(statements, "cloudfront:UpdateFunction", f"{cloudfront}function/vidsense-{other}-web-routes")
     assert iam.allowed(statements, "cloudfront:CreateInvalidation", f"{cloudfront}distribution/E2EXAMPLE")
     assert f"-{other}" not in json.dumps([s for s in statements if s["Effect"] == "Allow"])
