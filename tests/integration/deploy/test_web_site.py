@@ -20,6 +20,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
 from tests.integration.deploy.conftest import REPO, TEMPLATE, run_sls, sls_env
+from vidsense_local.deploy_cache import service_order
 
 SKIPS = REPO / "deploy" / "web" / "checkov-skips.yml"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -213,6 +214,13 @@ def test_ingest_allows_and_returns_people_to_exactly_the_sites_origin(
         assert f"{site}/callback" in client["CallbackURLs"] and f"{site}/" in client["LogoutURLs"], stage
         # and no other https origin than the site's (the rest is the local web client, http://localhost:5173)
         assert [o for o in api if o.startswith("https://")] == [site], stage
+
+
+def test_compose_deploys_the_site_after_ingest() -> None:
+    # The CSP imports ingest's export: the site stack must follow ingest (compose removes it first)
+    assert service_order(REPO) == ["ingest", "transcode", "nlp", "web"]
+    compose = yaml.safe_load((REPO / "serverless-compose.yml").read_text())
+    assert compose["services"]["web"] == {"path": "deploy/web", "dependsOn": ["ingest"]}
 
 
 def test_cfn_lint_is_clean(sites: dict[str, Path]) -> None:
