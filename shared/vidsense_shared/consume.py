@@ -1,4 +1,4 @@
-"""Parsing EventBridge deliveries of domain events (Powertools parser models)."""
+"""Receiving EventBridge deliveries of domain events (Powertools parser models)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from vidsense_shared.events import DomainEvent
+from vidsense_shared.observability import logger
 
 
 class UnexpectedEventError(ValueError):
@@ -41,3 +42,15 @@ def parse_delivery[EventT: DomainEvent](raw: dict[str, Any], model: type[EventT]
     if event.metadata.version != model.VERSION:
         raise UnexpectedEventError(f"{model.DETAIL_TYPE} version {event.metadata.version!r} is not {model.VERSION}")
     return Delivery(event=event, eventbridge_id=envelope.id, replay_name=envelope.replay_name)
+
+
+def receive[EventT: DomainEvent](event: dict[str, Any], model: type[EventT]) -> Delivery[EventT]:
+    """One EventBridge delivery of a domain event: parsed (ValidationError or UnexpectedEventError when it is not
+    one), the invocation's logs correlated with its answer and, for an archive replay, naming the replay."""
+    delivery = parse_delivery(event, model)
+    metadata = delivery.event.metadata
+    logger.set_correlation_id(metadata.correlation_id)
+    if delivery.is_replay:
+        logger.append_keys(replay_name=delivery.replay_name)
+        logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": metadata.event_id})
+    return delivery

@@ -1,5 +1,5 @@
 """What every Lambda handler shares: one decorator stack (logging context, metrics and, where tracing is on,
-tracing), the reception of a domain event's delivery, and the metric-naming rule.
+tracing) and the metric-naming rule. Handlers of domain events receive them with vidsense_shared.consume.receive.
 
     @lambda_handler()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
@@ -18,8 +18,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from vidsense_shared import observability
-from vidsense_shared.consume import Delivery, parse_delivery
-from vidsense_shared.events import DomainEvent
 from vidsense_shared.observability import logger, metrics
 
 
@@ -79,18 +77,6 @@ def trace_handler[HandlerT: Callable[..., Any]](handler: HandlerT) -> HandlerT:
         return result
 
     return cast(HandlerT, run)
-
-
-def receive[EventT: DomainEvent](event: dict[str, Any], model: type[EventT]) -> Delivery[EventT]:
-    """One EventBridge delivery of a domain event: parsed (ValidationError or UnexpectedEventError when it is not
-    one), the invocation's logs correlated with its answer and, for an archive replay, naming the replay."""
-    delivery = parse_delivery(event, model)
-    metadata = delivery.event.metadata
-    logger.set_correlation_id(metadata.correlation_id)
-    if delivery.is_replay:
-        logger.append_keys(replay_name=delivery.replay_name)
-        logger.info("replay", extra={"replay_name": delivery.replay_name, "event_id": metadata.event_id})
-    return delivery
 
 
 def metric_name(subject: str, outcome: str) -> str:

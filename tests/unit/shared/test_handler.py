@@ -11,8 +11,9 @@ import pytest
 
 from tests.unit.ingest.builders import delivery, transcoder_completed
 from vidsense_shared import observability
+from vidsense_shared.consume import receive
 from vidsense_shared.events import TranscoderCompleted
-from vidsense_shared.handler import metric_name, receive
+from vidsense_shared.handler import metric_name
 
 REPO = Path(__file__).resolve().parents[3]
 PASCAL_CASE = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)*")

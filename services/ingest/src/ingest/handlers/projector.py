@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from ingest import composition
 from ingest.domain.errors import MalformedEventError
 from ingest.domain.projection import PROJECTED_DETAIL_TYPES, ProjectionOutcome, UnknownEventError
+from vidsense_shared.consume import receive
 from vidsense_shared.events import EVENTS_BY_DETAIL_TYPE
-from vidsense_shared.handler import lambda_handler, receive
+from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 CHANGED = frozenset({ProjectionOutcome.APPLIED, ProjectionOutcome.RECOMPUTED})

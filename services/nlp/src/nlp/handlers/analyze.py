@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nlp import composition
 from nlp.domain.record import Outcome
+from vidsense_shared.consume import receive
 from vidsense_shared.events import TranscriptReady
-from vidsense_shared.handler import lambda_handler, receive
+from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 

@@ -12,8 +12,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nlp import composition
+from vidsense_shared.consume import receive
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.handler import lambda_handler, receive
+from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 

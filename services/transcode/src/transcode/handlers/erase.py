@@ -11,8 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain.erasure import erase_answer
+from vidsense_shared.consume import receive
 from vidsense_shared.events import AnswerDeleted
-from vidsense_shared.handler import lambda_handler, receive
+from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 

@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from transcode import composition
 from transcode.domain.start_transcode import start_transcode
 from transcode.handlers.outcome import report_outcome
+from vidsense_shared.consume import receive
 from vidsense_shared.events import VideoUploaded
-from vidsense_shared.handler import lambda_handler, receive
+from vidsense_shared.handler import lambda_handler
 
 
 @lambda_handler()
