@@ -8,14 +8,11 @@ dead-letter queue keeps the event.
 
 from __future__ import annotations
 
+from vidsense_shared.rejection import Rejected
 
-class AnalysisRejected(Exception):
+
+class AnalysisRejected(Rejected):
     """A permanent failure of this answer's analysis, published as SentimentFailed."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 class TranscriptMalformed(AnalysisRejected):

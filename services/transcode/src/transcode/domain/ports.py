@@ -9,15 +9,11 @@ from typing import Protocol
 
 from transcode.domain.mediaconvert import JobStateChangeDetail
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
+from vidsense_shared.rejection import Rejected
 
 
-class ServiceRejectedError(Exception):
+class ServiceRejectedError(Rejected):
     """The service refused the request for good (bad input or settings); retrying the same input cannot help."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 class TranscodeRejectedError(ServiceRejectedError):
