@@ -9,7 +9,7 @@ STAGE ?= dev
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: help setup venv lint typecheck unit test test-e2e browser screenshots test-heavy schemas openapi clean up demo smoke bench-local bench-cold cost
+.PHONY: help setup venv lint typecheck unit test test-e2e browser test-heavy schemas openapi clean up demo smoke bench-local bench-cold cost
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -79,9 +79,6 @@ browser: ## headless Chromium for the web client's browser tests (apt-get instal
 
 test-e2e: setup node_modules browser ## only the end-to-end tests, on a local stack of their own (presign -> sentiment)
 	$(VENV)/bin/pytest -q -m "e2e and not heavy" tests/e2e
-
-screenshots: setup node_modules browser ## renew docs/screenshots from the web client's browser tests (starts a local stack)
-	VIDSENSE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -q -p no:xdist tests/e2e/test_web.py
 
 test-heavy: setup ## long suites (burst, long fuzzing); results go to docs/
 	HYPOTHESIS_PROFILE=heavy $(VENV)/bin/pytest -q tests/unit/fuzz

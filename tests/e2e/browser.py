@@ -19,8 +19,7 @@ from vidsense_local.auth.state import REPO_ROOT
 
 CHROMIUM = Path(os.environ.get("VIDSENSE_CHROMIUM", "/usr/bin/chromium"))
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# A test run leaves the tracked pictures alone; `make screenshots` points this at docs/screenshots to renew them.
-SCREENSHOTS = Path(os.environ.get("VIDSENSE_SCREENSHOTS", REPO_ROOT / ".local" / "screenshots"))
+SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"  # the tests renew the README's pictures (issue 13)
 VIEWPORT = {"width": 960, "height": 720}
 SAMPLE_RATE = 48_000  # what Chromium's fake microphone plays best (platform notes)
 LEAD_SILENCE_S = 0.5
