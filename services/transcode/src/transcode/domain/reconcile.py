@@ -12,6 +12,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from transcode.domain import naming
 from transcode.domain.emission import FINAL_DETAIL_TYPES, already_emitted, publish_and_mark
@@ -24,6 +25,7 @@ from transcode.domain.transcription_outcome import transcription_outcome, transc
 from vidsense_shared.events import (
     AnswerRef,
     DomainEvent,
+    FailureData,
     TranscodeFailed,
     TranscodeFailedData,
     TranscoderCompleted,
@@ -116,16 +118,32 @@ def _check(job_key: str, ctx: _Context) -> Checked:
     return Checked(job_key, _transcription_step(ref, record, completed_ids[0], age, ctx), "transcription")
 
 
-def _publish(event: DomainEvent, record: JobRecord, ctx: _Context) -> Action:
+def _timeout_fields(ref: AnswerRef, record: JobRecord, age: timedelta, why: str) -> dict[str, Any]:
+    """What a timeout failure says in either step; the step adds its job's id or name."""
+    return {
+        **ref.model_dump(),
+        "video_event_id": record.video_uploaded_event_id or None,
+        "error_code": TIMEOUT_CODE,
+        "error_message": f"{why} after {int(age.total_seconds())} s",
+        "retryable": True,
+    }
+
+
+def _publish_timeout(
+    failed: type[DomainEvent], data: FailureData, record: JobRecord, ctx: _Context, *, causation_id: str | None
+) -> Action:
+    event = failed.create(
+        data,
+        correlation_id=data.answer_id,
+        causation_id=causation_id,
+        # Deterministic: two overlapping runs publish the same failure.
+        event_id=derived_event_id(f"reconcile:{record.job_key}:{TIMEOUT_CODE}", failed.DETAIL_TYPE),
+        occurred_at=ctx.now,
+    )
     if already_emitted(record, event.DETAIL_TYPE, event.metadata.event_id):
         return Action.DUPLICATE
     publish_and_mark(event, record.job_key, jobs=ctx.jobs, publisher=ctx.publisher)
     return Action.TIMED_OUT
-
-
-def _timeout_id(job_key: str, detail_type: str) -> str:
-    # Deterministic: two overlapping runs publish the same failure.
-    return derived_event_id(f"reconcile:{job_key}:{TIMEOUT_CODE}", detail_type)
 
 
 def _transcode_step(ref: AnswerRef, record: JobRecord, age: timedelta, ctx: _Context) -> Action:
@@ -152,21 +170,8 @@ def _transcode_step(ref: AnswerRef, record: JobRecord, age: timedelta, ctx: _Con
 
 
 def _transcode_timeout(ref: AnswerRef, record: JobRecord, age: timedelta, why: str, ctx: _Context) -> Action:
-    event = TranscodeFailed.create(
-        TranscodeFailedData(
-            **ref.model_dump(),
-            video_event_id=record.video_uploaded_event_id or None,
-            error_code=TIMEOUT_CODE,
-            error_message=f"{why} after {int(age.total_seconds())} s",
-            retryable=True,
-            job_id=record.mediaconvert_job_id,
-        ),
-        correlation_id=ref.answer_id,
-        causation_id=record.video_uploaded_event_id or None,
-        event_id=_timeout_id(record.job_key, TranscodeFailed.DETAIL_TYPE),
-        occurred_at=ctx.now,
-    )
-    return _publish(event, record, ctx)
+    data = TranscodeFailedData(**_timeout_fields(ref, record, age, why), job_id=record.mediaconvert_job_id)
+    return _publish_timeout(TranscodeFailed, data, record, ctx, causation_id=record.video_uploaded_event_id or None)
 
 
 def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, age: timedelta, ctx: _Context) -> Action:
@@ -216,18 +221,6 @@ def _transcription_step(ref: AnswerRef, record: JobRecord, completed_id: str, ag
 def _transcription_timeout(
     ref: AnswerRef, record: JobRecord, age: timedelta, why: str, ctx: _Context, *, causation_id: str
 ) -> Action:
-    event = TranscriptionFailed.create(
-        TranscriptionFailedData(
-            **ref.model_dump(),
-            video_event_id=record.video_uploaded_event_id or None,
-            error_code=TIMEOUT_CODE,
-            error_message=f"{why} after {int(age.total_seconds())} s",
-            retryable=True,
-            job_name=naming.transcription_job_name(ctx.stage, ref),
-        ),
-        correlation_id=ref.answer_id,
-        causation_id=causation_id,
-        event_id=_timeout_id(record.job_key, TranscriptionFailed.DETAIL_TYPE),
-        occurred_at=ctx.now,
-    )
-    return _publish(event, record, ctx)
+    job_name = naming.transcription_job_name(ctx.stage, ref)
+    data = TranscriptionFailedData(**_timeout_fields(ref, record, age, why), job_name=job_name)
+    return _publish_timeout(TranscriptionFailed, data, record, ctx, causation_id=causation_id)
