@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vidsense_local import make_up
 from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.engines.wer import corpus_word_error_rate
 from vidsense_local.serving import port_in_use
@@ -86,32 +86,11 @@ def _machine() -> str:
 
 def start_make_up(env: dict[str, str], timeout: float = 900.0) -> tuple[subprocess.Popen[str], float]:
     started = time.monotonic()
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "up"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    ready = threading.Event()
     lines: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if READY_LINE in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    while not ready.wait(0.2):
-        if proc.poll() is not None or time.monotonic() - started > timeout:
-            # The whole group: make, the stack and its workers.
-            os.killpg(proc.pid, signal.SIGTERM)
-            raise RuntimeError("make up did not get ready:\n" + "".join(lines[-40:]))
+    try:
+        proc = make_up.start(env, lines.append, timeout=timeout)
+    except make_up.NotReadyError as exc:
+        raise RuntimeError(f"make up did not get ready ({exc}):\n" + "".join(lines[-40:])) from None
     return proc, time.monotonic() - started
 
 
@@ -121,12 +100,7 @@ def stop_make_up(proc: subprocess.Popen[str], ports: list[int]) -> tuple[float, 
     os.killpg(proc.pid, signal.SIGTERM)
     time.sleep(0.2)
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        make_up.stop(proc)
     deadline = time.monotonic() + 10
     while any(port_in_use(p) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -21,11 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local import make_up
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.faults import FaultClient
 from vidsense_local.shutdown import alive, descendants
-from vidsense_local.stack import READY_LINE
 
 from .support import MEDIA
 
@@ -139,35 +136,19 @@ def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
     request.config.stash[_STATE_DIR] = Path(state)
     log_path = Path(state) / "stack.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "up"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    ready = threading.Event()
 
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            log.flush()
-            if READY_LINE in line:
-                ready.set()
+    def keep(line: str) -> None:
+        log.write(line)
+        log.flush()
 
-    threading.Thread(target=pump, daemon=True).start()
     started = time.monotonic()
     try:
-        while not ready.wait(0.5):
-            if proc.poll() is not None or time.monotonic() - started > START_TIMEOUT:
-                why = (
-                    f"exit code {proc.returncode}" if proc.poll() is not None else f"not ready in {START_TIMEOUT:.0f} s"
-                )
-                logs = "\n\n".join(f"--- {title}\n{text}" for title, text in stack_diagnostics(Path(state)))
-                pytest.fail(f"the local stack did not start ({why}):\n{logs}")
+        proc = make_up.start(env, keep, timeout=START_TIMEOUT)
+    except make_up.NotReadyError as exc:
+        log.close()
+        logs = "\n\n".join(f"--- {title}\n{text}" for title, text in stack_diagnostics(Path(state)))
+        pytest.fail(f"the local stack did not start ({exc}):\n{logs}")
+    try:
         stack_state = json.loads((Path(state) / "stack.json").read_text())
         api_port, aws_port = int(stack_state["api_port"]), int(stack_state["aws_port"])
         endpoints = StackEndpoints(
@@ -187,12 +168,7 @@ def running(request: pytest.FixtureRequest) -> Iterator[RunningStack]:
         yield handle
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            make_up.stop(proc)
         log.close()
 
 
