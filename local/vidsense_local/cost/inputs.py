@@ -80,8 +80,10 @@ def package_key(stage: str) -> str:
     return digest.hexdigest()
 
 
-def _workspace(dest: Path) -> None:
-    """A copy of the deployable tree (the Framework writes into .serverless/, which make package also uses)."""
+def deploy_workspace(dest: Path) -> Path:
+    """A fresh copy of the deployable tree at ``dest``, node_modules linked: the Framework writes into each
+    service's .serverless/, which ``make package`` and ``make deploy-local`` also use (the deploy tests package here
+    too)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -96,6 +98,23 @@ def _workspace(dest: Path) -> None:
         shutil.copy2(REPO / "services" / service / "serverless.yml", out / "serverless.yml")
         shutil.copytree(REPO / "services" / service / "src" / service, out / "src" / service, ignore=ignore)
     (dest / "node_modules").symlink_to(REPO / "node_modules")
+    return dest
+
+
+def offline_sls_env(**extra: str) -> dict[str, str]:
+    """The environment of an offline osls run: no real AWS profile, credentials or endpoint leak in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIDSENSE_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - offline packaging needs some credentials, never real ones
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        SLS_TELEMETRY_DISABLED="1",
+        SLS_NOTIFICATIONS_MODE="off",
+    )
+    env.update(extra)
+    return env
 
 
 def packaged_templates(stage: str = "prod", *, refresh: bool = False) -> tuple[dict[str, dict[str, Any]], str]:
@@ -111,18 +130,8 @@ def packaged_templates(stage: str = "prod", *, refresh: bool = False) -> tuple[d
         binary = REPO / "node_modules" / ".bin" / "serverless"
         if not binary.exists():
             raise CostInputError("node_modules is missing: run `make node_modules` (make cost does)")
-        _workspace(root)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIDSENSE_"))}
-        env.update(
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - offline packaging needs some credentials, never real ones
-            AWS_REGION="us-east-1",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_EC2_METADATA_DISABLED="true",
-            SLS_TELEMETRY_DISABLED="1",
-            SLS_NOTIFICATIONS_MODE="off",
-            PATH=f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        )
+        deploy_workspace(root)
+        env = offline_sls_env(PATH=f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}")
         proc = subprocess.run(
             [str(binary), "package", "--stage", stage],
             cwd=root,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -20,44 +19,13 @@ from typing import Any
 
 import pytest
 
+from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
+
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")
 PACKAGED_STAGES = ("dev", "prod")
 SLS_TIMEOUT_SECONDS = 900
 TEMPLATE = "cloudformation-template-update-stack.json"
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".serverless", ".mypy_cache", ".pytest_cache")
-
-
-def sls_env(**extra: str) -> dict[str, str]:
-    """The environment of an osls run: no real AWS profile, credentials or endpoint leak in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIDSENSE_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-        SLS_TELEMETRY_DISABLED="1",
-        SLS_NOTIFICATIONS_MODE="off",
-    )
-    env.update(extra)
-    return env
-
-
-def make_workspace(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("serverless-compose.yml", "package.json"):
-        shutil.copy2(REPO / name, dest / name)
-    shutil.copytree(REPO / "deploy", dest / "deploy", ignore=_IGNORE)
-    shutil.copytree(REPO / "shared" / "vidsense_shared", dest / "shared" / "vidsense_shared", ignore=_IGNORE)
-    for service in SERVICES:
-        src = REPO / "services" / service
-        out = dest / "services" / service
-        out.mkdir(parents=True)
-        shutil.copy2(src / "serverless.yml", out / "serverless.yml")
-        shutil.copytree(src / "src" / service, out / "src" / service, ignore=_IGNORE)
-    (dest / "node_modules").symlink_to(REPO / "node_modules")
-    return dest
 
 
 def run_sls(args: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -105,9 +73,9 @@ class Packaged:
 
 
 def _package(root: Path, stage: str) -> Packaged:
-    make_workspace(root)
+    deploy_workspace(root)
     # Through compose, as `make package` does: all three services of the stage.
-    run_sls(["package", "--stage", stage], cwd=root, env=sls_env())
+    run_sls(["package", "--stage", stage], cwd=root, env=offline_sls_env())
     templates = {
         service: json.loads((root / "services" / service / ".serverless" / TEMPLATE).read_text())
         for service in SERVICES

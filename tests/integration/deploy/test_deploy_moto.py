@@ -12,8 +12,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.integration.deploy.conftest import make_workspace, run_sls, sls_env
+from tests.integration.deploy.conftest import run_sls
 from tests.moto_state import reset_moto
+from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
 from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS
 
 # The stage `make deploy-local` deploys: only the local stage skips ValidateTemplate, which moto fails over
@@ -37,7 +38,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        root = make_workspace(tmp_path_factory.mktemp("deploy-moto"))
+        root = deploy_workspace(tmp_path_factory.mktemp("deploy-moto"))
         # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode, nlp and web. moto's
         # CloudFormation creates no Cognito resources: sign-in by an external provider whatever the stage (the
         # templates test checks the user pool).
@@ -45,7 +46,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             ["deploy", "--stage", STAGE],
             cwd=root,
             # Polling the stacks as often as make up does (moto completes a change within its request).
-            env=sls_env(
+            env=offline_sls_env(
                 AWS_ENDPOINT_URL=endpoint,
                 VIDSENSE_IDENTITY="external",
                 SLS_AWS_MONITORING_FREQUENCY=LOCAL_MONITORING_FREQUENCY_MS,

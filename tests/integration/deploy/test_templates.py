@@ -28,10 +28,9 @@ from tests.integration.deploy.conftest import (
     SERVICES,
     TEMPLATE,
     Packaged,
-    make_workspace,
     run_sls,
-    sls_env,
 )
+from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
 from vidsense_shared.config import BaseServiceSettings
 
 Templates = dict[str, dict[str, dict[str, Any]]]
@@ -517,7 +516,7 @@ def _one(template: dict[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
 def test_by_default_the_stage_has_a_user_pool_and_the_api_trusts_it(templates: Templates, stage: str) -> None:
-    # Given dev and prod packaged with no VIDSENSE_* variable (conftest.sls_env drops them)
+    # Given dev and prod packaged with no VIDSENSE_* variable (offline_sls_env drops them)
     ingest = templates[stage]["ingest"]
     pool_id, pool = _one(ingest, "AWS::Cognito::UserPool")
     _, group = _one(ingest, "AWS::Cognito::UserPoolGroup")
@@ -573,8 +572,8 @@ def test_by_default_the_stage_has_a_user_pool_and_the_api_trusts_it(templates: T
 @pytest.fixture(scope="module")
 def external_ingest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """ingest alone, stage dev, packaged with `identity: external` and a team's own provider (about 10 s)."""
-    root = make_workspace(tmp_path_factory.mktemp("identity-external"))
-    env = sls_env(
+    root = deploy_workspace(tmp_path_factory.mktemp("identity-external"))
+    env = offline_sls_env(
         VIDSENSE_IDENTITY="external",
         VIDSENSE_JWT_ISSUER="https://login.example.org/tenant",
         VIDSENSE_JWT_AUDIENCE="team-client",
@@ -598,9 +597,13 @@ def test_identity_external_packages_no_cognito_and_trusts_the_given_provider(ext
 
 
 def test_an_unknown_identity_fails_the_packaging(tmp_path: Any) -> None:
-    root = make_workspace(tmp_path / "identity-unknown")
+    root = deploy_workspace(tmp_path / "identity-unknown")
     with pytest.raises(AssertionError, match="identity"):
-        run_sls(["package", "--stage", "dev"], cwd=root / "services" / "ingest", env=sls_env(VIDSENSE_IDENTITY="okta"))
+        run_sls(
+            ["package", "--stage", "dev"],
+            cwd=root / "services" / "ingest",
+            env=offline_sls_env(VIDSENSE_IDENTITY="okta"),
+        )
 
 
 def test_the_limit_per_person_is_a_stage_parameter_of_the_api_and_its_windows_expire(templates: Templates) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
-from tests.integration.deploy.conftest import REPO, TEMPLATE, run_sls, sls_env
+from tests.integration.deploy.conftest import REPO, TEMPLATE, run_sls
+from vidsense_local.cost.inputs import offline_sls_env
 from vidsense_local.deploy_cache import service_order
 
 SKIPS = REPO / "deploy" / "web" / "checkov-skips.yml"
@@ -45,7 +46,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         folder = root / variant
         shutil.copytree(REPO / "deploy", folder / "deploy", ignore=shutil.ignore_patterns(".serverless"))
         (folder / "node_modules").symlink_to(REPO / "node_modules")
-        env = sls_env(AWS_REGION=region, AWS_DEFAULT_REGION=region, **extra)
+        env = offline_sls_env(AWS_REGION=region, AWS_DEFAULT_REGION=region, **extra)
         run_sls(["package", "--stage", stage], cwd=folder / "deploy" / "web", env=env)
         return folder / "deploy" / "web" / ".serverless" / TEMPLATE
 
