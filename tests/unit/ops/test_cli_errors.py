@@ -11,16 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
-from tests.moto_state import reset_moto
 from vidsense_local.cli import main as cli_main
 from vidsense_ops import clients, commands
 from vidsense_ops.clients import StageAws
@@ -240,18 +237,6 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(VIDSENSE), *args], env=env, capture_output=True, text=True, timeout=120, check=False, cwd=env["HOME"]
     )
-
-
-@pytest.fixture
-def moto_server() -> Iterator[int]:
-    reset_moto()  # the server shares moto's process-wide backends with every in-process mock
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield int(server.get_host_and_port()[1])
-    finally:
-        server.stop()
-        reset_moto()
 
 
 def _moto_client(port: int, service: str, region: str) -> object:

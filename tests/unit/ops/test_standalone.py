@@ -10,15 +10,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from tests.moto_state import reset_moto
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -96,21 +93,10 @@ def test_the_local_stacks_commands_are_not_offered():
     assert "invalid choice: 'token'" in result.stderr
 
 
-@pytest.fixture
-def moto_server() -> Iterator[str]:
-    reset_moto()  # the server shares moto's process-wide backends with every in-process mock
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"
-    finally:
-        server.stop()
-        reset_moto()
-
-
-def test_dlq_list_against_moto_through_the_error_boundary(moto_server):
+def test_dlq_list_against_moto_through_the_error_boundary(moto_server: int) -> None:
     # Given a "local" stage at a moto endpoint: its bus and one queue the deploy tagged as nlp's failed queue
-    aws = {"endpoint_url": moto_server, "region_name": "us-east-1"}
+    endpoint = f"http://127.0.0.1:{moto_server}"
+    aws = {"endpoint_url": endpoint, "region_name": "us-east-1"}
     keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
     local = StageResources(LOCAL_STAGE)
     queue = f"{local.service_prefix('nlp')}-analyzeSentiment-failed"
@@ -126,7 +112,7 @@ def test_dlq_list_against_moto_through_the_error_boundary(moto_server):
     )
 
     # When the standalone CLI lists the stage's dead-letter queues
-    listed = cli("dlq", "list", "--stage", "local", env={"AWS_ENDPOINT_URL": moto_server})
+    listed = cli("dlq", "list", "--stage", "local", env={"AWS_ENDPOINT_URL": endpoint})
 
     # Then it finds the queue by its tags
     assert listed.returncode == 0, listed.stderr
