@@ -13,6 +13,7 @@ from moto import mock_aws
 from ingest import composition
 from ingest.domain.keys import AnswerKey
 from ingest.handlers import api, projector, upload_landed
+from tests.bus_capture import capture_service, drain
 from tests.lambda_context import FakeLambdaContext
 from tests.unit.ingest.builders import delivery, fixture
 from vidsense_shared import aws
@@ -117,24 +118,11 @@ class Aws:
     def create_bus(self) -> None:
         """The stage bus with a rule that copies everything ingest publishes to the capture queue."""
         self.events.create_event_bus(Name=BUS)
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self.events.put_rule(
-            Name="capture-ingest", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.ingest"]})
-        )
-        self.events.put_targets(Rule="capture-ingest", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        capture_service(self.events, self.sqs, bus=BUS, service="ingest", queue_url=self.queue_url)
 
     def published(self) -> list[dict[str, Any]]:
         """Every event the bus delivered to the capture queue since the last call."""
-        found: list[dict[str, Any]] = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return drain(self.sqs, self.queue_url)
 
     def answer_item(self, answer_id: str) -> dict[str, Any] | None:
         item = self.ddb.get_item(TableName=ANSWERS_TABLE, Key={"answer_id": {"S": answer_id}}).get("Item")

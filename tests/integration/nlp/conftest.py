@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from nlp import composition
 from nlp.handlers import analyze
+from tests.bus_capture import capture_service, drain
 from tests.lambda_context import lambda_context as fake_context
 from vidsense_shared import aws
 from vidsense_shared.observability import logger
@@ -73,16 +74,7 @@ class Stack:
         return found
 
     def published(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs")
-        events = []
-        while True:
-            response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = response.get("Messages", [])
-            if not messages:
-                return events
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return drain(boto3.client("sqs"), self.queue_url)
 
 
 def load_delivery(name: str) -> dict[str, Any]:
@@ -131,11 +123,7 @@ def _aws() -> Iterator[_Aws]:
             events.create_event_bus(Name=BUS)
             sqs = boto3.client("sqs")
             queue_url = sqs.create_queue(QueueName="nlp-captured-events")["QueueUrl"]
-            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
-            events.put_rule(Name="capture-nlp", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.nlp"]}))
-            events.put_targets(
-                Rule="capture-nlp", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": attributes["QueueArn"]}]
-            )
+            capture_service(events, sqs, bus=BUS, service="nlp", queue_url=queue_url)
             # The same cached client the handler's factory will pick up.
             comprehend = aws.client("comprehend")
             requests: list[tuple[str, dict[str, Any]]] = []

@@ -6,7 +6,6 @@ what EventBridge accepted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.bus_capture import capture_service, drain
 from tests.lambda_context import FakeLambdaContext
 from tests.unit.transcode.fixtures import STAGE, WORK_BUCKET
 from transcode import composition
@@ -106,14 +106,7 @@ class Captured:
         self._url = queue_url
 
     def drain(self) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        while True:
-            batch = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return events
-            for message in batch:
-                events.append(json.loads(message["Body"]))
-                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+        return drain(self._sqs, self._url)
 
 
 @dataclass
@@ -131,11 +124,7 @@ def stack(env: dict[str, str]) -> Iterator[Stack]:
         sqs = boto3.client("sqs", region_name=REGION)
         events.create_event_bus(Name=BUS)
         queue_url = sqs.create_queue(QueueName="captured-transcode-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(
-            Name="capture-transcode", EventBusName=BUS, EventPattern=json.dumps({"source": ["vidsense.transcode"]})
-        )
-        events.put_targets(Rule="capture-transcode", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        capture_service(events, sqs, bus=BUS, service="transcode", queue_url=queue_url)
         yield Stack(dynamodb=dynamodb, events=Captured(sqs, queue_url))
 
 
