@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.eventbridge import eventbridge_delivery
 from vidsense_shared import catalogue
 from vidsense_shared.consume import UnexpectedEventError, parse_delivery
 from vidsense_shared.events import ALL_EVENTS, EVENTS_BY_DETAIL_TYPE, DomainEvent, parse_detail
@@ -33,22 +34,6 @@ def test_parse_detail_raises_only_validation_errors(detail_type: str, detail: An
         parse_detail(detail_type, detail if isinstance(detail, dict) else json.dumps(detail))
 
 
-def _envelope(detail_type: Any, detail: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    base = {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": detail_type,
-        "source": "vidsense.ingest",
-        "account": "111122223333",
-        "time": "2026-11-29T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
-    base.update(extra)
-    return base
-
-
 @given(
     model=st.sampled_from(ALL_EVENTS),
     detail_type=detail_types,
@@ -57,7 +42,7 @@ def _envelope(detail_type: Any, detail: Any, extra: dict[str, Any]) -> dict[str,
 )
 def test_parse_delivery_raises_only_typed_errors(model: Any, detail_type: Any, detail: Any, extra: dict) -> None:
     with contextlib.suppress(*TYPED):
-        parse_delivery(_envelope(detail_type, detail, extra), model)
+        parse_delivery(eventbridge_delivery(detail_type, detail, **extra), model)
 
 
 @given(raw=json_values, model=st.sampled_from(ALL_EVENTS))
@@ -99,6 +84,8 @@ def test_every_valid_detail_parses_back_to_the_event(event: DomainEvent) -> None
 @given(event=valid_events(), replay_name=st.none() | st.text(min_size=1, max_size=64))
 def test_every_valid_delivery_parses_to_the_event(event: DomainEvent, replay_name: str | None) -> None:
     extra: dict[str, Any] = {"source": event.SOURCE} | ({"replay-name": replay_name} if replay_name else {})
-    delivery = parse_delivery(_envelope(event.DETAIL_TYPE, json.loads(event.detail_json()), extra), type(event))
+    delivery = parse_delivery(
+        eventbridge_delivery(event.DETAIL_TYPE, json.loads(event.detail_json()), **extra), type(event)
+    )
     assert delivery.event == event
     assert delivery.replay_name == replay_name

@@ -14,6 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.eventbridge import eventbridge_delivery
 from tests.unit.transcode.fixtures import load, sns_message
 from transcode.domain import mediaconvert, transcribe
 from transcode.domain.job_metadata import InvalidJobMetadataError, JobMetadata
@@ -50,24 +51,12 @@ uris = st.text(max_size=60) | st.builds(
 )
 
 
-def _state_change(detail: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": mediaconvert.DETAIL_TYPE,
-        "source": mediaconvert.SOURCE,
-        "account": "111122223333",
-        "time": "2026-11-29T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
-
-
 @given(detail=json_values | st.dictionaries(st.sampled_from(["jobId", "status", "userMetadata"]), json_values))
 def test_mediaconvert_state_changes_parse_or_raise_validation_errors(detail: Any) -> None:
     with contextlib.suppress(ValidationError):
-        mediaconvert.JobStateChange.model_validate_json(json.dumps(_state_change(detail)))
+        mediaconvert.JobStateChange.model_validate_json(
+            json.dumps(eventbridge_delivery(mediaconvert.DETAIL_TYPE, detail, source=mediaconvert.SOURCE))
+        )
 
 
 @given(
@@ -113,7 +102,7 @@ def test_the_relay_answers_every_state_change_with_an_event_a_skip_or_a_metadata
     | st.dictionaries(st.sampled_from(["TranscriptionJobName", "TranscriptionJobStatus"]), json_values)
 )
 def test_transcribe_state_changes_parse_or_raise_validation_errors(detail: Any) -> None:
-    event = {**_state_change(detail), "source": "aws.transcribe", "detail-type": "Transcribe Job State Change"}
+    event = eventbridge_delivery("Transcribe Job State Change", detail, source="aws.transcribe")
     with contextlib.suppress(ValidationError):
         transcribe.JobStateChange.model_validate(event)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from tests.eventbridge import eventbridge_delivery
 from vidsense_shared import catalogue, schemas
 from vidsense_shared.consume import UnexpectedEventError, parse_delivery
 from vidsense_shared.events import (
@@ -87,36 +88,21 @@ def test_derived_event_ids_are_deterministic_and_distinct_per_type():
     assert derived_event_id("e1", "TranscriptReady") != derived_event_id("e2", "TranscriptReady")
 
 
-def _eventbridge(detail_type: str, detail: dict, **extra: object) -> dict:
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": detail_type,
-        "source": "vidsense.ingest",
-        "account": "111122223333",
-        "time": "2026-11-29T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-        **extra,
-    }
-
-
 def test_parse_delivery_reads_replay_name():
     detail = json.loads(_uploaded().detail_json())
-    plain = parse_delivery(_eventbridge("VideoUploaded", detail), VideoUploaded)
+    plain = parse_delivery(eventbridge_delivery("VideoUploaded", detail), VideoUploaded)
     assert not plain.is_replay
-    replayed = parse_delivery(_eventbridge("VideoUploaded", detail, **{"replay-name": "fix-1"}), VideoUploaded)
+    replayed = parse_delivery(eventbridge_delivery("VideoUploaded", detail, **{"replay-name": "fix-1"}), VideoUploaded)
     assert replayed.is_replay and replayed.replay_name == "fix-1"
 
 
 def test_parse_delivery_rejects_other_detail_types_and_versions():
     detail = json.loads(_uploaded().detail_json())
     with pytest.raises(UnexpectedEventError):
-        parse_delivery(_eventbridge("TranscriptReady", detail), VideoUploaded)
+        parse_delivery(eventbridge_delivery("TranscriptReady", detail), VideoUploaded)
     detail["metadata"]["version"] = "2"
     with pytest.raises(UnexpectedEventError):
-        parse_delivery(_eventbridge("VideoUploaded", detail), VideoUploaded)
+        parse_delivery(eventbridge_delivery("VideoUploaded", detail), VideoUploaded)
 
 
 def test_events_catalogue_is_current():
