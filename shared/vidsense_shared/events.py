@@ -57,13 +57,13 @@ class EventMetadata(_Frozen):
             raise ValueError("occurred_at is out of range once converted to UTC") from exc
 
 
-class AnswerRef(_Frozen):
-    """Identifies one recording attempt of one person's answer to one project step."""
+class AnswerIdentity:
+    """What names one person's answer to one project step (an event's AnswerRef, ingest's AnswerKey) derives its
+    answer id and video key from these three, the same way."""
 
-    project: ProjectId
-    step: StepId
-    user_key: UserKey
-    attempt: Attempt
+    project: str
+    step: str
+    user_key: str
 
     @property
     def answer_id(self) -> str:
@@ -72,6 +72,15 @@ class AnswerRef(_Frozen):
     @property
     def video_key(self) -> str:
         return video_key(self.project, self.step, self.user_key)
+
+
+class AnswerRef(_Frozen, AnswerIdentity):
+    """Identifies one recording attempt of one person's answer to one project step."""
+
+    project: ProjectId
+    step: StepId
+    user_key: UserKey
+    attempt: Attempt
 
 
 def answer_id(project: str, step: str, user_key: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ingest.domain.errors import InvalidParameterError
 from vidsense_shared.answers import PROJECT_PATTERN, STEP_PATTERN, StepRefError, check_step_ref, user_key_for
-from vidsense_shared.events import answer_id, video_key
+from vidsense_shared.events import AnswerIdentity
 
 __all__ = ["PROJECT_PATTERN", "STEP_PATTERN", "AnswerKey", "parse_video_key", "user_key_for", "validate_step_ref"]
 
@@ -20,20 +20,12 @@ _VIDEO_KEY = re.compile(
 
 
 @dataclass(frozen=True)
-class AnswerKey:
+class AnswerKey(AnswerIdentity):
     """One person's answer to one project step."""
 
     project: str
     step: str
     user_key: str
-
-    @property
-    def answer_id(self) -> str:
-        return answer_id(self.project, self.step, self.user_key)
-
-    @property
-    def video_key(self) -> str:
-        return video_key(self.project, self.step, self.user_key)
 
     @property
     def project_step(self) -> str:
