@@ -556,31 +556,15 @@ def _build_resources(service: str) -> Json:
                 "PolicyDocument": policy_document(boundary_statements(service, stage)),
             },
         }
-        resources[f"Deploy{title}LogGroup"] = _log_group(group)
-        resources[f"Deploy{title}Role"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "Description": f"serverless deploy of {service} to {stage} (stack {stack})",
-                "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
-                "Policies": [
-                    {
-                        "PolicyName": "pipeline-artifacts",
-                        "PolicyDocument": policy_document([_log_access(group), *_artifact_access(write=False)]),
-                    },
-                ],
-            },
-        }
-        # The deploy permissions exceed IAM's inline size limit (10,240 characters per role): they go into
-        # customer-managed policies of at most MANAGED_POLICY_BUDGET characters each, attached to this role only.
-        for index, chunk in enumerate(pack_statements(deploy_statements(service, stage, boundary)), start=1):
-            resources[f"Deploy{title}Policy{index}"] = {
-                "Type": "AWS::IAM::ManagedPolicy",
-                "Properties": {
-                    "Description": f"serverless deploy of {service} to {stage}, part {index}",
-                    "Roles": [ref(f"Deploy{title}Role")],
-                    "PolicyDocument": policy_document(chunk),
-                },
-            }
+        resources.update(
+            _deploy_role(
+                f"Deploy{title}",
+                group,
+                f"serverless deploy of {service} to {stage} (stack {stack})",
+                deploy_statements(service, stage, boundary),
+                policies=f"serverless deploy of {service} to {stage}",
+            )
+        )
         resources[f"Deploy{title}Guard"] = {
             "Type": "AWS::IAM::ManagedPolicy",
             "Properties": {
@@ -604,6 +588,38 @@ def _build_resources(service: str) -> Json:
     return resources
 
 
+def _deploy_role(name: str, group: str, description: str, statements: list[Json], *, policies: str) -> Json:
+    """A deploy project's log group and role (``<name>Role``): it reads the pipeline's artifacts and writes its
+    logs inline; its deploy ``statements`` exceed IAM's inline size limit (10,240 characters per role), so they go
+    into customer-managed policies of at most MANAGED_POLICY_BUDGET characters each, attached to this role only."""
+    resources: Json = {
+        f"{name}LogGroup": _log_group(group),
+        f"{name}Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": description,
+                "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
+                "Policies": [
+                    {
+                        "PolicyName": "pipeline-artifacts",
+                        "PolicyDocument": policy_document([_log_access(group), *_artifact_access(write=False)]),
+                    },
+                ],
+            },
+        },
+    }
+    for index, chunk in enumerate(pack_statements(statements), start=1):
+        resources[f"{name}Policy{index}"] = {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": f"{policies}, part {index}",
+                "Roles": [ref(f"{name}Role")],
+                "PolicyDocument": policy_document(chunk),
+            },
+        }
+    return resources
+
+
 def _site_resources(service: str) -> Json:
     """Per stage, the project that deploys the web client's site stack and publishes web/ into it (``make
     deploy-web``), right after the service's own deploy, with a role of its own: the site's resources only, and no
@@ -613,31 +629,15 @@ def _site_resources(service: str) -> Json:
     for stage in STAGES:
         title = stage.capitalize()
         group = f"/aws/codebuild/{base}-deploy-web-{stage}"
-        resources[f"DeployWeb{title}LogGroup"] = _log_group(group)
-        resources[f"DeployWeb{title}Role"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "Description": f"deploy of the web site stack {StageResources(stage).site_stack} and publish of web/",
-                "AssumeRolePolicyDocument": assume_role("codebuild.amazonaws.com"),
-                "Policies": [
-                    {
-                        "PolicyName": "pipeline-artifacts",
-                        "PolicyDocument": policy_document([_log_access(group), *_artifact_access(write=False)]),
-                    },
-                ],
-            },
-        }
-        for index, chunk in enumerate(
-            pack_statements([*site_deploy_statements(stage), *site_guard_statements()]), start=1
-        ):
-            resources[f"DeployWeb{title}Policy{index}"] = {
-                "Type": "AWS::IAM::ManagedPolicy",
-                "Properties": {
-                    "Description": f"web site deploy and publish to {stage}, part {index}",
-                    "Roles": [ref(f"DeployWeb{title}Role")],
-                    "PolicyDocument": policy_document(chunk),
-                },
-            }
+        resources.update(
+            _deploy_role(
+                f"DeployWeb{title}",
+                group,
+                f"deploy of the web site stack {StageResources(stage).site_stack} and publish of web/",
+                [*site_deploy_statements(stage), *site_guard_statements()],
+                policies=f"web site deploy and publish to {stage}",
+            )
+        )
         resources[f"DeployWeb{title}Project"] = _project(
             f"{base}-deploy-web-{stage}",
             role=f"DeployWeb{title}Role",
