@@ -1,5 +1,5 @@
-"""What a service published to the stage bus, read back in its integration tests: a rule copies every event of
-the service's source to a queue, which the test drains."""
+"""Events read back from a queue the bus delivers to: a service's integration tests route its source there
+(``capture_service``), the replay tests their rules' targets; ``drain`` reads the queue empty."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.bus_capture import drain
 from vidsense_local.cli import build_parser
 from vidsense_local.cli import main as cli_main
 from vidsense_local.patches import replay as replay_patch
@@ -142,17 +143,6 @@ def _put(events, detail_type, when):
     )
 
 
-def _drain(sqs, url):
-    bodies = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return bodies
-        for m in batch:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-
 def _args(**kw):
     base = {"stage": STAGE, "start": "-2h", "end": "now", "consumer": [], "event": [], "name": None, "wait": True}
     base.update(kw)
@@ -167,7 +157,7 @@ def test_replay_sends_only_window_events_to_selected_rules(bus_with_archive):
     _put(events, "VideoUploaded", now - timedelta(minutes=30))
     _put(events, "TranscriptReady", now - timedelta(minutes=20))
     for url in queues.values():
-        _drain(sqs, url)  # the live deliveries
+        drain(sqs, url)  # the live deliveries
 
     # When replaying the last 2 hours to the nlp consumer only
     out = io.StringIO()
@@ -175,10 +165,10 @@ def test_replay_sends_only_window_events_to_selected_rules(bus_with_archive):
 
     # Then only the in-window TranscriptReady reached nlp, marked as a replay; transcode got nothing
     assert code == 0
-    nlp_events = _drain(sqs, queues["nlp"])
+    nlp_events = drain(sqs, queues["nlp"])
     assert [e["detail-type"] for e in nlp_events] == ["TranscriptReady"]
     assert nlp_events[0]["replay-name"] == "fix-1"
-    assert _drain(sqs, queues["transcode"]) == []
+    assert drain(sqs, queues["transcode"]) == []
     assert "COMPLETED" in out.getvalue() and "100.0%" in out.getvalue()
 
     # And a replay of the transcode consumer gets the in-window VideoUploaded only
@@ -188,7 +178,7 @@ def test_replay_sends_only_window_events_to_selected_rules(bus_with_archive):
         )
         == 0
     )
-    assert len(_drain(sqs, queues["transcode"])) == 1
+    assert len(drain(sqs, queues["transcode"])) == 1
 
     listing = io.StringIO()
     assert (
