@@ -19,7 +19,8 @@ class BaseServiceSettings(BaseModel):
     argument overrides): every field is a scalar, so pydantic-settings' sources, dotenv and CLI parsing would only
     cost import time in each cold start and size in each package (docs/performance.md, Lambda cold init)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use: a service module declares the settings of each of its functions, a function loads one.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     stage: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
 

@@ -34,7 +34,9 @@ def utc_now() -> datetime:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators are built on first use: a function builds the few events it receives or publishes, not all of
+    # them in its cold start (docs/performance.md, Lambda cold init).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class EventMetadata(_Frozen):
@@ -106,7 +108,7 @@ class S3Pointer(_Frozen):
 class DomainEvent(BaseModel):
     """Base of every event: ``metadata`` plus typed ``data``. Subclasses set the class constants."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on first use, as _Frozen
 
     DETAIL_TYPE: ClassVar[str]
     VERSION: ClassVar[str]

@@ -14,7 +14,8 @@ class TranscriptFormatError(ValueError):
 
 class _Lenient(BaseModel):
     # Transcribe adds fields over time (audio_segments, speaker_labels, ...): ignore what we do not read.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use (the functions that import this module do not all read transcripts).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class TranscriptText(_Lenient):

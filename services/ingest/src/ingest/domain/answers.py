@@ -40,7 +40,8 @@ FINAL_STATUSES = frozenset({Status.ANALYZED, Status.NO_SPEECH, Status.FAILED})
 
 
 class TrailEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Validators built on first use, not in every cold start (docs/performance.md, Lambda cold init).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     detail_type: str
     event_id: str
@@ -51,7 +52,7 @@ class TrailEntry(BaseModel):
 class AnswerRecord(BaseModel):
     """One item of the answers table."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     answer_id: str
     project_step: str

@@ -26,7 +26,8 @@ _USER_KEY = re.compile(USER_KEY_PATTERN)
 
 
 class _View(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use: each route answers with one or two of them (docs/performance.md, Lambda cold init).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class UploadForm(_View):

@@ -16,7 +16,8 @@ class InvalidJobMetadataError(ValueError):
 
 
 class JobMetadata(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built on first use, only by the functions that read jobs' metadata (docs/performance.md).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     app: str
     stage: str

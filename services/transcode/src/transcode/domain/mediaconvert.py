@@ -34,7 +34,8 @@ NO_AUDIO_OUTPUT_CODE = "NO_AUDIO_OUTPUT"
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use, only by the functions that read MediaConvert events (docs/performance.md).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class OutputDetail(_Lenient):

@@ -53,7 +53,8 @@ class TranscriptionJob:
 
 
 class _Detail(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use, only by the functions that read Transcribe events (docs/performance.md).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     job_name: str = Field(alias="TranscriptionJobName")
     status: str = Field(alias="TranscriptionJobStatus")
