@@ -157,6 +157,11 @@ export class RecordPage {
       this.problem,
       this.review,
     );
+    await this.showPreview();
+  }
+
+  // Recording can start once the camera shows; otherwise the person reads why it cannot.
+  async showPreview() {
     try {
       await this.openCamera();
       this.startButton.disabled = false;
@@ -254,12 +259,7 @@ export class RecordPage {
     this.startButton.hidden = false;
     this.startButton.disabled = true;
     this.timer.textContent = `0:00 / ${clock(this.maxSeconds)}`;
-    try {
-      await this.openCamera();
-      this.startButton.disabled = false;
-    } catch (error) {
-      this.problem.replaceChildren(errorBox(cameraMessage(error)));
-    }
+    await this.showPreview();
   }
 
   async submit() {
