@@ -1,13 +1,11 @@
-"""Receiving EventBridge deliveries of domain events (Powertools parser models)."""
+"""Receiving EventBridge deliveries of domain events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-
+from vidsense_shared.eventbridge import EventBridgeEnvelope
 from vidsense_shared.events import DomainEvent
 from vidsense_shared.observability import logger
 
@@ -16,7 +14,7 @@ class UnexpectedEventError(ValueError):
     """The delivery is not the event this consumer handles (wrong detail-type or version)."""
 
 
-class _Envelope(EventBridgeModel):
+class _Envelope(EventBridgeEnvelope):
     detail: dict[str, Any]
 
 
@@ -35,7 +33,7 @@ class Delivery[EventT: DomainEvent]:
 
 def parse_delivery[EventT: DomainEvent](raw: dict[str, Any], model: type[EventT]) -> Delivery[EventT]:
     """Validate the EventBridge envelope and its detail; raises ValidationError or UnexpectedEventError."""
-    envelope = parse(event=raw, model=_Envelope)
+    envelope = _Envelope.model_validate(raw)
     if envelope.detail_type != model.DETAIL_TYPE:
         raise UnexpectedEventError(f"expected {model.DETAIL_TYPE}, got {envelope.detail_type!r}")
     event = model.model_validate(envelope.detail)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from transcode.domain.job_metadata import JobMetadata
 from transcode.domain.naming import AUDIO_EXTENSION, InvalidS3UriError, parse_s3_uri
+from vidsense_shared.eventbridge import EventBridgeEnvelope
 from vidsense_shared.events import (
     APP,
     S3Pointer,
@@ -58,7 +58,7 @@ class JobStateChangeDetail(_Lenient):
     output_group_details: list[OutputGroupDetail] = Field(default_factory=list, alias="outputGroupDetails")
 
 
-class JobStateChange(EventBridgeModel):
+class JobStateChange(EventBridgeEnvelope):
     detail: JobStateChangeDetail
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
+
+from vidsense_shared.eventbridge import EventBridgeEnvelope
 
 SOURCE = "aws.transcribe"
 DETAIL_TYPE = "Transcribe Job State Change"
@@ -60,5 +61,5 @@ class _Detail(BaseModel):
     status: str = Field(alias="TranscriptionJobStatus")
 
 
-class JobStateChange(EventBridgeModel):
+class JobStateChange(EventBridgeEnvelope):
     detail: _Detail

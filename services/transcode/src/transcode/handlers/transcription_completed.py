@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
@@ -17,7 +16,7 @@ from vidsense_shared.observability import logger, metrics
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    change = parse(event=event, model=JobStateChange)
+    change = JobStateChange.model_validate(event)
     settings = composition.transcription_completed_settings()
     outcome = complete_transcription(
         TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time),

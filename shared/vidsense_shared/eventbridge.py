@@ -1,0 +1,25 @@
+"""EventBridge's envelope, for every consumer of EventBridge deliveries (domain events, AWS services' events).
+
+The fields of Powertools' EventBridgeModel, declared here: importing that model imports Powertools' parser models
+package, which builds the models of every event source it knows in each consumer's cold start (docs/performance.md,
+Lambda cold init). A consumer subclasses it with the type of its ``detail``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventBridgeEnvelope(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)  # built by the consumer's first delivery
+
+    version: str
+    id: str
+    source: str
+    account: str
+    time: datetime
+    region: str
+    resources: list[str]
+    detail_type: str = Field(alias="detail-type")
+    replay_name: str | None = Field(None, alias="replay-name")
