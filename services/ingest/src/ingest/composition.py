@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-
 from ingest.adapters.answers_table import DynamoAnswerRepository
 from ingest.adapters.media import S3MediaStore
 from ingest.adapters.recording_limits import DynamoRecordingWindows
@@ -28,11 +26,7 @@ def answer_api() -> AnswerApi:
     return AnswerApi(
         repo=_answers(settings.answers_table),
         media=_media(),
-        secret=SsmUserKeySecret(
-            SSMProvider(boto3_client=client("ssm")),
-            settings.user_key_parameter,
-            settings.user_key_cache_seconds,
-        ),
+        secret=SsmUserKeySecret(client("ssm"), settings.user_key_parameter, settings.user_key_cache_seconds),
         media_bucket=settings.media_bucket,
         max_upload_bytes=settings.max_upload_bytes,
         expires_in=settings.presign_expires_seconds,
