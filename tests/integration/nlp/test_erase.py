@@ -24,9 +24,9 @@ ERASED_AT = datetime(2026, 11, 29, 10, 30, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fresh_store() -> Iterator[None]:
-    composition.metadata_store.cache_clear()
+    composition.answer_eraser.cache_clear()
     yield
-    composition.metadata_store.cache_clear()
+    composition.answer_eraser.cache_clear()
 
 
 def answer_deleted() -> dict[str, Any]:

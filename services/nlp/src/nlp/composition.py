@@ -1,4 +1,4 @@
-"""The composition root of the nlp functions: their use cases and adapters, each built once per process on first use
+"""The composition root of the nlp functions: their use cases, each built once per process on first use
 (docs/architecture.md, "Skeleton"). Tests clear a builder with ``cache_clear()`` or monkeypatch it."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from nlp.adapters.comprehend import ComprehendSentimentDetector
 from nlp.adapters.metadata import DynamoMetadataStore
 from nlp.adapters.transcripts import S3TranscriptStore
 from nlp.domain.analysis import Analyzer
+from nlp.domain.erasure import AnswerEraser
 from nlp.settings import AnalyzeSettings, EraseSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
@@ -32,6 +33,6 @@ def analyzer() -> Analyzer:
 
 
 @cache
-def metadata_store() -> DynamoMetadataStore:
+def answer_eraser() -> AnswerEraser:
     """eraseAnswer: the answer's metadata item goes."""
-    return DynamoMetadataStore(load_settings(EraseSettings).metadata_table, client("dynamodb"))
+    return AnswerEraser(DynamoMetadataStore(load_settings(EraseSettings).metadata_table, client("dynamodb")))

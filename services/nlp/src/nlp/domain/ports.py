@@ -1,4 +1,5 @@
-"""What the analyzeSentiment use case needs from the outside world; adapters implement these, tests pass fakes."""
+"""What the analyzeSentiment and eraseAnswer use cases need from the outside world; adapters implement these,
+tests pass fakes."""
 
 from __future__ import annotations
 
@@ -34,4 +35,12 @@ class MetadataStore(Protocol):
 
     def mark_published(self, answer_id: str, source_event_id: str, analyzed_at: datetime, event_id: str) -> bool:
         """Note that this very analysis was announced; False when another write has replaced it meanwhile."""
+        ...
+
+
+class MetadataItems(Protocol):
+    """eraseAnswer's port (domain/erasure.py): only the call the erasure makes."""
+
+    def delete(self, answer_id: str, analyzed_before: datetime) -> bool:
+        """Delete the answer's item unless it was analysed after ``analyzed_before``; False when nothing went."""
         ...

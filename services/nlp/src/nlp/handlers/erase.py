@@ -21,7 +21,7 @@ from vidsense_shared.observability import logger, metrics
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deleted = receive(event, AnswerDeleted).event
-    removed = composition.metadata_store().delete(deleted.data.answer_id, deleted.metadata.occurred_at)
+    removed = composition.answer_eraser().erase(deleted)
     logger.info("answer erased", extra={"event_id": deleted.metadata.event_id, "metadata_item_deleted": removed})
     metrics.add_metric(name="AnswerErased", unit=MetricUnit.Count, value=1)
     return {"deleted": removed}
