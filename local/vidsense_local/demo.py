@@ -24,7 +24,7 @@ import boto3
 import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
-from vidsense_local.auth.state import REPO_ROOT, state_dir
+from vidsense_local.paths import REPO_ROOT, state_dir
 from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
     STATE_FILE,

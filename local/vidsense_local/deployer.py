@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 from vidsense_shared.resources import LOCAL_STAGE
 
 LOG = logging.getLogger("vidsense_local.deployer")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.stack import READY_LINE
 
 

@@ -26,7 +26,6 @@ from typing import Any, NoReturn
 
 from vidsense_local.apigw import HttpApiApp, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
-from vidsense_local.auth.state import state_dir
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
 from vidsense_local.clients import local_client
 from vidsense_local.deployer import (
@@ -37,6 +36,7 @@ from vidsense_local.deployer import (
     stage_deploy_tree,
 )
 from vidsense_local.discovery import RouteTable
+from vidsense_local.paths import state_dir
 from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import Server, listen
 from vidsense_local.shutdown import StopSignals, reap_children

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.serving import Server, listen, serve
 
 WEB_ROOT = REPO_ROOT / "web"

@@ -15,7 +15,7 @@ from typing import Any
 import av
 import numpy as np
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 
 CHROMIUM = Path(os.environ.get("VIDSENSE_CHROMIUM", "/usr/bin/chromium"))
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -21,8 +21,8 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.config import Config
 
-from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.stack import aws_environment
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from boto3.dynamodb.conditions import Attr
 
-from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import FINAL_STATUSES, ApiClient, StackEndpoints, answer_id_from_key, trail_of
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.standins.transcribe import max_concurrent_from_env
 
 from .support import LOCAL, MEDIA, aws_client, aws_resource

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from vidsense_local.auth import issue_token, load_or_create_key
-from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import ApiClient, StackEndpoints
+from vidsense_local.paths import REPO_ROOT
 
 from .support import MEDIA, PIPELINE_TIMEOUT, email, new_project
 

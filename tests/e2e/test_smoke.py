@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.demo import StackEndpoints
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.stack import aws_environment
 from vidsense_ops.smoke import STEPS
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from vidsense_local.auth.state import state_dir
+from vidsense_local.paths import state_dir
 
 # Local stage parameters (docs/architecture.md, "Local stage").
 DEFAULT_ISSUER = "http://127.0.0.1:3000"

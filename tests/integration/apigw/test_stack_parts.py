@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from vidsense_local.auth.state import REPO_ROOT
 from vidsense_local.deployer import stage_deploy_tree
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import free_port, listen, port_in_use
 from vidsense_local.stack import StackConfig, aws_environment, user_key_secret

@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from pipelines.definition import SMOKE_COGNITO_ACTIONS
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 from vidsense_ops import commands, smoke
 from vidsense_ops.clients import StageAws
 from vidsense_ops.smoke import STEPS, Response

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vidsense_local.auth.state import REPO_ROOT
+from vidsense_local.paths import REPO_ROOT
 
 TESTS = """
 def test_one():

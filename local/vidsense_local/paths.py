@@ -1,11 +1,12 @@
-"""Where the local stack keeps its state (key pair, user-key secret): an ignored folder at the repo root."""
+"""Where the local stack finds the repository and keeps its state (key pair, user-key secret, logs): an ignored
+folder at the repo root."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def state_dir() -> Path:
