@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.exceptions import InvalidModelTypeError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -36,7 +35,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise UnknownEventError(f"projectAnswers does not handle detail-type {detail_type!r}")
     try:
         delivery = receive(event, EVENTS_BY_DETAIL_TYPE[detail_type])
-    except (ValidationError, InvalidModelTypeError) as exc:
+    except ValidationError as exc:
         raise MalformedEventError(f"malformed {detail_type} delivery: {exc}") from exc
     domain_event = delivery.event
     outcome = composition.answer_projector().apply(domain_event)
