@@ -196,8 +196,8 @@ def render(
         "",
         "How it is measured: each run is a whole new `python -c` process (the .venv's interpreter and "
         "site-packages, the deploy tree's sources) that imports the handler module and calls the cached "
-        "zero-argument builders it calls (settings, boto3 clients: created, never called; builders taking "
-        "arguments, as transcode's `composition.jobs(table)`, are not), with the function's environment "
+        "zero-argument builders it calls (the composition root's use cases: settings loaded, boto3 clients "
+        "created, never called), with the function's environment "
         "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
         "handler imports boto3 and creates one S3 client. Bare and function runs alternate (with `--before REV`, "
         "the function as of that commit is a third run of each round), "

@@ -19,8 +19,6 @@ from tests.bus_capture import capture_service, drain
 from tests.lambda_context import FakeLambdaContext
 from tests.unit.transcode.fixtures import STAGE, WORK_BUCKET
 from transcode import composition
-from transcode.adapters.mediaconvert import MediaConvertTranscoder
-from transcode.adapters.transcribe import TranscribeJobs
 from vidsense_shared import aws
 from vidsense_shared.resources import StageResources
 
@@ -56,21 +54,14 @@ JOBS_TABLE_DEFINITION: dict[str, Any] = {
 def _clear_caches() -> None:
     aws.client.cache_clear()
     for factory in (
-        composition.start_transcode_settings,
-        composition.relay_settings,
-        composition.start_transcription_settings,
-        composition.transcription_completed_settings,
-        composition.reconcile_settings,
-        composition.jobs,
-        composition.mediaconvert_jobs,
-        composition.transcoder,
-        composition.transcriber,
+        composition.transcode_starter,
+        composition.transcoder_relay,
         composition.transcription_starter,
+        composition.transcription_completer,
+        composition.reconciler,
+        composition.answer_eraser,
     ):
-        # Tests may have monkeypatched a factory with a plain function; only the cached originals clear.
-        clear = getattr(factory, "cache_clear", None)
-        if clear is not None:
-            clear()
+        factory.cache_clear()
 
 
 @pytest.fixture
@@ -134,24 +125,18 @@ def context() -> FakeLambdaContext:
 
 
 @pytest.fixture
-def mediaconvert(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    """A Stubber on the MediaConvert client the startTranscode handler uses (validates against the model)."""
-    client = boto3.client("mediaconvert", region_name=REGION)
-    transcoder = MediaConvertTranscoder(client, role_arn=ROLE_ARN)
-    monkeypatch.setattr(composition, "transcoder", lambda: transcoder)
-    with Stubber(client) as stubber:
+def mediaconvert(stack: Stack) -> Iterator[Stubber]:
+    """A Stubber on the MediaConvert client the composition root builds without a configured endpoint (cached:
+    startTranscode's CreateJob and the reconciler's GetJob); it validates against the model."""
+    with Stubber(aws.client("mediaconvert", None)) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 
 
 @pytest.fixture
-def transcribe(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("transcribe", region_name=REGION)
-    jobs = TranscribeJobs(client)
-    starter = TranscribeJobs(client, data_access_role_arn=DATA_ACCESS_ROLE_ARN)
-    monkeypatch.setattr(composition, "transcriber", lambda: jobs)
-    monkeypatch.setattr(composition, "transcription_starter", lambda: starter)
-    with Stubber(client) as stubber:
+def transcribe(stack: Stack) -> Iterator[Stubber]:
+    """A Stubber on the Transcribe client every transcode use case is built with (cached)."""
+    with Stubber(aws.client("transcribe")) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 

@@ -4,7 +4,6 @@ answer goes, other answers stay, and a duplicate delivery is harmless."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.unit.transcode.fixtures import ANSWER_ID, STAGE, USER_KEY, WORK_BUCKET, load
-from transcode import composition
 from transcode.handlers import erase
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
@@ -21,15 +19,6 @@ from .conftest import JOBS_TABLE, REGION, put_job
 
 OTHER_KEY = "0" * 64
 NOT_FOUND = "The requested job couldn't be found. Check the job name and try your request again."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_erase_factories() -> Iterator[None]:
-    for factory in (composition.erase_settings, composition.work_objects):
-        factory.cache_clear()
-    yield
-    for factory in (composition.erase_settings, composition.work_objects):
-        factory.cache_clear()
 
 
 def answer_deleted(attempt: int = 2, erased_at: datetime | None = None) -> dict[str, Any]:

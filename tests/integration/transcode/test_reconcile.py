@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
-import pytest
-from botocore.stub import Stubber
-
-from tests.integration.transcode.conftest import JOBS_TABLE, REGION, job_item, put_job
+from tests.integration.transcode.conftest import JOBS_TABLE, job_item, put_job
 from tests.integration.transcode.test_start_transcode import expected_create_job
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
@@ -21,22 +16,11 @@ from tests.unit.transcode.fixtures import (
     VIDEO_UPLOADED_EVENT_ID,
     load,
 )
-from transcode import composition
 from transcode.adapters.jobs_table import DynamoJobStore
-from transcode.adapters.mediaconvert import MediaConvertJobs
 from transcode.handlers import reconcile
 from vidsense_shared.events import derived_event_id
 
 JOB_KEY = f"{ANSWER_ID}#1"
-
-
-@pytest.fixture
-def mediaconvert_jobs(stack, monkeypatch) -> Iterator[Stubber]:
-    client = boto3.client("mediaconvert", region_name=REGION)
-    monkeypatch.setattr(composition, "mediaconvert_jobs", lambda: MediaConvertJobs(client))
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
 
 
 def _ago(**delta: float) -> dict[str, str]:
@@ -73,10 +57,10 @@ def get_job_response(status: str, job_id: str = MEDIACONVERT_JOB_ID) -> dict:
     return {"Job": job}
 
 
-def test_a_complete_job_whose_event_was_dropped_is_relayed_once(stack, mediaconvert_jobs, context):
+def test_a_complete_job_whose_event_was_dropped_is_relayed_once(stack, mediaconvert, context):
     # Given a MediaConvert job that finished, whose state change never reached the relay
     _transcoding(stack.dynamodb, minutes=20)
-    mediaconvert_jobs.add_response("get_job", get_job_response("COMPLETE"), {"Id": MEDIACONVERT_JOB_ID})
+    mediaconvert.add_response("get_job", get_job_response("COMPLETE"), {"Id": MEDIACONVERT_JOB_ID})
     # When the reconciler runs twice (the Stubber answers GetJob once only)
     assert reconcile.handler({}, context) == {"counts": {"reemitted": 1}}
     assert reconcile.handler({}, context) == {"counts": {}}
@@ -123,13 +107,13 @@ def test_a_completed_transcription_whose_event_was_dropped_becomes_transcript_re
 
 
 def test_a_job_still_running_past_the_give_up_age_fails_with_timeout_and_fresh_ones_are_untouched(
-    stack, mediaconvert_jobs, context
+    stack, mediaconvert, context
 ):
     # Given one job running for two hours and one submitted a minute ago (never asked about: no stub for it)
     _transcoding(stack.dynamodb, hours=2)
     fresh_key = f"{ANSWER_ID}#2"
     _transcoding(stack.dynamodb, fresh_key, "1764379999000-fresh1", minutes=1)
-    mediaconvert_jobs.add_response("get_job", get_job_response("PROGRESSING"), {"Id": MEDIACONVERT_JOB_ID})
+    mediaconvert.add_response("get_job", get_job_response("PROGRESSING"), {"Id": MEDIACONVERT_JOB_ID})
     # When the reconciler runs
     assert reconcile.handler({}, context) == {"counts": {"timed_out": 1}}
     # Then the answer fails with reason timeout, and the fresh attempt keeps its place in the index

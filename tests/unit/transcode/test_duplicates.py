@@ -21,14 +21,14 @@ from tests.unit.transcode.fixtures import (
     load,
     sns_message,
 )
-from transcode.domain.mediaconvert import JobStateChange, translate
+from transcode.domain.mediaconvert import JobStateChange
 from transcode.domain.outcome import Outcome
 from transcode.domain.ports import TranscodeRejectedError, TranscodeRequest
-from transcode.domain.relay import publish_transcoder_outcome
-from transcode.domain.start_transcode import start_transcode
-from transcode.domain.start_transcription import start_transcription
+from transcode.domain.relay import Relayed, TranscoderRelay
+from transcode.domain.start_transcode import TranscodeStarter
+from transcode.domain.start_transcription import TranscriptionStarter
 from transcode.domain.transcribe import TranscriptionJob
-from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
+from transcode.domain.transcription_outcome import TranscriptionCompleter, TranscriptionStateChange
 from vidsense_shared.events import TranscoderCompleted, VideoUploaded, derived_event_id, parse_detail
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -53,15 +53,8 @@ class RejectingTranscoder(FakeTranscoder):
 
 
 def _start_transcode(jobs, transcoder, published, *, replay=False):
-    return start_transcode(
-        _uploaded(),
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        jobs=jobs,
-        transcoder=transcoder,
-        publisher=published,
-        replay=replay,
-    )
+    starter = TranscodeStarter(STAGE, WORK_BUCKET, jobs=jobs, transcoder=transcoder, publisher=published)
+    return starter.start(_uploaded(), replay=replay)
 
 
 def test_start_transcode_duplicate_of_a_refused_job_does_nothing_but_a_replay_retries():
@@ -89,16 +82,10 @@ def test_start_transcode_replay_of_a_started_attempt_starts_nothing():
 
 
 def _start_transcription(jobs, transcriber, published, *, event=None, replay=False):
-    return start_transcription(
-        event or _completed(),
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        language_code="en-US",
-        jobs=jobs,
-        transcriber=transcriber,
-        publisher=published,
-        replay=replay,
+    starter = TranscriptionStarter(
+        STAGE, WORK_BUCKET, language_code="en-US", jobs=jobs, transcriber=transcriber, publisher=published
     )
+    return starter.start(event or _completed(), replay=replay)
 
 
 @pytest.mark.parametrize("replay", [False, True])
@@ -139,10 +126,11 @@ def test_start_transcription_failure_is_published_once_and_republished_by_a_repl
     )
 
 
-def _relayed(fixture: str = "sns_mediaconvert_complete.json"):
-    outcome = translate(JobStateChange.model_validate(sns_message(load(fixture))), STAGE)
-    assert not isinstance(outcome, Outcome)
-    return outcome
+def _relay(jobs: InMemoryJobs, published: Published) -> Relayed:
+    change = JobStateChange.model_validate(sns_message(load("sns_mediaconvert_complete.json")))
+    result = TranscoderRelay(STAGE, jobs=jobs, publisher=published).relay(change)
+    assert isinstance(result, Relayed)
+    return result
 
 
 def test_relay_publishes_a_job_outcome_once():
@@ -150,7 +138,7 @@ def test_relay_publishes_a_job_outcome_once():
     _start_transcode(jobs, FakeTranscoder(), Published())
     published = Published()
     for _ in range(2):
-        publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
+        _relay(jobs, published)
     (event,) = published.events
     assert event.data.audio.key == AUDIO_KEY  # type: ignore[attr-defined]
     assert f"TranscoderCompleted:{event.metadata.event_id}" in jobs.records[JOB_KEY].emitted
@@ -164,10 +152,10 @@ def test_a_crash_between_publish_and_mark_republishes_the_same_id():
     jobs, published = CrashingJobs(), Published()
     _start_transcode(jobs, FakeTranscoder(), Published())
     with pytest.raises(RuntimeError):
-        publish_transcoder_outcome(_relayed(), jobs=jobs, publisher=published)
+        _relay(jobs, published)
     # the redelivery finds no mark, so the event goes out again with the same id (never lost)
     healthy = InMemoryJobs(*jobs.records.values())
-    assert publish_transcoder_outcome(_relayed(), jobs=healthy, publisher=published) is Outcome.PUBLISHED
+    assert _relay(healthy, published).outcome is Outcome.PUBLISHED
     first, second = published.events
     assert first.metadata.event_id == second.metadata.event_id
 
@@ -183,13 +171,9 @@ def test_transcription_completed_redelivery_asks_transcribe_nothing():
         failure_reason=None,
     )
     change = TranscriptionStateChange(JOB_NAME, "COMPLETED", datetime(2026, 11, 29, 1, 13, tzinfo=UTC))
-    outcomes, transcriber, published = [], FakeTranscriber(job), Published()
-    for _ in range(2):
-        outcomes.append(
-            complete_transcription(
-                change, stage=STAGE, work_bucket=WORK_BUCKET, jobs=jobs, transcriber=transcriber, publisher=published
-            )
-        )
+    transcriber, published = FakeTranscriber(job), Published()
+    completer = TranscriptionCompleter(STAGE, WORK_BUCKET, jobs=jobs, transcriber=transcriber, publisher=published)
+    outcomes = [completer.complete(change) for _ in range(2)]
     assert outcomes == [Outcome.PUBLISHED, Outcome.DUPLICATE]
     assert transcriber.described == [JOB_NAME]
     assert len(published.events) == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.transcode.fixtures import ANSWER_ID, STAGE, USER_KEY
-from transcode.domain.erasure import created_before_erasure, erase_answer, erasure_plan
+from transcode.domain.erasure import AnswerEraser, created_before_erasure, erasure_plan
 from transcode.domain.transcribe import TranscriptionJob
 from vidsense_shared.events import AnswerDeleted, AnswerDeletedData
 
@@ -49,9 +49,7 @@ class Recorder:
 
 def test_transcribe_jobs_then_objects_then_the_job_items_that_trace_them():
     jobs, objects, transcriptions = Recorder(), Recorder(), Recorder()
-    report = erase_answer(
-        deleted(1), stage=STAGE, work_bucket="work", objects=objects, jobs=jobs, transcriptions=transcriptions
-    )
+    report = AnswerEraser(STAGE, "work", objects=objects, jobs=jobs, transcriptions=transcriptions).erase(deleted(1))
     assert (report.objects, report.job_items, report.transcription_jobs) == (4, 1, 1)
     name = f"vidsense.{STAGE}.acme-onboarding.2.{USER_KEY}.1"
     assert transcriptions.calls == [f"find {name}", f"delete {name}"]
@@ -81,9 +79,8 @@ def test_a_late_delivery_leaves_the_transcribe_job_of_an_answer_recorded_after_t
     # Given the person recorded the step again after the erasure: attempt 1's job name belongs to the new answer
     transcriptions = Recorder(created_at=ERASED_AT + timedelta(minutes=2))
     # When the erasure's AnswerDeleted is delivered late (retry, redrive, archive replay)
-    report = erase_answer(
-        deleted(1), stage=STAGE, work_bucket="work", objects=Recorder(), jobs=Recorder(), transcriptions=transcriptions
-    )
+    eraser = AnswerEraser(STAGE, "work", objects=Recorder(), jobs=Recorder(), transcriptions=transcriptions)
+    report = eraser.erase(deleted(1))
     # Then the newer job is looked at, counted, and not deleted
     name = f"vidsense.{STAGE}.acme-onboarding.2.{USER_KEY}.1"
     assert transcriptions.calls == [f"find {name}"]
@@ -97,8 +94,7 @@ def test_a_job_already_gone_is_neither_deleted_nor_counted():
             return None
 
     transcriptions = Gone()
-    report = erase_answer(
-        deleted(2), stage=STAGE, work_bucket="work", objects=Recorder(), jobs=Recorder(), transcriptions=transcriptions
-    )
+    eraser = AnswerEraser(STAGE, "work", objects=Recorder(), jobs=Recorder(), transcriptions=transcriptions)
+    report = eraser.erase(deleted(2))
     assert all(call.startswith("find ") for call in transcriptions.calls) and len(transcriptions.calls) == 2
     assert (report.transcription_jobs, report.newer_transcription_jobs) == (0, 0)

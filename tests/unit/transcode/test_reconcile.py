@@ -25,7 +25,8 @@ from transcode.domain import reconcile
 from transcode.domain.mediaconvert import JobStateChange, JobStateChangeDetail, translate
 from transcode.domain.outcome import Outcome
 from transcode.domain.ports import JobRecord, TranscodeJob
-from transcode.domain.relay import publish_transcoder_outcome
+from transcode.domain.reconcile import Reconciler
+from transcode.domain.relay import Relayed, TranscoderRelay
 from transcode.domain.transcribe import TranscriptionJob
 from vidsense_shared.events import derived_event_id
 
@@ -67,18 +68,16 @@ def _run(jobs, *, mediaconvert=None, transcriber=None, policy=POLICY):
     published = Published()
     mediaconvert = mediaconvert or FakeMediaConvertJobs()
     transcriber = transcriber or FakeTranscriber()
-    checked = list(
-        reconcile.reconcile(
-            now=NOW,
-            policy=policy,
-            stage=STAGE,
-            work_bucket=WORK_BUCKET,
-            jobs=jobs,
-            transcode_jobs=mediaconvert,
-            transcriber=transcriber,
-            publisher=published,
-        )
+    reconciler = Reconciler(
+        STAGE,
+        WORK_BUCKET,
+        policy,
+        jobs=jobs,
+        transcode_jobs=mediaconvert,
+        transcriber=transcriber,
+        publisher=published,
     )
+    checked = list(reconciler.reconcile(NOW))
     return [c.action for c in checked], published.events
 
 
@@ -103,9 +102,9 @@ def test_a_complete_job_whose_event_was_lost_is_relayed_once():
 def test_a_late_notification_after_the_reconciler_publishes_nothing():
     jobs = InMemoryJobs(TRANSCODING, clock=NOW)
     _run(jobs, mediaconvert=FakeMediaConvertJobs(_mediaconvert()))
-    lost = translate(JobStateChange.model_validate(COMPLETE), STAGE)
     published = Published()
-    assert publish_transcoder_outcome(lost, jobs=jobs, publisher=published) is Outcome.DUPLICATE  # type: ignore[arg-type]
+    late = TranscoderRelay(STAGE, jobs=jobs, publisher=published).relay(JobStateChange.model_validate(COMPLETE))
+    assert isinstance(late, Relayed) and late.outcome is Outcome.DUPLICATE
     assert published.events == []
 
 

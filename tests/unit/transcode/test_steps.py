@@ -20,13 +20,13 @@ from tests.unit.transcode.fixtures import (
 from transcode.domain import naming
 from transcode.domain.outcome import Outcome
 from transcode.domain.ports import JobRecord
-from transcode.domain.start_transcode import JobRecordContendedError, start_transcode
-from transcode.domain.start_transcription import TranscriptionNameTakenError, start_transcription
+from transcode.domain.start_transcode import JobRecordContendedError, TranscodeStarter
+from transcode.domain.start_transcription import TranscriptionNameTakenError, TranscriptionStarter
 from transcode.domain.transcribe import TranscriptionJob, TranscriptionRequest
 from transcode.domain.transcription_outcome import (
     JobRecordMissingError,
+    TranscriptionCompleter,
     TranscriptionStateChange,
-    complete_transcription,
 )
 from vidsense_shared.events import TranscoderCompleted, VideoUploaded, parse_detail
 
@@ -49,13 +49,15 @@ JOB = TranscriptionJob(
 def _complete(job: TranscriptionJob, record: JobRecord | None = RECORD, status: str = "COMPLETED"):
     published = Published()
     transcriber = FakeTranscriber(job)
-    outcome = complete_transcription(
-        TranscriptionStateChange(job_name=JOB_NAME, status=status, occurred_at=datetime(2026, 11, 29, tzinfo=UTC)),
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
+    completer = TranscriptionCompleter(
+        STAGE,
+        WORK_BUCKET,
         jobs=InMemoryJobs(*([record] if record else [])),
         transcriber=transcriber,
         publisher=published,
+    )
+    outcome = completer.complete(
+        TranscriptionStateChange(job_name=JOB_NAME, status=status, occurred_at=datetime(2026, 11, 29, tzinfo=UTC))
     )
     return outcome, published.events, transcriber.described
 
@@ -133,15 +135,8 @@ def _erased_record(*, started: bool, with_upload_time: bool = True) -> JobRecord
 
 
 def _start(event: VideoUploaded, jobs: InMemoryJobs, transcoder: FakeTranscoder, *, replay: bool = False):
-    return start_transcode(
-        event,
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        jobs=jobs,
-        transcoder=transcoder,
-        publisher=Published(),
-        replay=replay,
-    )
+    starter = TranscodeStarter(STAGE, WORK_BUCKET, jobs=jobs, transcoder=transcoder, publisher=Published())
+    return starter.start(event, replay=replay)
 
 
 @pytest.mark.parametrize("with_upload_time", [True, False])
@@ -225,15 +220,10 @@ def _transcoder_completed(video_event_id: str) -> TranscoderCompleted:
 
 
 def _start_transcription(event: TranscoderCompleted, jobs: InMemoryJobs, transcriber: FakeTranscriber):
-    return start_transcription(
-        event,
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        language_code="en-US",
-        jobs=jobs,
-        transcriber=transcriber,
-        publisher=Published(),
+    starter = TranscriptionStarter(
+        STAGE, WORK_BUCKET, language_code="en-US", jobs=jobs, transcriber=transcriber, publisher=Published()
     )
+    return starter.start(event)
 
 
 def test_the_erased_recordings_transcribe_job_holding_the_name_does_not_count_as_started():

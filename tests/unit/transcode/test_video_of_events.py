@@ -14,8 +14,8 @@ from tests.unit.transcode.fixtures import ANSWER_ID, JOB_NAME, STAGE, WORK_BUCKE
 from tests.unit.transcode.test_duplicates import RejectingTranscoder, _completed, _start_transcription, _uploaded
 from tests.unit.transcode.test_steps import JOB, RECORD
 from transcode.domain.mediaconvert import JobStateChange, translate
-from transcode.domain.start_transcode import start_transcode
-from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
+from transcode.domain.start_transcode import TranscodeStarter
+from transcode.domain.transcription_outcome import TranscriptionCompleter, TranscriptionStateChange
 from vidsense_shared.events import TranscodeFailed, TranscoderCompleted
 
 JOB_KEY = f"{ANSWER_ID}#1"
@@ -24,14 +24,9 @@ JOB_KEY = f"{ANSWER_ID}#1"
 def test_a_refused_transcode_names_the_video_it_was_asked_for():
     # Given MediaConvert refuses the job, When startTranscode publishes the failure
     published, uploaded = Published(), _uploaded()
-    start_transcode(
-        uploaded,
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        jobs=InMemoryJobs(),
-        transcoder=RejectingTranscoder(),
-        publisher=published,
-    )
+    TranscodeStarter(
+        STAGE, WORK_BUCKET, jobs=InMemoryJobs(), transcoder=RejectingTranscoder(), publisher=published
+    ).start(uploaded)
     # Then it names the VideoUploaded it answers
     (failure,) = published.events
     assert failure.data.video_event_id == uploaded.metadata.event_id  # type: ignore[attr-defined]
@@ -66,14 +61,9 @@ def test_a_finished_transcription_names_the_video_the_jobs_record_was_claimed_fo
     for job in (JOB, replace(JOB, status="FAILED", failure_reason="bad audio")):
         published = Published()
         # Given the jobs record claimed for VideoUploaded "v", When Transcribe's outcome is published
-        complete_transcription(
-            TranscriptionStateChange(job_name=JOB_NAME, status=job.status, occurred_at=datetime.now(UTC)),
-            stage=STAGE,
-            work_bucket=WORK_BUCKET,
-            jobs=InMemoryJobs(RECORD),
-            transcriber=FakeTranscriber(job),
-            publisher=published,
-        )
+        TranscriptionCompleter(
+            STAGE, WORK_BUCKET, jobs=InMemoryJobs(RECORD), transcriber=FakeTranscriber(job), publisher=published
+        ).complete(TranscriptionStateChange(job_name=JOB_NAME, status=job.status, occurred_at=datetime.now(UTC)))
         # Then it names that video
         (event,) = published.events
         assert event.data.video_event_id == RECORD.video_uploaded_event_id  # type: ignore[attr-defined]
@@ -82,13 +72,8 @@ def test_a_finished_transcription_names_the_video_the_jobs_record_was_claimed_fo
 def test_the_job_is_started_with_the_video_the_relay_will_name():
     # Given an upload, When startTranscode creates its MediaConvert job
     transcoder, uploaded = FakeTranscoder(), _uploaded()
-    start_transcode(
-        uploaded,
-        stage=STAGE,
-        work_bucket=WORK_BUCKET,
-        jobs=InMemoryJobs(),
-        transcoder=transcoder,
-        publisher=Published(),
+    TranscodeStarter(STAGE, WORK_BUCKET, jobs=InMemoryJobs(), transcoder=transcoder, publisher=Published()).start(
+        uploaded
     )
     # Then the job's metadata carries the VideoUploaded id the relay copies into the job's outcome
     (request,) = transcoder.requests

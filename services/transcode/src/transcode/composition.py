@@ -1,14 +1,21 @@
-"""The composition root of the transcode functions: their settings and adapters, each built once per process on
-first use (docs/architecture.md, "Skeleton"). Tests clear a builder with ``cache_clear()`` or monkeypatch it."""
+"""The composition root of the transcode functions: their use cases, each built once per process on first use
+(docs/architecture.md, "Skeleton"). Tests clear a builder with ``cache_clear()`` or monkeypatch it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from transcode.adapters.jobs_table import DynamoJobStore
 from transcode.adapters.mediaconvert import MediaConvertJobs, MediaConvertTranscoder, resolve_endpoint
 from transcode.adapters.transcribe import TranscribeJobs
 from transcode.adapters.work_objects import S3WorkObjects
+from transcode.domain.erasure import AnswerEraser
+from transcode.domain.reconcile import Policy, Reconciler
+from transcode.domain.relay import TranscoderRelay
+from transcode.domain.start_transcode import TranscodeStarter
+from transcode.domain.start_transcription import TranscriptionStarter
+from transcode.domain.transcription_outcome import TranscriptionCompleter
 from transcode.settings import (
     EraseSettings,
     ReconcileSettings,
@@ -17,84 +24,104 @@ from transcode.settings import (
     StartTranscriptionSettings,
     TranscriptionCompletedSettings,
 )
-from vidsense_shared import aws
+from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
 
 
-def publisher(bus_name: str) -> EventBridgePublisher:
-    return EventBridgePublisher(bus_name, aws.client("events"))
-
-
 @cache
-def start_transcode_settings() -> StartTranscodeSettings:
-    return load_settings(StartTranscodeSettings)
-
-
-@cache
-def relay_settings() -> RelaySettings:
-    return load_settings(RelaySettings)
-
-
-@cache
-def start_transcription_settings() -> StartTranscriptionSettings:
-    return load_settings(StartTranscriptionSettings)
-
-
-@cache
-def transcription_completed_settings() -> TranscriptionCompletedSettings:
-    return load_settings(TranscriptionCompletedSettings)
-
-
-@cache
-def reconcile_settings() -> ReconcileSettings:
-    return load_settings(ReconcileSettings)
-
-
-@cache
-def erase_settings() -> EraseSettings:
-    return load_settings(EraseSettings)
-
-
-@cache
-def work_objects() -> S3WorkObjects:
-    return S3WorkObjects(aws.client("s3"))
-
-
-@cache
-def jobs(table_name: str) -> DynamoJobStore:
-    return DynamoJobStore(aws.client("dynamodb"), table_name)
-
-
-@cache
-def transcoder() -> MediaConvertTranscoder:
-    settings = start_transcode_settings()
+def transcode_starter() -> TranscodeStarter:
+    """startTranscode: one MediaConvert job per answer attempt."""
+    settings = load_settings(StartTranscodeSettings)
     endpoint = resolve_endpoint(
         settings.mediaconvert_endpoint,
         settings.mediaconvert_discover_endpoint,
-        lambda url: aws.client("mediaconvert", url),
+        lambda url: client("mediaconvert", url),
     )
-    return MediaConvertTranscoder(
-        aws.client("mediaconvert", endpoint),
-        role_arn=settings.mediaconvert_role_arn,
-        queue_arn=settings.mediaconvert_queue_arn,
+    return TranscodeStarter(
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        jobs=_jobs(settings.jobs_table),
+        transcoder=MediaConvertTranscoder(
+            client("mediaconvert", endpoint),
+            role_arn=settings.mediaconvert_role_arn,
+            queue_arn=settings.mediaconvert_queue_arn,
+        ),
+        publisher=_publisher(settings.event_bus_name),
     )
 
 
 @cache
-def transcriber() -> TranscribeJobs:
-    """Reads jobs (transcriptionCompleted, reconcile)."""
-    return TranscribeJobs(aws.client("transcribe"))
+def transcoder_relay() -> TranscoderRelay:
+    """relayTranscoderEvents: a finished MediaConvert job's TranscoderCompleted or TranscodeFailed, once."""
+    settings = load_settings(RelaySettings)
+    return TranscoderRelay(
+        stage=settings.stage, jobs=_jobs(settings.jobs_table), publisher=_publisher(settings.event_bus_name)
+    )
 
 
 @cache
-def transcription_starter() -> TranscribeJobs:
-    """Starts jobs with deferred execution (startTranscription)."""
-    settings = start_transcription_settings()
-    return TranscribeJobs(aws.client("transcribe"), data_access_role_arn=settings.transcribe_data_access_role_arn)
+def transcription_starter() -> TranscriptionStarter:
+    """startTranscription: one Transcribe job per answer attempt, with deferred execution."""
+    settings = load_settings(StartTranscriptionSettings)
+    return TranscriptionStarter(
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        language_code=settings.transcribe_language,
+        jobs=_jobs(settings.jobs_table),
+        transcriber=TranscribeJobs(client("transcribe"), data_access_role_arn=settings.transcribe_data_access_role_arn),
+        publisher=_publisher(settings.event_bus_name),
+    )
 
 
 @cache
-def mediaconvert_jobs() -> MediaConvertJobs:
-    # GetJob only: the configured endpoint, else boto3's own (regional, or AWS_ENDPOINT_URL locally).
-    return MediaConvertJobs(aws.client("mediaconvert", reconcile_settings().mediaconvert_endpoint))
+def transcription_completer() -> TranscriptionCompleter:
+    """transcriptionCompleted: a finished Transcribe job's TranscriptReady or TranscriptionFailed, once."""
+    settings = load_settings(TranscriptionCompletedSettings)
+    return TranscriptionCompleter(
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        jobs=_jobs(settings.jobs_table),
+        transcriber=TranscribeJobs(client("transcribe")),
+        publisher=_publisher(settings.event_bus_name),
+    )
+
+
+@cache
+def reconciler() -> Reconciler:
+    """reconcile: the attempts whose MediaConvert or Transcribe event was lost, finished or failed."""
+    settings = load_settings(ReconcileSettings)
+    return Reconciler(
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        policy=Policy(
+            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
+            give_up_after=timedelta(seconds=settings.give_up_after_seconds),
+        ),
+        jobs=_jobs(settings.jobs_table),
+        # GetJob only: the configured endpoint, else boto3's own (regional, or AWS_ENDPOINT_URL locally).
+        transcode_jobs=MediaConvertJobs(client("mediaconvert", settings.mediaconvert_endpoint)),
+        transcriber=TranscribeJobs(client("transcribe")),
+        publisher=_publisher(settings.event_bus_name),
+    )
+
+
+@cache
+def answer_eraser() -> AnswerEraser:
+    """eraseAnswer: the answer's audio, transcripts, job items and Transcribe jobs."""
+    settings = load_settings(EraseSettings)
+    return AnswerEraser(
+        stage=settings.stage,
+        work_bucket=settings.work_bucket,
+        objects=S3WorkObjects(client("s3")),
+        jobs=_jobs(settings.jobs_table),
+        transcriptions=TranscribeJobs(client("transcribe")),
+    )
+
+
+def _jobs(table: str) -> DynamoJobStore:
+    return DynamoJobStore(client("dynamodb"), table)
+
+
+def _publisher(bus_name: str) -> EventBridgePublisher:
+    return EventBridgePublisher(bus_name, client("events"))

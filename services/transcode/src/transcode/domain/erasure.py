@@ -75,24 +75,26 @@ def _erase_transcription_job(transcriptions: TranscriptionJobs, name: str, erase
     return "deleted" if transcriptions.delete(name) else "gone"
 
 
-def erase_answer(
-    event: AnswerDeleted,
-    *,
-    stage: str,
-    work_bucket: str,
-    objects: WorkObjects,
-    jobs: JobRecords,
-    transcriptions: TranscriptionJobs,
-) -> ErasureReport:
-    plan = erasure_plan(stage, event)
-    erased_at = event.metadata.occurred_at
-    # Transcribe jobs first: each names the transcript it wrote; the items last, they are the trace of the rest.
-    outcomes = [_erase_transcription_job(transcriptions, name, erased_at) for name in plan.job_names]
-    removed = sum(objects.delete_prefix(work_bucket, prefix, written_before=erased_at) for prefix in plan.prefixes)
-    job_items = sum(jobs.delete(key, created_before=erased_at) for key in plan.job_keys)
-    return ErasureReport(
-        objects=removed,
-        job_items=job_items,
-        transcription_jobs=outcomes.count("deleted"),
-        newer_transcription_jobs=outcomes.count("newer"),
-    )
+@dataclass(frozen=True)
+class AnswerEraser:
+    stage: str
+    work_bucket: str
+    objects: WorkObjects
+    jobs: JobRecords
+    transcriptions: TranscriptionJobs
+
+    def erase(self, event: AnswerDeleted) -> ErasureReport:
+        plan = erasure_plan(self.stage, event)
+        erased_at = event.metadata.occurred_at
+        # Transcribe jobs first: each names the transcript it wrote; the items last, they are the trace of the rest.
+        outcomes = [_erase_transcription_job(self.transcriptions, name, erased_at) for name in plan.job_names]
+        removed = sum(
+            self.objects.delete_prefix(self.work_bucket, prefix, written_before=erased_at) for prefix in plan.prefixes
+        )
+        job_items = sum(self.jobs.delete(key, created_before=erased_at) for key in plan.job_keys)
+        return ErasureReport(
+            objects=removed,
+            job_items=job_items,
+            transcription_jobs=outcomes.count("deleted"),
+            newer_transcription_jobs=outcomes.count("newer"),
+        )

@@ -113,38 +113,38 @@ def transcription_outcome(
     )
 
 
-def complete_transcription(
-    change: TranscriptionStateChange,
-    *,
-    stage: str,
-    work_bucket: str,
-    jobs: JobStore,
-    transcriber: Transcriber,
-    publisher: EventPublisher,
-) -> Outcome:
-    """COMPLETED -> TranscriptReady; FAILED -> TranscriptionFailed with Transcribe's FailureReason."""
-    ref = naming.parse_transcription_job_name(stage, change.job_name)
-    if ref is None or change.status not in ("COMPLETED", "FAILED"):
-        return Outcome.SKIPPED
-    key = naming.job_key(ref)
-    record = jobs.get(key)
-    if record is None or record.transcoder_completed_event_id is None:
-        raise JobRecordMissingError(f"no transcription recorded for {key}")
-    if transcription_outcome_emitted(record, change.job_name):
-        return Outcome.DUPLICATE
-    # The job's own status is authoritative (the event is best effort and may be stale).
-    event = transcription_outcome(
-        transcriber.describe(change.job_name),
-        ref,
-        job_name=change.job_name,
-        causation_id=record.transcoder_completed_event_id,
-        video_event_id=record.video_uploaded_event_id or None,
-        audio_duration_ms=record.audio_duration_ms,
-        stage=stage,
-        work_bucket=work_bucket,
-        occurred_at=change.occurred_at,
-    )
-    if event is None:
-        return Outcome.SKIPPED
-    publish_and_mark(event, key, jobs=jobs, publisher=publisher)
-    return Outcome.PUBLISHED if isinstance(event, TranscriptReady) else Outcome.FAILED
+@dataclass(frozen=True)
+class TranscriptionCompleter:
+    stage: str
+    work_bucket: str
+    jobs: JobStore
+    transcriber: Transcriber
+    publisher: EventPublisher
+
+    def complete(self, change: TranscriptionStateChange) -> Outcome:
+        """COMPLETED -> TranscriptReady; FAILED -> TranscriptionFailed with Transcribe's FailureReason."""
+        ref = naming.parse_transcription_job_name(self.stage, change.job_name)
+        if ref is None or change.status not in ("COMPLETED", "FAILED"):
+            return Outcome.SKIPPED
+        key = naming.job_key(ref)
+        record = self.jobs.get(key)
+        if record is None or record.transcoder_completed_event_id is None:
+            raise JobRecordMissingError(f"no transcription recorded for {key}")
+        if transcription_outcome_emitted(record, change.job_name):
+            return Outcome.DUPLICATE
+        # The job's own status is authoritative (the event is best effort and may be stale).
+        event = transcription_outcome(
+            self.transcriber.describe(change.job_name),
+            ref,
+            job_name=change.job_name,
+            causation_id=record.transcoder_completed_event_id,
+            video_event_id=record.video_uploaded_event_id or None,
+            audio_duration_ms=record.audio_duration_ms,
+            stage=self.stage,
+            work_bucket=self.work_bucket,
+            occurred_at=change.occurred_at,
+        )
+        if event is None:
+            return Outcome.SKIPPED
+        publish_and_mark(event, key, jobs=self.jobs, publisher=self.publisher)
+        return Outcome.PUBLISHED if isinstance(event, TranscriptReady) else Outcome.FAILED

@@ -10,7 +10,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
-from transcode.domain.erasure import erase_answer
 from vidsense_shared.consume import receive
 from vidsense_shared.events import AnswerDeleted
 from vidsense_shared.handler import lambda_handler
@@ -21,15 +20,7 @@ from vidsense_shared.observability import logger, metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     delivery = receive(event, AnswerDeleted)
     deleted = delivery.event
-    settings = composition.erase_settings()
-    report = erase_answer(
-        deleted,
-        stage=settings.stage,
-        work_bucket=settings.work_bucket,
-        objects=composition.work_objects(),
-        jobs=composition.jobs(settings.jobs_table),
-        transcriptions=composition.transcriber(),
-    )
+    report = composition.answer_eraser().erase(deleted)
     counts = {
         "objects": report.objects,
         "job_items": report.job_items,

@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
-from transcode.domain import reconcile
+from transcode.domain.reconcile import Action
 from vidsense_shared.handler import lambda_handler, metric_name
 from vidsense_shared.observability import logger, metrics
 
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str, int]]:
-    settings = composition.reconcile_settings()
-    checked = reconcile.reconcile(
-        now=datetime.now(UTC),
-        policy=reconcile.Policy(
-            stuck_after=timedelta(seconds=settings.stuck_after_seconds),
-            give_up_after=timedelta(seconds=settings.give_up_after_seconds),
-        ),
-        stage=settings.stage,
-        work_bucket=settings.work_bucket,
-        jobs=composition.jobs(settings.jobs_table),
-        transcode_jobs=composition.mediaconvert_jobs(),
-        transcriber=composition.transcriber(),
-        publisher=composition.publisher(settings.event_bus_name),
-    )
+    checked = composition.reconciler().reconcile(datetime.now(UTC))
     counts: Counter[str] = Counter()
     for item in checked:
         counts[item.action.value] += 1
-        if item.action is not reconcile.Action.UNTOUCHED:
+        if item.action is not Action.UNTOUCHED:
             logger.info("attempt reconciled", extra={"job_key": item.job_key, "step": item.step, "action": item.action})
     for action, count in counts.items():
         metrics.add_metric(name=metric_name("Attempt", action), unit=MetricUnit.Count, value=count)

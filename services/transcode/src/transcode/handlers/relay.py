@@ -14,9 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from transcode import composition
-from transcode.domain.mediaconvert import JobStateChange, Skipped, translate
+from transcode.domain.mediaconvert import JobStateChange, Skipped
 from transcode.domain.outcome import Outcome
-from transcode.domain.relay import publish_transcoder_outcome
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
@@ -43,37 +42,33 @@ class _SnsDelivery(BaseModel):
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
-    settings = composition.relay_settings()
+    relay = composition.transcoder_relay()
     notification = _SnsDelivery.model_validate(event)
     results: list[str] = []
     for record in notification.Records:
         change = JobStateChange.model_validate_json(record.Sns.Message)
         detail = change.detail
-        outcome = translate(change, settings.stage)
-        if isinstance(outcome, Skipped):
+        result = relay.relay(change)
+        if isinstance(result, Skipped):
             logger.info(
                 "mediaconvert event skipped",
-                extra={"job_id": detail.job_id, "status": detail.status, "reason": outcome.reason},
+                extra={"job_id": detail.job_id, "status": detail.status, "reason": result.reason},
             )
             results.append("skipped")
             continue
-        logger.set_correlation_id(outcome.metadata.correlation_id)
-        result = publish_transcoder_outcome(
-            outcome,
-            jobs=composition.jobs(settings.jobs_table),
-            publisher=composition.publisher(settings.event_bus_name),
-        )
-        if result is Outcome.DUPLICATE:
+        relayed = result.event
+        logger.set_correlation_id(relayed.metadata.correlation_id)
+        if result.outcome is Outcome.DUPLICATE:
             logger.info(
                 "mediaconvert event already relayed",
-                extra={"job_id": detail.job_id, "status": detail.status, "event_id": outcome.metadata.event_id},
+                extra={"job_id": detail.job_id, "status": detail.status, "event_id": relayed.metadata.event_id},
             )
-            results.append(result.value)
+            results.append(result.outcome.value)
             continue
         logger.info(
             "mediaconvert event relayed",
-            extra={"job_id": detail.job_id, "status": detail.status, "published": outcome.DETAIL_TYPE},
+            extra={"job_id": detail.job_id, "status": detail.status, "published": relayed.DETAIL_TYPE},
         )
-        metrics.add_metric(name=outcome.DETAIL_TYPE, unit=MetricUnit.Count, value=1)
-        results.append(outcome.DETAIL_TYPE)
+        metrics.add_metric(name=relayed.DETAIL_TYPE, unit=MetricUnit.Count, value=1)
+        results.append(relayed.DETAIL_TYPE)
     return {"results": results}

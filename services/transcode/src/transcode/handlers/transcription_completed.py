@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcode import composition
 from transcode.domain.transcribe import JobStateChange
-from transcode.domain.transcription_outcome import TranscriptionStateChange, complete_transcription
+from transcode.domain.transcription_outcome import TranscriptionStateChange
 from vidsense_shared.handler import lambda_handler, metric_name
 from vidsense_shared.observability import logger, metrics
 
@@ -17,14 +17,8 @@ from vidsense_shared.observability import logger, metrics
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     change = JobStateChange.model_validate(event)
-    settings = composition.transcription_completed_settings()
-    outcome = complete_transcription(
-        TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time),
-        stage=settings.stage,
-        work_bucket=settings.work_bucket,
-        jobs=composition.jobs(settings.jobs_table),
-        transcriber=composition.transcriber(),
-        publisher=composition.publisher(settings.event_bus_name),
+    outcome = composition.transcription_completer().complete(
+        TranscriptionStateChange(job_name=change.detail.job_name, status=change.detail.status, occurred_at=change.time)
     )
     logger.info(
         "transcription state change",
