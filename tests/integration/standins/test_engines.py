@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.standins.conftest import MEDIA, manifest
+from tests.integration.standins.conftest import MEDIA, manifest, spoken
 from vidsense_local.bench import samples_wer
 from vidsense_local.engines.sentiment import SentimentEngine, split_clauses
 from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS, SpeechToText
@@ -70,8 +70,8 @@ def test_tuned_speech_settings_transcribe_the_samples_no_worse_than_the_baseline
     # Given the speech settings before tuning and the tuned ones the stack runs with (they differ: else no test)
     assert TUNED_SETTINGS != BASELINE_SETTINGS
     sentiment = SentimentEngine()
-    # When both transcribe every speech sample as the pipeline does (the job's MP3, then speech to text)
-    baseline = samples_wer(SpeechToText(settings=BASELINE_SETTINGS), sentiment, tmp_path)
-    tuned = samples_wer(SpeechToText(settings=TUNED_SETTINGS), sentiment, tmp_path)
+    # When both transcribe the e2e speech samples as the pipeline does (the job's MP3, then speech to text)
+    baseline = samples_wer(SpeechToText(settings=BASELINE_SETTINGS), sentiment, tmp_path, spoken())
+    tuned = samples_wer(SpeechToText(settings=TUNED_SETTINGS), sentiment, tmp_path, spoken())
     # Then speed was not bought with accuracy
     assert tuned <= baseline, f"WER tuned {tuned:.1%} > before tuning {baseline:.1%}"
