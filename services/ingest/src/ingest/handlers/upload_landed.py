@@ -17,8 +17,8 @@ from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 
-# The fields of an S3 notification this function reads (Powertools' S3Model has them all, but importing it builds
-# the models of every event source Powertools knows in the cold start: docs/performance.md, Lambda cold init).
+# The fields of an S3 notification this function reads, built on first use (Powertools' S3Model and its parser
+# are built or imported in the cold start: docs/performance.md, Lambda cold init).
 class _Notified(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built by the first notification
 

@@ -20,8 +20,8 @@ from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
 
-# The one field of an SNS delivery this function reads (Powertools' SnsModel has them all, but importing it builds
-# the models of every event source Powertools knows in the cold start: docs/performance.md, Lambda cold init).
+# The one field of an SNS delivery this function reads, built on first use (Powertools' SnsModel and its parser
+# are built or imported in the cold start: docs/performance.md, Lambda cold init).
 class _Sns(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built by the first delivery
 
