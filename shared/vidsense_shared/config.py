@@ -1,6 +1,7 @@
 """Settings: one validated model per function, read once from the environment."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 import os
 from typing import Any

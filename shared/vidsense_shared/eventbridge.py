@@ -4,7 +4,8 @@ The fields of Powertools' EventBridgeModel, declared here and built on first use
 with its documentation (descriptions, examples) in each consumer's cold start, about 30 ms (docs/performance.md,
 Lambda cold init). A consumer subclasses it with the type of its ``detail``."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from datetime import datetime
 

@@ -7,7 +7,8 @@ cannot change the wire contract. Changes inside a version are additive only; a b
 model (``VERSION = "2"``) published beside the old one.
 """
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 import uuid
 from datetime import UTC, datetime

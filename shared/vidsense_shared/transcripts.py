@@ -1,7 +1,8 @@
 """Amazon Transcribe's batch output document (the JSON a TranscriptReady event points at): one parser for every
 reader (ingest shows the text, nlp analyses it)."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from typing import Any, Literal
 

@@ -1,6 +1,7 @@
 """Settings of the ingest functions: one model per function, field names are the env vars lowercased."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from pydantic import Field
 

@@ -1,6 +1,7 @@
 """One settings model per function (docs/architecture.md, "Settings")."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from typing import Self
 

@@ -5,7 +5,8 @@ domain/erasure.py), and writes it back with a conditional write on the revision 
 never lose each other's changes.
 """
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from enum import StrEnum
 

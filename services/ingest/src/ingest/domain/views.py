@@ -1,6 +1,7 @@
 """What the API returns: the caller's answer, reviewers' step listings, presigned uploads, and paging."""
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 import base64
 import binascii

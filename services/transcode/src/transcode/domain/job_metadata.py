@@ -4,7 +4,10 @@ MediaConvert echoes it in every "MediaConvert Job State Change" event, which is 
 the answer attempt and the event chain a job belongs to without a table lookup.
 """
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
+
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,7 +33,7 @@ class JobMetadata(BaseModel):
     causation_id: str
 
     @classmethod
-    def for_attempt(cls, stage: str, ref: AnswerRef, *, causation_id: str) -> JobMetadata:
+    def for_attempt(cls, stage: str, ref: AnswerRef, *, causation_id: str) -> Self:
         return cls(
             app=APP,
             stage=stage,
@@ -44,7 +47,7 @@ class JobMetadata(BaseModel):
         )
 
     @classmethod
-    def from_user_metadata(cls, user_metadata: dict[str, str]) -> JobMetadata:
+    def from_user_metadata(cls, user_metadata: dict[str, str]) -> Self:
         try:
             return cls.model_validate(user_metadata)
         except ValidationError as exc:

@@ -6,7 +6,8 @@ COMPLETE, ``detail.outputGroupDetails[].type`` with ``outputDetails[].outputFile
 Unknown fields are ignored: AWS adds fields to these events over time.
 """
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from dataclasses import dataclass
 from datetime import datetime

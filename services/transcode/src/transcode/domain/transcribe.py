@@ -5,7 +5,8 @@ The state-change event (source ``aws.transcribe``) carries only ``detail.Transcr
 from GetTranscriptionJob.
 """
 
-from __future__ import annotations
+# Annotations evaluated as written, no `from __future__ import annotations`: pydantic would compile each field's
+# annotation string when the models are declared, in every cold start (docs/performance.md, Lambda cold init).
 
 from dataclasses import dataclass
 from datetime import datetime
