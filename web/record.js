@@ -170,15 +170,11 @@ export class RecordPage {
     }
   }
 
-  // The preview holds the camera only: the microphone is live while recording, not while the person gets ready.
-  // Both are asked for at once so that a browser asks the person one question.
+  // The preview holds the camera only: the microphone opens when recording starts (the browser asks for it then)
+  // and closes with the take, so it is never live while the person gets ready, nor opened and dropped at once.
   async openCamera() {
     this.releaseCamera();
-    const stream = await capture({ video: true, audio: true });
-    for (const track of stream.getAudioTracks()) {
-      track.stop();
-      stream.removeTrack(track);
-    }
+    const stream = await capture({ video: true });
     this.stream = stream;
     this.preview.srcObject = stream;
     this.preview.hidden = false;

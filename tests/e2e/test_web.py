@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,16 +146,32 @@ def sign_in(browser: Browser, who: Person, path: str, *, reviewer: bool = False,
     page.wait_for_url(re.compile(re.escape(browser.web_url + path.split("?", maxsplit=1)[0])))
 
 
+# What the page says when the browser's capture did not answer (web/record.js cameraMessage): it asks to try again.
+DEVICE_SILENT = "did not respond"
+
+
+def start_recording(page: Any) -> None:
+    """Start a take: the recorder's Stop button shows, or the test fails with the page's message. A capture that
+    did not answer (the page asked the browser four times) gets one more Start, as a person would click again:
+    headless Chromium's fake devices have, rarely and only under load, left a capture request unanswered."""
+    for attempt in (1, 2):
+        page.get_by_role("button", name="Start recording").click()
+        try:
+            page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+        except Exception as error:
+            shown = page.locator("main").inner_text()
+            raise AssertionError(f"recording did not start, and the page said nothing: {shown!r}") from error
+        alerts = page.get_by_role("alert")
+        if alerts.count() == 0:
+            return
+        message = alerts.first.inner_text()
+        if attempt == 2 or DEVICE_SILENT not in message:
+            raise AssertionError(f"recording did not start: {message}")
+        warnings.warn(f"the browser's capture did not answer; Start clicked again ({message})", stacklevel=2)
+
+
 def record(browser: Browser, page: Any) -> None:
-    page.get_by_role("button", name="Start recording").click()
-    # The recorder's Stop button, or the page's message saying why recording did not start
-    try:
-        page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
-    except Exception as error:
-        shown = page.locator("main").inner_text()
-        raise AssertionError(f"recording did not start; the page shows: {shown!r}") from error
-    alerts = page.get_by_role("alert")
-    assert alerts.count() == 0, f"recording did not start: {alerts.first.inner_text()}"
+    start_recording(page)
     # Half a second of silence, the sample, and a little more: the fake microphone starts with the recording.
     page.wait_for_timeout(int((browser.speech_seconds + 1.0) * 1000))
     page.get_by_role("button", name="Stop").click()
@@ -435,8 +452,7 @@ def test_a_rate_limited_upload_shows_the_apis_message_as_is(browser: Browser, pe
         lambda route: _api_json(route, browser.web_url, 429, {"message": message}, **{"Retry-After": "720"}),
     )
     # When the person submits a recording
-    page.get_by_role("button", name="Start recording").click()
-    page.get_by_role("button", name="Stop").wait_for()
+    start_recording(page)
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Stop").click()
     page.get_by_role("button", name="Submit answer").click()
