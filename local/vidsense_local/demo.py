@@ -20,10 +20,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import boto3
 import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
+from vidsense_local.clients import local_resource
 from vidsense_local.paths import REPO_ROOT, state_dir
 from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
@@ -165,13 +165,7 @@ class ApiClient:
 def answer_item(endpoints: StackEndpoints, answer_id: str) -> dict[str, Any]:
     """The read-model item, straight from the answers table at the local AWS endpoint."""
     env = aws_environment(endpoints.aws_url)
-    dynamodb: Any = boto3.resource(
-        "dynamodb",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    dynamodb = local_resource("dynamodb", env["AWS_ENDPOINT_URL"], env["AWS_REGION"])
     item: dict[str, Any] = dynamodb.Table(ANSWERS_TABLE).get_item(Key={"answer_id": answer_id}).get("Item", {})
     return item
 

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.config import Config
 
+from vidsense_local.clients import local_client, local_resource
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.paths import REPO_ROOT
 from vidsense_local.stack import aws_environment
@@ -70,23 +70,15 @@ def submit(stack: StackEndpoints, project: str, step: str, file: str, client: Ap
     return Submitted(client, project, step, answer_id_from_key(body["key"]), body["key"], file)
 
 
-def _local_aws(stack: StackEndpoints) -> dict[str, str]:
-    """boto3 arguments for the stack's local AWS, with its fake credentials (the test process may have none)."""
-    env = aws_environment(stack.aws_url)
-    return {
-        "endpoint_url": env["AWS_ENDPOINT_URL"],
-        "region_name": env["AWS_REGION"],
-        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-    }
-
-
 def aws_client(stack: StackEndpoints, service: str, config: Config | None = None) -> Any:
-    return boto3.client(service, config=config, **_local_aws(stack))  # type: ignore[call-overload]
+    """A client of the stack's local AWS, with its fake credentials (the test process may have none)."""
+    env = aws_environment(stack.aws_url)
+    return local_client(service, env["AWS_ENDPOINT_URL"], env["AWS_REGION"], retries=4, config=config)
 
 
 def aws_resource(stack: StackEndpoints, service: str) -> Any:
-    return boto3.resource(service, **_local_aws(stack))  # type: ignore[call-overload]
+    env = aws_environment(stack.aws_url)
+    return local_resource(service, env["AWS_ENDPOINT_URL"], env["AWS_REGION"], retries=4)
 
 
 def poll[T](check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.5) -> T:
