@@ -11,30 +11,6 @@ from botocore.config import Config
 LOCAL_ACCESS_KEY = "test"
 
 
-def _session_arguments(
-    endpoint_url: str,
-    region: str,
-    *,
-    access_key: str,
-    secret_key: str | None,
-    retries: int,
-    path_style: bool,
-    config: Config | None,
-) -> dict[str, Any]:
-    settings = Config(retries={"max_attempts": retries, "mode": "standard"})
-    if path_style:
-        settings = settings.merge(Config(s3={"addressing_style": "path"}))
-    if config is not None:
-        settings = settings.merge(config)
-    return {
-        "endpoint_url": endpoint_url,
-        "region_name": region,
-        "aws_access_key_id": access_key,
-        "aws_secret_access_key": secret_key if secret_key is not None else access_key,
-        "config": settings,
-    }
-
-
 def local_client(
     service: str,
     endpoint_url: str,
@@ -49,29 +25,40 @@ def local_client(
     """A client of ``service`` at ``endpoint_url`` with fixed fake credentials (the secret is the access key unless
     given), so a developer's real ones are never picked up from the environment. ``retries`` counts the attempts
     after the first; ``config`` adds to these settings. A session of its own: clients are built on many threads."""
-    session: Any = boto3.session.Session()
-    arguments = _session_arguments(
-        endpoint_url,
-        region,
-        access_key=access_key,
-        secret_key=secret_key,
-        retries=retries,
-        path_style=path_style,
-        config=config,
+    settings = Config(retries={"max_attempts": retries, "mode": "standard"})
+    if path_style:
+        settings = settings.merge(Config(s3={"addressing_style": "path"}))
+    if config is not None:
+        settings = settings.merge(config)
+    return _local(
+        "client", service, endpoint_url, region, access_key=access_key, secret_key=secret_key, settings=settings
     )
-    return session.client(service, **arguments)
 
 
 def local_resource(service: str, endpoint_url: str, region: str, *, retries: int = 2) -> Any:
     """The boto3 resource of ``service`` (DynamoDB tables) at ``endpoint_url``, with the same fake credentials."""
-    session: Any = boto3.session.Session()
-    arguments = _session_arguments(
-        endpoint_url,
-        region,
-        access_key=LOCAL_ACCESS_KEY,
-        secret_key=None,
-        retries=retries,
-        path_style=False,
-        config=None,
+    settings = Config(retries={"max_attempts": retries, "mode": "standard"})
+    return _local(
+        "resource", service, endpoint_url, region, access_key=LOCAL_ACCESS_KEY, secret_key=None, settings=settings
     )
-    return session.resource(service, **arguments)
+
+
+def _local(
+    kind: str,
+    service: str,
+    endpoint_url: str,
+    region: str,
+    *,
+    access_key: str,
+    secret_key: str | None,
+    settings: Config,
+) -> Any:
+    session: Any = boto3.session.Session()
+    return getattr(session, kind)(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key if secret_key is not None else access_key,
+        config=settings,
+    )
