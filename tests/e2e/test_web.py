@@ -244,9 +244,11 @@ def test_a_corrupt_upload_fails_with_its_reason_and_a_retake_is_analyzed(
             return
         route.continue_(post_data=replace_file_part(request.post_data_buffer, request.headers["content-type"], corrupt))
 
-    # Given an upload whose bytes are not a video (the form is the presigned one; only the file part changes)
-    page.route(re.compile(re.escape(browser.stack.aws_url) + r"/.*"), corrupt_upload)
+    # Given an upload whose bytes are not a video (the form is the presigned one; only the file part changes);
+    # the browser intercepts requests only once the take is recorded (every failed run had a route in place while
+    # a take started)
     record(browser, page)
+    page.route(re.compile(re.escape(browser.stack.aws_url) + r"/.*"), corrupt_upload)
     submit(page)
     # Then the answer FAILS with its reason and a retake is offered
     assert wait_status(page, "ANALYZED", "NO_SPEECH", "FAILED") == "FAILED"
@@ -446,15 +448,16 @@ def test_a_rate_limited_upload_shows_the_apis_message_as_is(browser: Browser, pe
     message = "at most 20 new recordings per person in 24 hours: try again in 12 min"
     sign_in(browser, person, f"/record?project={project}&step={step}")
     page.get_by_role("button", name="Start recording").wait_for()
-    # Given the API refuses the presigned URL with 429 (and Retry-After)
+    # Given a recording (taken before any request is intercepted, as in the corrupt-upload test)
+    start_recording(page)
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Stop").click()
+    # And the API refuses the presigned URL with 429 (and Retry-After)
     page.route(
         re.compile(re.escape(f"{browser.stack.api_url}/presignedurl/{project}/{step}") + r"$"),
         lambda route: _api_json(route, browser.web_url, 429, {"message": message}, **{"Retry-After": "720"}),
     )
-    # When the person submits a recording
-    start_recording(page)
-    page.wait_for_timeout(1000)
-    page.get_by_role("button", name="Stop").click()
+    # When the person submits it
     page.get_by_role("button", name="Submit answer").click()
     # Then the page shows the API's words, which already say how long to wait, and nothing added
     alert = page.get_by_role("alert").filter(has_text=message)
