@@ -40,7 +40,7 @@ lint: venv ## ruff, and the layering contracts of pyproject.toml [tool.importlin
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv ## mypy (strict)
-	$(VENV)/bin/mypy shared services local ops tests pipelines
+	$(VENV)/bin/mypy shared services local ops bench tests pipelines
 
 schemas: venv ## re-export the event JSON Schemas (shared/schemas) and the catalogue (docs/events.md)
 	$(PY) -m vidsense_shared.schemas
@@ -96,15 +96,15 @@ smoke: venv ## check a deployed STAGE end to end (STAGE=local: the running `make
 	$(VENV)/bin/vidsense smoke --stage $(STAGE)
 
 bench-local: venv node_modules ## measure the local stack (startup, upload-to-sentiment, burst of 10); writes docs/performance.md
-	$(PY) -m vidsense_local.bench
+	$(PY) -m vidsense_bench.local
 
 bench-cold: venv node_modules ## Lambda cold init of every function against a bare boto3 handler, paired runs (BENCH_COLD_ARGS='--pairs 15'); writes docs/performance.md
-	$(PY) -m vidsense_local.bench_cold $(BENCH_COLD_ARGS)
+	$(PY) -m vidsense_bench.cold $(BENCH_COLD_ARGS)
 
 # Packages the prod stage offline into build/cost/ only when a deploy input changed (docs/cost.md).
 COST_ARGS ?=
 cost: venv node_modules ## AWS cost per answer-minute and per month (COST_ARGS='--answers 10000 --minutes 1'); writes docs/cost.md
-	$(PY) -m vidsense_local.cost $(COST_ARGS)
+	$(PY) -m vidsense_bench.cost $(COST_ARGS)
 
 # --- deployment (docs/deploy.md): osls, compose and plugins from package-lock.json; checkov in its own venv ---
 VENV_TOOLS := .venv-tools

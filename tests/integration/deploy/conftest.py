@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
+from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")

@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from tests.integration.deploy.conftest import run_sls
 from tests.moto_state import reset_moto
-from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
+from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
 from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS
 
 # The stage `make deploy-local` deploys: only the local stage skips ValidateTemplate, which moto fails over

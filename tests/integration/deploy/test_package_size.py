@@ -20,7 +20,7 @@ import pytest
 
 from tests.integration.deploy.cfn import functions
 from tests.integration.deploy.conftest import PACKAGED_STAGES, REPO, SERVICES, Packaged
-from vidsense_local.bench_cold import CHILD, _lambda_environment, functions_of
+from vidsense_bench.cold import CHILD, _lambda_environment, functions_of
 
 GOAL_ZIPPED_BYTES = 1_500_000
 LAMBDA_REQUIREMENTS = REPO / "requirements" / "lambda.txt"

@@ -30,7 +30,7 @@ from tests.integration.deploy.conftest import (
     Packaged,
     run_sls,
 )
-from vidsense_local.cost.inputs import deploy_workspace, offline_sls_env
+from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
 from vidsense_shared.config import BaseServiceSettings
 
 Templates = dict[str, dict[str, dict[str, Any]]]

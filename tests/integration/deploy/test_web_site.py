@@ -20,7 +20,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
 from tests.integration.deploy.conftest import REPO, TEMPLATE, run_sls
-from vidsense_local.cost.inputs import offline_sls_env
+from vidsense_bench.cost.inputs import offline_sls_env
 from vidsense_local.deploy_cache import service_order
 
 SKIPS = REPO / "deploy" / "web" / "checkov-skips.yml"

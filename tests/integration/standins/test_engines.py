@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.standins.conftest import MEDIA, manifest, spoken
-from vidsense_local.bench import samples_wer
+from vidsense_bench.local import samples_wer
 from vidsense_local.engines.sentiment import SentimentEngine, split_clauses
 from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS, SpeechToText
 from vidsense_local.engines.transcode import MediaError, decode_audio, media_duration_seconds, transcode_to_mp3

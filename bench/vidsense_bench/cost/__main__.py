@@ -1,7 +1,7 @@
 """`make cost`: the AWS cost of one answer-minute and of a month at a stated volume (docs/cost.md).
 
-python -m vidsense_local.cost [--answers 10000] [--minutes 1] [--stage prod] [--output docs/cost.md]
-python -m vidsense_local.cost measure --functions-log .local/functions.log   # refresh deploy/cost/measured.json
+python -m vidsense_bench.cost [--answers 10000] [--minutes 1] [--stage prod] [--output docs/cost.md]
+python -m vidsense_bench.cost measure --functions-log .local/functions.log   # refresh deploy/cost/measured.json
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vidsense_local.cost.flow import answer_flow, pipeline_seconds
-from vidsense_local.cost.inputs import (
+from vidsense_bench.cost.flow import answer_flow, pipeline_seconds
+from vidsense_bench.cost.inputs import (
     MEASURED,
     PRICES,
     REPO,
@@ -29,7 +29,7 @@ from vidsense_local.cost.inputs import (
     packaged_templates,
     read_settings,
 )
-from vidsense_local.cost.model import Assumptions, Estimate, estimate
+from vidsense_bench.cost.model import Assumptions, Estimate, estimate
 
 GOAL_RATIO = 1.15
 START = "<!-- cost:start -->"
@@ -181,7 +181,7 @@ def _measure(args: argparse.Namespace) -> int:
         raise CostInputError(f"{args.functions_log} has no REPORT line of a vidsense function")
     document = {
         "source": (
-            f"`python -m vidsense_local.cost measure --functions-log <{args.functions_log.name}>` on "
+            f"`python -m vidsense_bench.cost measure --functions-log <{args.functions_log.name}>` on "
             f"{datetime.now(UTC):%Y-%m-%d}: function durations and log bytes from a local stack's functions.log "
             "(moto and the stand-ins, 2-core machine); media from tests/fixtures/media"
         ),
@@ -194,7 +194,7 @@ def _measure(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vidsense_local.cost", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m vidsense_bench.cost", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     parser.add_argument("--answers", type=float, default=10000, help="answers per month (default 10000)")
     parser.add_argument("--minutes", type=float, default=1.0, help="length of one answer in minutes (default 1)")

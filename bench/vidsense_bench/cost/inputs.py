@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
-from vidsense_local.cost.model import FunctionMeasure, FunctionSettings, Measured, Prices, StackSettings
+from vidsense_bench.cost.model import FunctionMeasure, FunctionSettings, Measured, Prices, StackSettings
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")
@@ -285,7 +285,7 @@ def load_measured(path: Path = MEASURED) -> tuple[Measured, dict[str, Any]]:
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CostInputError(
-            f"cannot read the measurements {path}: {exc} (rebuild them: python -m vidsense_local.cost measure "
+            f"cannot read the measurements {path}: {exc} (rebuild them: python -m vidsense_bench.cost measure "
             "--functions-log <a local stack's functions.log>)"
         ) from exc
     return measured, document

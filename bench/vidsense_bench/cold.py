@@ -7,7 +7,7 @@ from the packaged CloudFormation template of the stage, with Lambda's variables 
 called (no network). The bare handler imports boto3 and creates one client. Bare and function runs alternate so
 both see the same machine load; the report gives medians and their ratio.
 
-    python -m vidsense_local.bench_cold [--stage prod] [--pairs 15] [--output docs/performance.md]
+    python -m vidsense_bench.cold [--stage prod] [--pairs 15] [--output docs/performance.md]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vidsense_local.cost.inputs import REPO, SERVICES, CostInputError, packaged_templates
+from vidsense_bench.cost.inputs import REPO, SERVICES, CostInputError, packaged_templates
 from vidsense_local.discovery import DeployedStack
 
 REPORT = REPO / "docs" / "performance.md"
@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench-cold: {exc}", file=sys.stderr)
         return 1
     functions = [f for s in SERVICES for f in functions_of(s, templates[s]) if args.only.lower() in f.name.lower()]
-    command = " ".join(["python -m vidsense_local.bench_cold", *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join(["python -m vidsense_bench.cold", *(argv if argv is not None else sys.argv[1:])])
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as scratch:
         before = _checkout(args.before, Path(scratch)) if args.before else None
         load_before = _load()

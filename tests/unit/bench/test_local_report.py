@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vidsense_local.bench import Timed, analyzed_at, answer_invocations, breakdown, keep_marked_sections
+from vidsense_bench.local import Timed, analyzed_at, answer_invocations, breakdown, keep_marked_sections
 
 BURST = "<!-- burst:start -->\n## Burst of 100\n| total | 412 s |\n<!-- burst:end -->"
 

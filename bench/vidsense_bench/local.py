@@ -472,7 +472,7 @@ def render(results: Results, runs: int, burst: int) -> str:
     return f"""# Local stack performance
 
 Measured by `make bench-local`
-(`python -m vidsense_local.bench --runs {runs} --burst {burst} --engine-pairs {pairs}`, {when}) on
+(`python -m vidsense_bench.local --runs {runs} --burst {burst} --engine-pairs {pairs}`, {when}) on
 {_machine()}; load average (1, 5, 15 min) {_load(results.load_before)} before and {_load(results.load_after)}
 after. Rerun it to refresh this page; numbers move with the machine and its load, the ratios within one run are
 what compare.

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from nlp.domain.chunking import split_text
-from vidsense_local.cost.model import KB, Assumptions, Flow
+from vidsense_bench.cost.model import KB, Assumptions, Flow
 
 # Lambda invocations per answer, beside the browser's polls (added to ingest/api below).
 INVOCATIONS: dict[str, float] = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vidsense_local.cost.__main__ import END, START, keep_hand_written, main
-from vidsense_local.cost.flow import answer_flow, comprehend_chunks
-from vidsense_local.cost.inputs import (
+from vidsense_bench.cost.__main__ import END, START, keep_hand_written, main
+from vidsense_bench.cost.flow import answer_flow, comprehend_chunks
+from vidsense_bench.cost.inputs import (
     PRICES,
     load_job_template,
     load_prices,
@@ -18,7 +18,7 @@ from vidsense_local.cost.inputs import (
     read_functions,
     read_settings,
 )
-from vidsense_local.cost.model import (
+from vidsense_bench.cost.model import (
     Assumptions,
     FunctionMeasure,
     FunctionSettings,
