@@ -1,6 +1,6 @@
 """Time the local engines per sample clip, as the pipeline uses them, and check the speech-to-text word error rate.
 
-    .venv/bin/python local/tools/engine_times.py [--runs 3]
+    python -m vidsense_bench.engines [--runs 3]
 
 Per clip: transcode (webm -> MP3 22.05 kHz mono 64 kb/s, the production job template's settings), speech to text
 on that MP3 (decode + faster-whisper tiny.en, model already loaded), sentiment on the transcript (VADER mapping).
@@ -13,20 +13,17 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "local"))
+from vidsense_local.engines.sentiment import SentimentEngine
+from vidsense_local.engines.speech import shared_engine
+from vidsense_local.engines.transcode import transcode_to_mp3
+from vidsense_local.engines.wer import word_error_rate
+from vidsense_local.paths import REPO_ROOT
 
-from vidsense_local.engines.sentiment import SentimentEngine  # noqa: E402
-from vidsense_local.engines.speech import shared_engine  # noqa: E402
-from vidsense_local.engines.transcode import transcode_to_mp3  # noqa: E402
-from vidsense_local.engines.wer import word_error_rate  # noqa: E402
-
-MEDIA = ROOT / "tests" / "fixtures" / "media"
+MEDIA = REPO_ROOT / "tests" / "fixtures" / "media"
 
 
 def main() -> int:
