@@ -8,6 +8,7 @@ import json
 import os
 import re
 import wave
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,12 @@ def moving_y4m(target: Path, width: int = 320, height: int = 240, frames: int = 
             out_file.write(b"FRAME\n" + luma.tobytes() + chroma_u.tobytes() + chroma_v.tobytes())
 
 
-def chromium_args(video: Path, audio: Path) -> list[str]:
+def chromium_args(video: Path, audio: Path, log_file: Path) -> list[str]:
+    """``log_file`` gets Chromium's own log (media capture, renderer and GPU messages), which a failing step quotes."""
     return [
         "--no-sandbox",
+        "--enable-logging",
+        f"--log-file={log_file}",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
@@ -91,16 +95,56 @@ class ConsoleLog:
 
     errors: list[str] = field(default_factory=list)
     api_refusals: list[str] = field(default_factory=list)
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=20))  # every kind, for a failure's report
+    crashed: bool = False
 
     def attach(self, page: Any) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on("crash", lambda _page: setattr(self, "crashed", True))
 
     def _console(self, message: Any) -> None:
+        self.recent.append(f"{message.type}: {message.text}")
         if message.type != "error":
             return
         text = f"{message.text} ({message.location.get('url', '')})"
         (self.api_refusals if EXPECTED_API_REFUSALS.search(message.text) else self.errors).append(text)
+
+
+# Chromium's log lines that say nothing about a page (no D-Bus, no Bluetooth, no desktop here).
+_LOG_NOISE = re.compile(r"dbus|bluez|Floss")
+
+
+def chromium_log_tail(log_file: Path, lines: int = 25) -> list[str]:
+    if not log_file.exists():
+        return []
+    kept = [line for line in log_file.read_text(errors="replace").splitlines() if not _LOG_NOISE.search(line)]
+    return kept[-lines:]
+
+
+def page_report(page: Any, console: ConsoleLog, log_file: Path) -> str:
+    """What the page was doing when an expected step did not happen, for the failure's message: whether its
+    script still runs (a hung renderer answers nothing, not even a timer), its buttons and alerts, the camera and
+    microphone tracks, the last console lines and Chromium's own log."""
+    report = [f"renderer crashed: {console.crashed}"]
+    try:
+        page.wait_for_function("() => true", polling=100, timeout=5000)
+        state = page.evaluate(
+            """() => ({
+              buttons: [...document.querySelectorAll('button')].map(
+                (b) => `${b.textContent}${b.hidden ? ' (hidden)' : ''}${b.disabled ? ' (disabled)' : ''}`),
+              alerts: [...document.querySelectorAll('[role=alert]')].map((a) => a.textContent),
+              preview: [...document.querySelectorAll('video')].map((v) =>
+                `readyState ${v.readyState}, tracks ${v.srcObject ? v.srcObject.getTracks().map(
+                  (t) => `${t.kind}:${t.readyState}`).join(' ') : 'none'}`),
+            })"""
+        )
+        report.append(f"the page's script runs: {json.dumps(state)}")
+    except Exception as error:  # the report must not hide the failure it describes
+        report.append(f"the page's script did not answer within 5 s ({type(error).__name__}): the renderer hangs")
+    report.append("console: " + " | ".join(console.recent))
+    report.append("chromium log:\n  " + "\n  ".join(chromium_log_tail(log_file)))
+    return "\n".join(report)
 
 
 def axe_violations(page: Any, impacts: frozenset[str] = frozenset({"serious", "critical"})) -> list[dict[str, Any]]:

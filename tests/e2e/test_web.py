@@ -31,6 +31,7 @@ from .browser import (
     axe_violations,
     chromium_args,
     moving_y4m,
+    page_report,
     replace_file_part,
     screenshot,
     speech_wav,
@@ -58,6 +59,7 @@ class Browser:
     stack: StackEndpoints
     speech_seconds: float
     sample: dict[str, Any]
+    log_file: Path  # Chromium's own log, quoted by a step that did not happen
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +69,16 @@ def browser(
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only where a browser runs
 
     folder = tmp_path_factory.mktemp("fake-devices")
-    audio, video = folder / "speech.wav", folder / "camera.y4m"
+    audio, video, log_file = folder / "speech.wav", folder / "camera.y4m", folder / "chromium.log"
     speech_seconds = speech_wav(MEDIA / SAMPLE, audio)
     moving_y4m(video)
     state = json.loads((Path(stack.state_dir or ".") / "stack.json").read_text())
     web_url = state.get("web_url") or f"http://127.0.0.1:{os.environ.get('VIDSENSE_WEB_PORT', '5173')}"
     sample = next(s for s in manifest["files"] if s["file"] == SAMPLE)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=chromium_args(video, audio))
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=chromium_args(video, audio, log_file))
         try:
-            yield Browser(playwright, chromium, web_url, stack, speech_seconds, sample)
+            yield Browser(playwright, chromium, web_url, stack, speech_seconds, sample, log_file)
         finally:
             chromium.close()
 
@@ -86,6 +88,10 @@ class Person:
     page: Any
     console: ConsoleLog
     email: str
+    log_file: Path
+
+    def report(self) -> str:
+        return page_report(self.page, self.console, self.log_file)
 
     def assert_clean(self, screen: str) -> None:
         """The screen: no console error, no serious or critical accessibility violation, a screenshot."""
@@ -102,7 +108,7 @@ def _person(browser: Browser, *, reviewer: bool = False) -> Iterator[Person]:
     console = ConsoleLog()
     console.attach(page)
     try:
-        yield Person(page, console, email("web-reviewer" if reviewer else "web"))
+        yield Person(page, console, email("web-reviewer" if reviewer else "web"), browser.log_file)
     finally:
         context.close()
 
@@ -150,38 +156,44 @@ def sign_in(browser: Browser, who: Person, path: str, *, reviewer: bool = False,
 DEVICE_SILENT = "did not respond"
 
 
-def start_recording(page: Any) -> None:
-    """Start a take: the recorder's Stop button shows, or the test fails with the page's message. A capture that
-    did not answer (the page asked the browser four times) gets one more Start, as a person would click again:
-    headless Chromium's fake devices have, rarely and only under load, left a capture request unanswered."""
+def start_recording(who: Person) -> None:
+    """Start a take: the recorder's Stop button shows, or the test fails with the page's message and a report of
+    what the page was doing. A capture that did not answer (the page asked the browser four times) gets one more
+    Start, as a person would click again: headless Chromium's fake devices have, rarely and only under load, left a
+    capture request unanswered."""
+    page = who.page
     for attempt in (1, 2):
         page.get_by_role("button", name="Start recording").click()
         try:
             page.locator("button:visible:has-text('Stop'), [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
         except Exception as error:
-            shown = page.locator("main").inner_text()
-            raise AssertionError(f"recording did not start, and the page said nothing: {shown!r}") from error
+            raise AssertionError(f"recording did not start, and the page said nothing.\n{who.report()}") from error
         alerts = page.get_by_role("alert")
         if alerts.count() == 0:
             return
         message = alerts.first.inner_text()
         if attempt == 2 or DEVICE_SILENT not in message:
-            raise AssertionError(f"recording did not start: {message}")
+            raise AssertionError(f"recording did not start: {message}\n{who.report()}")
         warnings.warn(f"the browser's capture did not answer; Start clicked again ({message})", stacklevel=2)
 
 
-def record(browser: Browser, page: Any) -> None:
-    start_recording(page)
+def record(browser: Browser, who: Person) -> None:
+    page = who.page
+    start_recording(who)
     # Half a second of silence, the sample, and a little more: the fake microphone starts with the recording.
     page.wait_for_timeout(int((browser.speech_seconds + 1.0) * 1000))
     page.get_by_role("button", name="Stop").click()
     page.get_by_role("button", name="Submit answer").wait_for()
 
 
-def submit(page: Any) -> None:
+def submit(who: Person) -> None:
     """Submit the recording: the upload ends in the answer's status, or the test fails with the page's message."""
+    page = who.page
     page.get_by_role("button", name="Submit answer").click()
-    page.locator("[role=status], [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+    try:
+        page.locator("[role=status], [role=alert]").first.wait_for(timeout=UI_TIMEOUT_MS)
+    except Exception as error:
+        raise AssertionError(f"the submission showed neither a status nor a message.\n{who.report()}") from error
     alerts = page.get_by_role("alert")
     assert alerts.count() == 0, f"the submission failed: {alerts.first.inner_text()}"
 
@@ -207,11 +219,11 @@ def test_a_person_records_submits_and_reads_the_sentiment_then_meets_the_403(
     page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     person.assert_clean("record")
     # When they record the spoken sample, play it back and submit
-    record(browser, page)
+    record(browser, person)
     assert page.get_by_label("Your recording").is_visible()
     assert page.get_by_role("button", name="Record again").is_visible()
     person.assert_clean("recorded")
-    submit(page)
+    submit(person)
     # Then the answer is followed live to ANALYZED, with the expected sentiment and a transcript within the bound
     assert wait_status(page, "ANALYZED", "NO_SPEECH", "FAILED") == "ANALYZED"
     assert page.get_by_label("Sentiment").inner_text() == browser.sample["expected_label"]
@@ -247,9 +259,9 @@ def test_a_corrupt_upload_fails_with_its_reason_and_a_retake_is_analyzed(
     # Given an upload whose bytes are not a video (the form is the presigned one; only the file part changes);
     # the browser intercepts requests only once the take is recorded (every failed run had a route in place while
     # a take started)
-    record(browser, page)
+    record(browser, person)
     page.route(re.compile(re.escape(browser.stack.aws_url) + r"/.*"), corrupt_upload)
-    submit(page)
+    submit(person)
     # Then the answer FAILS with its reason and a retake is offered
     assert wait_status(page, "ANALYZED", "NO_SPEECH", "FAILED") == "FAILED"
     page.get_by_text(re.compile("Processing failed: .+")).wait_for()
@@ -258,8 +270,8 @@ def test_a_corrupt_upload_fails_with_its_reason_and_a_retake_is_analyzed(
     page.unroute(re.compile(re.escape(browser.stack.aws_url) + r"/.*"))
     page.get_by_role("button", name="Record again").click()
     page.get_by_role("button", name="Start recording").wait_for()
-    record(browser, page)
-    submit(page)
+    record(browser, person)
+    submit(person)
     # Then the retake is analyzed
     assert wait_status(page, "ANALYZED", "NO_SPEECH", "FAILED") == "ANALYZED"
     assert page.get_by_label("Sentiment").inner_text() == browser.sample["expected_label"]
@@ -313,8 +325,8 @@ def test_a_person_deletes_their_answer_after_confirming(browser: Browser, person
     page = person.page
     # Given an analyzed answer of a step
     sign_in(browser, person, f"/record?project={project}&step=2")
-    record(browser, page)
-    submit(page)
+    record(browser, person)
+    submit(person)
     wait_status(page, "ANALYZED", "NO_SPEECH", "FAILED")
     # When the person deletes it and confirms
     page.once("dialog", lambda dialog: dialog.accept())
@@ -449,7 +461,7 @@ def test_a_rate_limited_upload_shows_the_apis_message_as_is(browser: Browser, pe
     sign_in(browser, person, f"/record?project={project}&step={step}")
     page.get_by_role("button", name="Start recording").wait_for()
     # Given a recording (taken before any request is intercepted, as in the corrupt-upload test)
-    start_recording(page)
+    start_recording(person)
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Stop").click()
     # And the API refuses the presigned URL with 429 (and Retry-After)
