@@ -79,9 +79,26 @@ def processed(stack: StackEndpoints) -> Processed:
     start = datetime.now(UTC) - timedelta(seconds=2)
     runs = [submit(stack, project, "1", file) for file in SAMPLES]
     # Waited for in the tables, not through the API: three pollers would each want a warm API function.
-    before = poll(lambda: _complete(snapshot(stack, project)), PIPELINE_TIMEOUT, "the answers analysed", interval=2.0)
+    before = poll(
+        lambda: _complete(_none_failed(snapshot(stack, project))),
+        PIPELINE_TIMEOUT,
+        "the answers analysed",
+        interval=2.0,
+    )
     end = datetime.now(UTC) + timedelta(seconds=1)
     return Processed(project, start, end, {r.answer_id: r.client.email for r in runs}, before)
+
+
+def _none_failed(snap: Snapshot) -> Snapshot:
+    """The snapshot, or the fixture fails at once naming the failed answers: a FAILED answer never gets analysed."""
+    failed = [
+        f"{answer_id}: {item.get('error')} ({item.get('content_type')}, {item.get('size_bytes')} B)"
+        for answer_id, item in snap.answers.items()
+        if item["status"] == "FAILED"
+    ]
+    if failed:
+        pytest.fail("answers failed before analysis:\n" + "\n".join(failed))
+    return snap
 
 
 def _complete(snap: Snapshot) -> Snapshot | None:

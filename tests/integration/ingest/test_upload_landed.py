@@ -144,14 +144,20 @@ def test_failed_publish_is_retried_with_the_same_event_id(cloud, context):
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type", "max_bytes", "error"),
+    ("body", "content_type", "max_bytes", "reason", "error"),
     [
-        (b"x" * 11, "video/webm", "10", "InvalidUpload: the video has 11 bytes, more than the 10 allowed"),
-        (b"x" * 5, "video/mp4", "10", "InvalidUpload: content type 'video/mp4' is not video/webm"),
+        (b"x" * 11, "video/webm", "10", "too_large", "InvalidUpload: the video has 11 bytes, more than the 10 allowed"),
+        (
+            b"x" * 5,
+            "video/mp4",
+            "10",
+            "wrong_content_type",
+            "InvalidUpload: content type 'video/mp4' is not video/webm",
+        ),
     ],
 )
 def test_bad_media_is_recorded_failed_and_not_announced(
-    cloud, context, monkeypatch, body, content_type, max_bytes, error
+    cloud, context, monkeypatch, caplog, body, content_type, max_bytes, reason, error
 ):
     monkeypatch.setenv("MAX_UPLOAD_BYTES", max_bytes)
     composition.upload_recorder.cache_clear()
@@ -162,6 +168,15 @@ def test_bad_media_is_recorded_failed_and_not_announced(
     assert cloud.published() == []
     item = stored(cloud)
     assert (item["status"], item["error"], item["attempt"]) == ({"S": "FAILED"}, {"S": error}, {"N": "1"})
+    # And the warning names the rule and what S3 reported against what was expected
+    [logged] = [r for r in caplog.records if r.getMessage() == "upload rejected"]
+    assert (logged.rejection_reason, logged.size_bytes, logged.content_type, logged.error) == (
+        reason,
+        len(body),
+        content_type,
+        error,
+    )
+    assert (logged.max_bytes, logged.expected_content_type, logged.version_id) == (10, "video/webm", version)
     assert cloud.versions(ADA.video_key) == [version]  # kept: nothing is lost
     # And the person may record again: a good upload becomes attempt 2
     good = cloud.put_video(ADA.video_key, b"ok", "video/webm")

@@ -64,7 +64,7 @@ def test_losing_the_race_for_a_new_answer_removes_the_later_version():
     recorder = UploadRecorder(repo, media, bus, BUCKET, 10_000, clock=lambda: T0)  # type: ignore[arg-type]
 
     # When v2's notification is handled
-    outcome = recorder.record(BUCKET, ANSWER.video_key, "v2", T0)
+    outcome = recorder.record(BUCKET, ANSWER.video_key, "v2", T0).outcome
 
     # Then v2 re-reads, finds the live v1 answer, and removes its own version without announcing it
     assert outcome is UploadOutcome.LOSING_VERSION_REMOVED
@@ -91,7 +91,7 @@ def test_publish_is_marked_even_when_the_projector_wrote_in_between():
     bus.publish = publish_then_race  # type: ignore[method-assign]
 
     # When v1 is handled
-    assert recorder.record(BUCKET, ANSWER.video_key, "v1", T0) is UploadOutcome.PUBLISHED
+    assert recorder.record(BUCKET, ANSWER.video_key, "v1", T0).outcome is UploadOutcome.PUBLISHED
 
     # Then the flag write retried on the new revision and the event went out once
     stored = repo.items[ANSWER.answer_id]

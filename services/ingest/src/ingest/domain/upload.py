@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from ingest.domain.answers import AnswerRecord, Status, trail_entry
 from ingest.domain.keys import VIDEO_CONTENT_TYPE, AnswerKey
@@ -66,14 +67,56 @@ def video_event_id(bucket: str, key: str, version_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{APP}:s3://{bucket}/{key}?versionId={version_id}:VideoUploaded"))
 
 
-def upload_problem(obj: LandedObject, max_bytes: int) -> str | None:
-    if obj.size_bytes > max_bytes:
-        return f"{INVALID_UPLOAD}: the video has {obj.size_bytes} bytes, more than the {max_bytes} allowed"
-    if obj.size_bytes <= 0:
-        return f"{INVALID_UPLOAD}: the video is empty"
-    if obj.content_type != VIDEO_CONTENT_TYPE:
-        return f"{INVALID_UPLOAD}: content type {obj.content_type!r} is not {VIDEO_CONTENT_TYPE}"
-    return None
+class RejectionReason(StrEnum):
+    TOO_LARGE = "too_large"
+    EMPTY = "empty"
+    WRONG_CONTENT_TYPE = "wrong_content_type"
+
+
+@dataclass(frozen=True)
+class UploadRejection:
+    """Why an upload is refused, with what HeadObject reported and what the rule expected."""
+
+    reason: RejectionReason
+    size_bytes: int
+    content_type: str
+    max_bytes: int
+    expected_content_type: str = VIDEO_CONTENT_TYPE
+
+    @property
+    def message(self) -> str:
+        """The record's error, as the person's page shows it."""
+        match self.reason:
+            case RejectionReason.TOO_LARGE:
+                size, most = self.size_bytes, self.max_bytes
+                return f"{INVALID_UPLOAD}: the video has {size} bytes, more than the {most} allowed"
+            case RejectionReason.EMPTY:
+                return f"{INVALID_UPLOAD}: the video is empty"
+            case RejectionReason.WRONG_CONTENT_TYPE:
+                return f"{INVALID_UPLOAD}: content type {self.content_type!r} is not {self.expected_content_type}"
+
+    def log_fields(self) -> dict[str, str | int]:
+        return {
+            "rejection_reason": self.reason.value,
+            "size_bytes": self.size_bytes,
+            "content_type": self.content_type,
+            "max_bytes": self.max_bytes,
+            "expected_content_type": self.expected_content_type,
+            "error": self.message,
+        }
+
+
+def upload_rejection(size_bytes: int, content_type: str, max_bytes: int) -> UploadRejection | None:
+    """The rule an upload breaks, judged on what HeadObject reported of the version, or None when it is valid."""
+    if size_bytes > max_bytes:
+        reason = RejectionReason.TOO_LARGE
+    elif size_bytes <= 0:
+        reason = RejectionReason.EMPTY
+    elif content_type != VIDEO_CONTENT_TYPE:
+        reason = RejectionReason.WRONG_CONTENT_TYPE
+    else:
+        return None
+    return UploadRejection(reason, size_bytes, content_type, max_bytes)
 
 
 def decide_upload(existing: AnswerRecord | None, obj: LandedObject, *, max_bytes: int, now: datetime) -> UploadDecision:
@@ -88,9 +131,9 @@ def decide_upload(existing: AnswerRecord | None, obj: LandedObject, *, max_bytes
             return LosingVersion(existing.version_id)
     attempt = 1 if existing is None else existing.attempt + 1
     previous = () if existing is None else (*existing.previous_versions, existing.version_id)
-    problem = upload_problem(obj, max_bytes)
+    rejection = upload_rejection(obj.size_bytes, obj.content_type, max_bytes)
     key = obj.answer
-    event_id = None if problem else video_event_id(obj.bucket, key.video_key, obj.version_id)
+    event_id = None if rejection else video_event_id(obj.bucket, key.video_key, obj.version_id)
     record = AnswerRecord(
         answer_id=key.answer_id,
         project_step=key.project_step,
@@ -98,7 +141,7 @@ def decide_upload(existing: AnswerRecord | None, obj: LandedObject, *, max_bytes
         step=key.step,
         user_key=key.user_key,
         attempt=attempt,
-        status=Status.FAILED if problem else Status.UPLOADED,
+        status=Status.FAILED if rejection else Status.UPLOADED,
         status_at=obj.event_time,
         status_event_id=event_id or f"rejected:{obj.version_id}",
         bucket=obj.bucket,
@@ -109,7 +152,7 @@ def decide_upload(existing: AnswerRecord | None, obj: LandedObject, *, max_bytes
         uploaded_at=obj.event_time,
         previous_versions=previous,
         video_event_id=event_id,
-        error=problem,
+        error=rejection.message if rejection else None,
         trail=existing.trail if existing else {},
         updated_at=now,
     )

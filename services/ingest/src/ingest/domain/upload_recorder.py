@@ -18,8 +18,10 @@ from ingest.domain.upload import (
     LandedObject,
     LosingVersion,
     NewAttempt,
+    UploadRejection,
     decide_upload,
     mark_published,
+    upload_rejection,
     video_uploaded_event,
 )
 from vidsense_shared.events import VideoUploaded
@@ -39,6 +41,13 @@ class UploadOutcome(StrEnum):
     ERASING_ANSWER_VERSION_REMOVED = "erasing_answer_version_removed"
 
 
+@dataclass(frozen=True)
+class UploadResult:
+    outcome: UploadOutcome
+    # Outcome REJECTED: the rule the version broke and the values HeadObject reported when it was recorded.
+    rejection: UploadRejection | None = None
+
+
 @dataclass
 class UploadRecorder:
     repo: AnswerRepository
@@ -48,19 +57,19 @@ class UploadRecorder:
     max_upload_bytes: int
     clock: Clock
 
-    def record(self, bucket: str, key: str, version_id: str | None, event_time: datetime) -> UploadOutcome:
+    def record(self, bucket: str, key: str, version_id: str | None, event_time: datetime) -> UploadResult:
         """Record one landed object version and announce it; ``key`` is already URL-decoded."""
         if bucket != self.media_bucket:
-            return UploadOutcome.FOREIGN_BUCKET
+            return UploadResult(UploadOutcome.FOREIGN_BUCKET)
         answer = parse_video_key(key)
         if answer is None:
-            return UploadOutcome.UNRECOGNISED_KEY
+            return UploadResult(UploadOutcome.UNRECOGNISED_KEY)
         if not version_id:
             # Attempts and first-version-wins rest on versions: an unversioned bucket is a deployment fault.
             raise UnversionedObjectError(f"{bucket}/{key} has no version id: is versioning enabled?")
         info = self.media.head_version(bucket, key, version_id)
         if info is None:
-            return UploadOutcome.VERSION_GONE
+            return UploadResult(UploadOutcome.VERSION_GONE)
         landed = LandedObject(
             bucket=bucket,
             answer=answer,
@@ -93,15 +102,17 @@ class UploadRecorder:
                     return record
 
         decided = retry_on_conflict(write_round, conflict=ConcurrentUpdateError, subject=answer.answer_id)
-        return decided if isinstance(decided, UploadOutcome) else self._publish(decided)
+        return UploadResult(decided) if isinstance(decided, UploadOutcome) else self._publish(decided)
 
-    def _publish(self, record: AnswerRecord) -> UploadOutcome:
+    def _publish(self, record: AnswerRecord) -> UploadResult:
         if record.video_event_id is None:
-            return UploadOutcome.REJECTED
+            # Judged again on the recorded values (a duplicate notification must not HEAD its way to another verdict).
+            rejection = upload_rejection(record.size_bytes, record.content_type, self.max_upload_bytes)
+            return UploadResult(UploadOutcome.REJECTED, rejection)
         if not record.needs_publish:
-            return UploadOutcome.ALREADY_PUBLISHED
+            return UploadResult(UploadOutcome.ALREADY_PUBLISHED)
         publish_then_mark(self.publisher, video_uploaded_event(record), self._mark_published)
-        return UploadOutcome.PUBLISHED
+        return UploadResult(UploadOutcome.PUBLISHED)
 
     def _mark_published(self, event: VideoUploaded) -> None:
         change_answer(

@@ -83,9 +83,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bucket = record.s3.bucket.name
         key = unquote_plus(record.s3.object.key)  # S3 URL-encodes keys in notifications
         version_id = record.s3.object.versionId
-        outcome = composition.upload_recorder().record(bucket, key, version_id, record.eventTime)
+        result = composition.upload_recorder().record(bucket, key, version_id, record.eventTime)
+        outcome = result.outcome
+        # A rejection names its rule and the values S3 reported, so the log alone explains it.
+        why = result.rejection.log_fields() if result.rejection else {}
         log = logger.warning if outcome in _WARN else logger.info
-        log(f"upload {outcome}", extra={"bucket": bucket, "key": key, "version_id": version_id})
+        log(f"upload {outcome}", extra={"bucket": bucket, "key": key, "version_id": version_id, **why})
         metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
         outcomes.append(outcome.value)
     return {"outcomes": outcomes}
