@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidsense_local import make_up
+from vidsense_local.clients import aws_environment
 from vidsense_local.engines.wer import corpus_word_error_rate
 from vidsense_local.paths import REPO_ROOT
 from vidsense_local.serving import port_in_use
-from vidsense_local.stack import READY_LINE, aws_environment
+from vidsense_local.stack import READY_LINE
 
 if TYPE_CHECKING:
     from vidsense_local.engines.sentiment import SentimentEngine

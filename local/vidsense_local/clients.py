@@ -1,4 +1,4 @@
-"""The one way local code and tests build a boto3 client for the local endpoint."""
+"""The one way local code and tests build a boto3 client for the local endpoint, or point a process at it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,20 @@ from botocore.config import Config
 
 #: The access key (and secret) the functions, the CLI and the deploy use; moto maps it to its default account.
 LOCAL_ACCESS_KEY = "test"
+#: moto's default account, and the region the local stack runs in.
+LOCAL_ACCOUNT_ID = "123456789012"
+LOCAL_REGION = "us-east-1"
+
+
+def aws_environment(endpoint_url: str, region: str = LOCAL_REGION) -> dict[str, str]:
+    """What points boto3, the AWS CLI and osls at the local endpoint (fake credentials; nothing else)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_ACCESS_KEY,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
 
 
 def local_client(

@@ -23,14 +23,13 @@ from typing import Any
 import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
-from vidsense_local.clients import local_resource
+from vidsense_local.clients import aws_environment, local_resource
 from vidsense_local.paths import REPO_ROOT, state_dir
 from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
     STATE_FILE,
     LocalStack,
     StackConfig,
-    aws_environment,
     configure_logging,
     exit_now,
 )

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 from vidsense_local.apigw import HttpApiApp, start_api
 from vidsense_local.auth import DEFAULT_AUDIENCE, load_or_create_key
 from vidsense_local.auth.userpool import LocalUserPool, local_app_client
-from vidsense_local.clients import local_client
+from vidsense_local.clients import LOCAL_ACCOUNT_ID, LOCAL_REGION, aws_environment, local_client
 from vidsense_local.deployer import (
     DEFAULT_DEPLOY_CMD,
     Interrupted,
@@ -44,8 +44,6 @@ from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 LOG = logging.getLogger("vidsense_local.stack")
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
 USER_KEY_PARAMETER = StageResources(LOCAL_STAGE).user_key_parameter
 READY_LINE = "vidsense local stack ready"
 STATE_FILE = "stack.json"
@@ -64,8 +62,8 @@ class StackConfig:
     api_port: int = 3000
     aws_port: int = 4566
     web_port: int = 5173
-    region: str = REGION
-    account_id: str = ACCOUNT_ID
+    region: str = LOCAL_REGION
+    account_id: str = LOCAL_ACCOUNT_ID
     deploy_command: Sequence[str] = field(default_factory=lambda: shlex.split(DEFAULT_DEPLOY_CMD))
 
     @classmethod
@@ -76,17 +74,6 @@ class StackConfig:
             web_port=_port_from_env("VIDSENSE_WEB_PORT", 5173),
             deploy_command=shlex.split(os.environ.get("VIDSENSE_DEPLOY_CMD", DEFAULT_DEPLOY_CMD)),
         )
-
-
-def aws_environment(endpoint_url: str, region: str = REGION) -> dict[str, str]:
-    """What points boto3, the AWS CLI and osls at the local endpoint (fake credentials; nothing else)."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
 
 
 def user_key_secret(directory: Path) -> str:

@@ -20,10 +20,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 from botocore.config import Config
 
-from vidsense_local.clients import local_client, local_resource
+from vidsense_local.clients import aws_environment, local_client, local_resource
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
 from vidsense_local.paths import REPO_ROOT
-from vidsense_local.stack import aws_environment
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 MEDIA = REPO_ROOT / "tests" / "fixtures" / "media"

@@ -10,8 +10,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from vidsense_local.clients import LOCAL_ACCOUNT_ID
 from vidsense_local.demo import ApiClient, StackEndpoints, answer_id_from_key
-from vidsense_local.stack import ACCOUNT_ID
 
 from .support import LOCAL, PIPELINE_TIMEOUT, aws_client, email, new_project, poll, submit
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 
 ERASURE_TIMEOUT = 60.0
 STAGE = LOCAL.stage
-MEDIA_BUCKET = LOCAL.media_bucket(ACCOUNT_ID)
-WORK_BUCKET = LOCAL.work_bucket(ACCOUNT_ID)
+MEDIA_BUCKET = LOCAL.media_bucket(LOCAL_ACCOUNT_ID)
+WORK_BUCKET = LOCAL.work_bucket(LOCAL_ACCOUNT_ID)
 
 
 def _delete(client: ApiClient, project: str, step: str, token: bool = True) -> requests.Response:

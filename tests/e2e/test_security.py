@@ -21,9 +21,9 @@ import requests
 from botocore.config import Config
 
 from vidsense_local.auth import issue_token, load_or_create_key
+from vidsense_local.clients import aws_environment
 from vidsense_local.demo import ApiClient, StackEndpoints
 from vidsense_local.paths import REPO_ROOT
-from vidsense_local.stack import aws_environment
 
 from .support import MEDIA, PIPELINE_TIMEOUT, email, new_project
 

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
+from vidsense_local.clients import aws_environment
 from vidsense_local.demo import StackEndpoints
 from vidsense_local.paths import REPO_ROOT
-from vidsense_local.stack import aws_environment
 from vidsense_ops.smoke import STEPS
 
 from .support import PIPELINE_TIMEOUT, items_of, poll, vidsense

@@ -10,6 +10,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer
 
 from vidsense_local import faults, s3guard
+from vidsense_local.clients import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from vidsense_local.edge import delivery
 from vidsense_local.edge.lambda_api import handle_invoke, is_invoke
 from vidsense_local.runtime import FunctionRuntime
@@ -94,8 +95,8 @@ def start_edge(
     standins: Sequence[StandIn],
     *,
     host: str = "127.0.0.1",
-    account_id: str = "123456789012",
-    region: str = "us-east-1",
+    account_id: str = LOCAL_ACCOUNT_ID,
+    region: str = LOCAL_REGION,
     fd: int | None = None,
 ) -> EdgeHandle:
     """Serve the local AWS endpoint on ``host:port`` (0 picks a free port) and return once it accepts.

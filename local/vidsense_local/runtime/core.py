@@ -16,15 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vidsense_local.clients import LOCAL_ACCOUNT_ID, LOCAL_REGION, aws_environment
 from vidsense_local.discovery import apply_skipped, discover
 from vidsense_local.discovery.model import Deployment, FunctionSpec, HttpRoute, RuleTarget, function_name_from_arn
+from vidsense_local.paths import REPO_ROOT
 from vidsense_local.runtime.destinations import Destinations
 from vidsense_local.runtime.logs import LogShipper, log_to_logger
 from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
 from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
 from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 # The functions run from source, never the deployed zip (it holds Lambda-platform wheels): these paths come after
 # ``extra_pythonpath``, where ``make up`` puts the same paths in the private copy of the tree it deployed.
 SOURCE_PATHS = (
@@ -43,8 +44,8 @@ class FunctionRuntime:
     def __init__(
         self,
         endpoint_url: str,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
+        region: str = LOCAL_REGION,
+        account_id: str = LOCAL_ACCOUNT_ID,
         *,
         extra_pythonpath: Iterable[str | Path] = (),
         max_concurrency: int = 4,
@@ -215,11 +216,7 @@ class FunctionRuntime:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test",
-                "AWS_ENDPOINT_URL": self.endpoint_url,
+                **aws_environment(self.endpoint_url, self.region),
                 # A developer's own ~/.aws profile must not leak into the functions.
                 "AWS_CONFIG_FILE": os.devnull,
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -293,10 +290,6 @@ class FunctionRuntime:
         with self._pending_cond:
             self._pending -= 1
             self._pending_cond.notify_all()
-
-    def pending(self) -> int:
-        with self._pending_cond:
-            return self._pending
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once no asynchronous invocation is queued, running or waiting for a retry."""

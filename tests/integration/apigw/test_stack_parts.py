@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from vidsense_local.clients import aws_environment
 from vidsense_local.deployer import stage_deploy_tree
 from vidsense_local.paths import REPO_ROOT
 from vidsense_local.runtime.logs import FunctionLog
 from vidsense_local.serving import free_port, listen, port_in_use
-from vidsense_local.stack import StackConfig, aws_environment, user_key_secret
+from vidsense_local.stack import StackConfig, user_key_secret
 
 
 def test_deploy_tree_is_a_private_copy_with_shared_packages():
