@@ -13,6 +13,8 @@ asynchronous invocations carrying the event shapes AWS sends:
 - ``moto.s3.notifications._invoke_awslambda``: async invoke instead of moto's Docker invoke;
   ``moto.s3.notifications._get_s3_event`` adds what AWS's records carry and moto leaves out (``versionId``,
   ``sequencer``, ``userIdentity``, request/response fields).
+- ``moto.s3.notifications.send_event``: inside ``notifications_after_request()`` (the edge wraps every request
+  to moto in it) an object's notifications leave once the request that stored it was answered.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -49,6 +52,8 @@ class _State:
 _lock = threading.Lock()
 _state = _State()
 _originals: dict[str, Any] = {}
+# The S3 notifications a request thread holds back until moto has answered its request (notifications_after_request).
+_request = threading.local()
 
 
 def install(invoker: AsyncInvoker, edge_url: str) -> None:
@@ -63,11 +68,13 @@ def install(invoker: AsyncInvoker, edge_url: str) -> None:
             sns_publish=sns_models.Subscription.publish,
             invoke_awslambda=s3_notifications._invoke_awslambda,
             get_s3_event=s3_notifications._get_s3_event,
+            s3_send_event=s3_notifications.send_event,
         )
         events_models.Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
         sns_models.Subscription.publish = _sns_publish  # type: ignore[method-assign]
         s3_notifications._invoke_awslambda = _s3_invoke_lambda
         s3_notifications._get_s3_event = _s3_event
+        s3_notifications.send_event = _s3_send_event
         # Replays honour their time window and rule filter as in AWS (moto ignores both); idempotent, kept.
         replay_patch.install()
 
@@ -80,6 +87,7 @@ def uninstall() -> None:
         sns_models.Subscription.publish = _originals["sns_publish"]  # type: ignore[method-assign]
         s3_notifications._invoke_awslambda = _originals["invoke_awslambda"]
         s3_notifications._get_s3_event = _originals["get_s3_event"]
+        s3_notifications.send_event = _originals["s3_send_event"]
         _originals.clear()
         _state.invoker = None
 
@@ -218,6 +226,36 @@ def _sns_publish(  # noqa: PLR0917 - mirrors moto's Subscription.publish, which 
         },
     }
     _invoke(self.endpoint, {"Records": [record]})
+
+
+@contextmanager
+def notifications_after_request() -> Iterator[None]:
+    """Hold the S3 notifications raised on this thread until the block ends: wraps moto serving one request.
+
+    moto stores a PUT or POSTed object and announces it (``put_object``) before it sets the request's metadata on
+    it (Content-Type, ``x-amz-meta-*``): a function quick enough to HEAD the version in between read
+    ``binary/octet-stream``, and uploadLanded rejected a valid video under load. S3 announces an object whole."""
+    held: list[tuple[Any, ...]] = []
+    _request.held = held
+    try:
+        yield
+    finally:
+        _request.held = None
+        send = _originals.get("s3_send_event", s3_notifications.send_event)  # moto's own once uninstalled
+        for args in held:
+            try:
+                send(*args)
+            except Exception:
+                # The object is stored and the request answered: a failed notification must not fail it.
+                log.exception("s3 notification for %s failed", getattr(args[3], "name", "?"))
+
+
+def _s3_send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+    held: list[tuple[Any, ...]] | None = getattr(_request, "held", None)
+    if held is not None:
+        held.append((account_id, event_name, bucket, key))
+        return
+    _originals["s3_send_event"](account_id, event_name, bucket, key)
 
 
 def _s3_invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:

@@ -61,7 +61,9 @@ class EdgeApp:
             return answer
         if self.runtime is not None and service in (None, "lambda") and is_invoke(environ):
             return handle_invoke(self.runtime, environ, start_response)
-        served: Iterable[bytes] = self.moto(environ, start_response)
+        # moto builds its whole answer in this call; the objects it stored are announced after it.
+        with delivery.notifications_after_request():
+            served: Iterable[bytes] = self.moto(environ, start_response)
         return served
 
 

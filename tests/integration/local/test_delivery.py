@@ -8,7 +8,11 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote_plus
+
+import requests
+from moto.s3.models import FakeKey
 
 from tests.integration.local.conftest import ACCOUNT, REGION, Stack
 
@@ -162,6 +166,46 @@ def test_s3_notification_invokes_lambda_with_url_encoded_key_and_version(stack: 
     assert obj["eTag"] == put["ETag"].strip('"')
     assert obj["versionId"] == put["VersionId"]
     assert obj["sequencer"]
+
+
+def test_s3_notification_leaves_after_the_request_that_stored_the_object(stack: Stack, monkeypatch) -> None:
+    # Given a warm function that HEADs each notified version at once (as uploadLanded does)
+    record_q, _ = stack.queue("rec")
+    name, fn_arn = stack.function("head_then_record", env={"RECORD_QUEUE_URL": record_q})
+    stack.client("lambda").invoke(FunctionName=name, Payload=b'{"Records": []}')
+    s3 = stack.client("s3")
+    bucket = f"media-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    # And moto slow between storing a POSTed object and setting the form's Content-Type on it, as a busy edge's
+    # request thread can be (moto announces the object in between)
+    set_metadata = FakeKey.set_metadata
+
+    def slow_set_metadata(self: FakeKey, *args: Any, **kwargs: Any) -> None:
+        time.sleep(2.0)
+        set_metadata(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeKey, "set_metadata", slow_set_metadata)
+
+    # When a browser form POST stores a video/webm object
+    form = s3.generate_presigned_post(
+        Bucket=bucket,
+        Key="p/1/u.webm",
+        Fields={"Content-Type": "video/webm"},
+        Conditions=[{"Content-Type": "video/webm"}],
+    )
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("u.webm", b"w" * 321)}, timeout=30)
+    assert posted.status_code == 204, posted.text
+
+    # Then the function, notified, read the object as S3 stored it: with its Content-Type
+    (delivered,) = _bodies(stack.received(record_q, 1))
+    assert delivered["heads"] == [{"key": "p/1/u.webm", "content_type": "video/webm", "size": 321}]
 
 
 def test_sns_subscription_invokes_lambda_with_the_sns_record(stack: Stack) -> None:
