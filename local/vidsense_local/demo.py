@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
-from vidsense_local.clients import aws_environment, local_resource
+from vidsense_local.clients import LOCAL_REGION, local_resource
 from vidsense_local.paths import REPO_ROOT, state_dir
 from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
@@ -50,27 +50,26 @@ class StackEndpoints:
     state_dir: Path | None = None
 
 
+def _stack_state() -> dict[str, Any]:
+    """What the running stack recorded (stack.json), or nothing when none has."""
+    path = state_dir() / STATE_FILE
+    state: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    return state
+
+
 def endpoints_from_env() -> StackEndpoints:
     api_port = int(os.environ.get("VIDSENSE_API_PORT") or 3000)
     aws_port = int(os.environ.get("VIDSENSE_AWS_PORT") or 4566)
-    issuer, audience = default_issuer(), DEFAULT_AUDIENCE
     # The running stack records the issuer and audience its deployed authorizer trusts.
-    state_path = state_dir() / STATE_FILE
-    if state_path.exists():
-        state = json.loads(state_path.read_text())
-        issuer = state.get("issuer") or issuer
-        audience = state.get("audience") or audience
+    state = _stack_state()
+    issuer = state.get("issuer") or default_issuer()
+    audience = state.get("audience") or DEFAULT_AUDIENCE
     return StackEndpoints(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", issuer, audience)
 
 
 def web_url() -> str:
     """The web client's address: the running stack's (stack.json), else ``VIDSENSE_WEB_PORT`` (5173)."""
-    state_path = state_dir() / STATE_FILE
-    if state_path.exists():
-        url = json.loads(state_path.read_text()).get("web_url")
-        if url:
-            return str(url)
-    return f"http://127.0.0.1:{os.environ.get('VIDSENSE_WEB_PORT') or 5173}"
+    return str(_stack_state().get("web_url") or f"http://127.0.0.1:{os.environ.get('VIDSENSE_WEB_PORT') or 5173}")
 
 
 def stack_is_running(endpoints: StackEndpoints) -> bool:
@@ -163,8 +162,7 @@ class ApiClient:
 
 def answer_item(endpoints: StackEndpoints, answer_id: str) -> dict[str, Any]:
     """The read-model item, straight from the answers table at the local AWS endpoint."""
-    env = aws_environment(endpoints.aws_url)
-    dynamodb = local_resource("dynamodb", env["AWS_ENDPOINT_URL"], env["AWS_REGION"])
+    dynamodb = local_resource("dynamodb", endpoints.aws_url, LOCAL_REGION)
     item: dict[str, Any] = dynamodb.Table(ANSWERS_TABLE).get_item(Key={"answer_id": answer_id}).get("Item", {})
     return item
 

@@ -3,16 +3,7 @@ routes it serves are the deployment's (``vidsense_local.discovery.RouteTable``).
 
 from __future__ import annotations
 
-from vidsense_local.apigw.payload import BadIntegrationResponse, build_event, map_result
-from vidsense_local.apigw.routes import RouteMatch, select_route
+from vidsense_local.apigw.routes import select_route
 from vidsense_local.apigw.server import HttpApiApp, start_api
 
-__all__ = [
-    "BadIntegrationResponse",
-    "HttpApiApp",
-    "RouteMatch",
-    "build_event",
-    "map_result",
-    "select_route",
-    "start_api",
-]
+__all__ = ["HttpApiApp", "select_route", "start_api"]

@@ -6,13 +6,7 @@ The RSA key pair is made on first use and kept in the ignored ``.local/`` folder
 
 from __future__ import annotations
 
-from vidsense_local.auth.authorizer import (
-    AuthorizationResult,
-    Forbidden,
-    JwtAuthorizer,
-    Unauthorized,
-    flatten_claims,
-)
+from vidsense_local.auth.authorizer import Forbidden, JwtAuthorizer, Unauthorized, flatten_claims
 from vidsense_local.auth.keys import (
     DEFAULT_AUDIENCE,
     DEFAULT_ISSUER,
@@ -26,7 +20,6 @@ from vidsense_local.auth.keys import (
 __all__ = [
     "DEFAULT_AUDIENCE",
     "DEFAULT_ISSUER",
-    "AuthorizationResult",
     "Forbidden",
     "JwtAuthorizer",
     "SigningKey",

@@ -9,26 +9,16 @@ CloudFormation does not create. ``apply_skipped(deployment, ...)`` creates the s
 """
 
 from vidsense_local.discovery.deployment import apply_skipped, discover, http_api
-from vidsense_local.discovery.model import (
-    CorsConfig,
-    Deployment,
-    FunctionSpec,
-    HttpRoute,
-    JwtAuthorizerConfig,
-    RouteTable,
-)
-from vidsense_local.discovery.stacks import DeployedStack, deployed_stacks
+from vidsense_local.discovery.model import CorsConfig, HttpRoute, JwtAuthorizerConfig, RouteTable
+from vidsense_local.discovery.stacks import DeployedStack
 
 __all__ = [
     "CorsConfig",
     "DeployedStack",
-    "Deployment",
-    "FunctionSpec",
     "HttpRoute",
     "JwtAuthorizerConfig",
     "RouteTable",
     "apply_skipped",
-    "deployed_stacks",
     "discover",
     "http_api",
 ]
