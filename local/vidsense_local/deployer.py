@@ -27,26 +27,29 @@ LOCAL_MONITORING_FREQUENCY_MS = "250"
 
 DEPLOY_FILES = ("serverless-compose.yml", "package.json", "package-lock.json")
 DEPLOY_TREES = ("deploy", "shared", "services")
-# Shared, not copied: the npm packages, the venv (its Python runs pip for the Lambda wheels) and the wheel cache.
-DEPLOY_LINKS = ("node_modules", ".venv", ".requirements-cache")
 
 
 class Interrupted(Exception):
     """A stop was requested while the stack was starting."""
 
 
-def stage_deploy_tree() -> Path:
-    """A private copy of what ``serverless deploy`` reads (compose file, services, shared code, plugins)."""
-    dest = Path(tempfile.mkdtemp(prefix="vidsense-deploy-"))
-    ignore = shutil.ignore_patterns(".serverless", "__pycache__", "*.pyc", "tests")
+def stage_deploy_tree(dest: Path | None = None) -> Path:
+    """A private copy of what ``serverless deploy`` and ``package`` read (compose file, services, shared code,
+    plugins), node_modules linked, at ``dest`` (emptied first) or in a new temporary folder. The Framework writes
+    into each service's .serverless/: ``make up``, ``make cost`` and the deploy tests package in copies of their
+    own, so none of them can corrupt another's (or ``make package``'s) zips."""
+    if dest is None:
+        dest = Path(tempfile.mkdtemp(prefix="vidsense-deploy-"))
+    else:
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+    ignore = shutil.ignore_patterns(".serverless", "__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache", "tests")
     for name in DEPLOY_FILES:
         if (REPO_ROOT / name).exists():
             shutil.copy2(REPO_ROOT / name, dest / name)
     for name in DEPLOY_TREES:
         shutil.copytree(REPO_ROOT / name, dest / name, ignore=ignore, symlinks=True)
-    (REPO_ROOT / ".requirements-cache").mkdir(exist_ok=True)
-    for name in DEPLOY_LINKS:
-        (dest / name).symlink_to(REPO_ROOT / name)
+    (dest / "node_modules").symlink_to(REPO_ROOT / "node_modules")
     return dest
 
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 from collections import defaultdict
@@ -18,6 +17,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed with moto)
 
 from vidsense_bench.cost.model import FunctionMeasure, FunctionSettings, Measured, Prices, StackSettings
+from vidsense_local.deployer import stage_deploy_tree
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")
@@ -80,27 +80,6 @@ def package_key(stage: str) -> str:
     return digest.hexdigest()
 
 
-def deploy_workspace(dest: Path) -> Path:
-    """A fresh copy of the deployable tree at ``dest``, node_modules linked: the Framework writes into each
-    service's .serverless/, which ``make package`` and ``make deploy-local`` also use (the deploy tests package here
-    too)."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".serverless", ".mypy_cache", ".pytest_cache")
-    for name in ("serverless-compose.yml", "package.json"):
-        shutil.copy2(REPO / name, dest / name)
-    shutil.copytree(REPO / "deploy", dest / "deploy", ignore=ignore)
-    shutil.copytree(REPO / "shared" / "vidsense_shared", dest / "shared" / "vidsense_shared", ignore=ignore)
-    for service in SERVICES:
-        out = dest / "services" / service
-        out.mkdir(parents=True)
-        shutil.copy2(REPO / "services" / service / "serverless.yml", out / "serverless.yml")
-        shutil.copytree(REPO / "services" / service / "src" / service, out / "src" / service, ignore=ignore)
-    (dest / "node_modules").symlink_to(REPO / "node_modules")
-    return dest
-
-
 def offline_sls_env(**extra: str) -> dict[str, str]:
     """The environment of an offline osls run: no real AWS profile, credentials or endpoint leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIDSENSE_"))}
@@ -130,7 +109,7 @@ def packaged_templates(stage: str = "prod", *, refresh: bool = False) -> tuple[d
         binary = REPO / "node_modules" / ".bin" / "serverless"
         if not binary.exists():
             raise CostInputError("node_modules is missing: run `make node_modules` (make cost does)")
-        deploy_workspace(root)
+        stage_deploy_tree(root)
         env = offline_sls_env(PATH=f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}")
         proc = subprocess.run(
             [str(binary), "package", "--stage", stage],

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
+from vidsense_bench.cost.inputs import offline_sls_env
+from vidsense_local.deployer import stage_deploy_tree
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")
@@ -73,7 +74,7 @@ class Packaged:
 
 
 def _package(root: Path, stage: str) -> Packaged:
-    deploy_workspace(root)
+    stage_deploy_tree(root)
     # Through compose, as `make package` does: all three services of the stage.
     run_sls(["package", "--stage", stage], cwd=root, env=offline_sls_env())
     templates = {

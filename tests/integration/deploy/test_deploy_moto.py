@@ -14,8 +14,8 @@ from moto.server import ThreadedMotoServer
 
 from tests.integration.deploy.conftest import run_sls
 from tests.moto_state import reset_moto
-from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
-from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS
+from vidsense_bench.cost.inputs import offline_sls_env
+from vidsense_local.deployer import LOCAL_MONITORING_FREQUENCY_MS, stage_deploy_tree
 
 # The stage `make deploy-local` deploys: only the local stage skips ValidateTemplate, which moto fails over
 # cfn-lint warnings (deploy/plugins/vidsense-local-endpoint.js).
@@ -38,7 +38,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        root = deploy_workspace(tmp_path_factory.mktemp("deploy-moto"))
+        root = stage_deploy_tree(tmp_path_factory.mktemp("deploy-moto"))
         # Through compose, as `make deploy-local` does: ingest (the bus) first, then transcode, nlp and web. moto's
         # CloudFormation creates no Cognito resources: sign-in by an external provider whatever the stage (the
         # templates test checks the user pool).

@@ -30,7 +30,8 @@ from tests.integration.deploy.conftest import (
     Packaged,
     run_sls,
 )
-from vidsense_bench.cost.inputs import deploy_workspace, offline_sls_env
+from vidsense_bench.cost.inputs import offline_sls_env
+from vidsense_local.deployer import stage_deploy_tree
 from vidsense_shared.config import BaseServiceSettings
 
 Templates = dict[str, dict[str, dict[str, Any]]]
@@ -572,7 +573,7 @@ def test_by_default_the_stage_has_a_user_pool_and_the_api_trusts_it(templates: T
 @pytest.fixture(scope="module")
 def external_ingest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """ingest alone, stage dev, packaged with `identity: external` and a team's own provider (about 10 s)."""
-    root = deploy_workspace(tmp_path_factory.mktemp("identity-external"))
+    root = stage_deploy_tree(tmp_path_factory.mktemp("identity-external"))
     env = offline_sls_env(
         VIDSENSE_IDENTITY="external",
         VIDSENSE_JWT_ISSUER="https://login.example.org/tenant",
@@ -597,7 +598,7 @@ def test_identity_external_packages_no_cognito_and_trusts_the_given_provider(ext
 
 
 def test_an_unknown_identity_fails_the_packaging(tmp_path: Any) -> None:
-    root = deploy_workspace(tmp_path / "identity-unknown")
+    root = stage_deploy_tree(tmp_path / "identity-unknown")
     with pytest.raises(AssertionError, match="identity"):
         run_sls(
             ["package", "--stage", "dev"],
