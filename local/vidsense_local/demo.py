@@ -93,7 +93,7 @@ def running_stack(say: Any = print) -> Iterator[StackEndpoints]:
         if port_in_use(port):
             raise RuntimeError(f"port {port} is taken by something that is not a vidsense stack")
     say("no running stack: starting one for this run (stopped at the end)...")
-    with LocalStack(config, out=say) as stack:
+    with LocalStack(config) as stack:
         say(f"stack ready in {stack.timings['total']:.1f} s")
         yield endpoints_from_env()
 

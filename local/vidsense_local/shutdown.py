@@ -139,7 +139,6 @@ class StopSignals:
         self._reader.setblocking(True)
         self._writer.setblocking(False)
         self.first_signal_at: float | None = None
-        self.signals_seen = 0
 
     def install(self) -> None:
         """Main thread only (Python's rule for signal handlers and the wakeup fd)."""
@@ -159,7 +158,6 @@ class StopSignals:
             known = [byte for byte in data if byte in {int(s) for s in self._signals}]
             if not known:
                 continue
-            self.signals_seen += len(known)
             if self.first_signal_at is None:
                 self.first_signal_at = time.monotonic()
                 threading.Thread(target=self._enforce_deadline, name="stop-deadline", daemon=True).start()

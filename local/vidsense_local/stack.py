@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -89,9 +89,8 @@ def user_key_secret(directory: Path) -> str:
 class LocalStack:
     """Everything ``make up`` runs, startable in-process (tests, demo, benchmark) or in the foreground."""
 
-    def __init__(self, config: StackConfig, *, out: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self._out = out or (lambda line: print(line, flush=True))
         self._stop_requested = threading.Event()
         self._deploy: LocalDeploy | None = None
         self.runtime: Any = None

@@ -57,7 +57,6 @@ class HttpApiApp:
         self._invoke = invoke
         self._key = signing_key
         self._account_id = account_id
-        self._issuer_url = issuer_url
         self._sign_in = SignInEndpoints(user_pool or LocalUserPool(signing_key, issuer_url, local_app_client()))
         self._authorizers: dict[JwtAuthorizerConfig, JwtAuthorizer] = {}
         self._lock = threading.Lock()
