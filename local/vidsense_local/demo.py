@@ -177,10 +177,6 @@ def answer_id_from_key(key: str) -> str:
     return key.removesuffix(".webm")
 
 
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def run_demo(endpoints: StackEndpoints, say: Any = print, sample: Path = SAMPLE) -> bool:
     project, step = "demo", "1"
     email = f"demo-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}@example.com"
@@ -221,7 +217,7 @@ def run_demo(endpoints: StackEndpoints, say: Any = print, sample: Path = SAMPLE)
     trail = trail_of(item)
     say(f"\n5. event trail of the answer (answers table {ANSWERS_TABLE}, time since the upload):")
     for entry in trail:
-        offset = _time(str(entry["occurred_at"])).timestamp() - uploaded_at
+        offset = datetime.fromisoformat(str(entry["occurred_at"])).timestamp() - uploaded_at
         say(f"   +{offset:6.2f} s  {entry['detail_type']:<22} attempt {entry.get('attempt')}  {entry['event_id']}")
 
     again = client.presign(project, step)
