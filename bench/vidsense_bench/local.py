@@ -60,6 +60,7 @@ class Results:
     warm_seen_s: list[float] = field(default_factory=list)  # upload start -> the bench's poll saw it
     first_run_s: float = 0.0
     breakdown: list[Stage] = field(default_factory=list)  # one warm answer's stages
+    job_phases: dict[str, dict[str, float]] = field(default_factory=dict)  # per job service and phase, medians
     engine_runs: dict[str, list[EngineRun]] = field(default_factory=dict)  # per speech settings name
     engine_wer: dict[str, float] = field(default_factory=dict)
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -249,6 +250,29 @@ def transcribe_job_span(aws_url: str, invocations: list[Invocation]) -> tuple[fl
     return job["StartTime"].timestamp(), job["CompletionTime"].timestamp()
 
 
+# -- inside the jobs -------------------------------------------------------------------------------------------
+#: The job stand-ins' services in the jobs.log, as the table names them.
+_JOB_SERVICES = {"mediaconvert": "MediaConvert job", "transcribe": "Transcribe job"}
+
+
+def job_phase_medians(job_log: list[str], windows: list[tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """Per job service and phase, the median seconds over the warm answers: each window (upload start,
+    ANALYZED) holds the jobs of its answer only, since the warm answers run one after the other. ``job_log`` is
+    the stack's jobs.log (one JSON line per finished MediaConvert or Transcribe job, with its phases)."""
+    jobs = [json.loads(line) for line in job_log if line.strip()]
+    found: dict[str, dict[str, list[float]]] = {}
+    for begin, end in windows:
+        for job in jobs:
+            if begin <= job["finished"] <= end:
+                phases = found.setdefault(job["service"], {})
+                for phase, seconds in job["seconds"].items():
+                    phases.setdefault(phase, []).append(seconds)
+    return {
+        service: {phase: statistics.median(values) for phase, values in phases.items()}
+        for service, phases in found.items()
+    }
+
+
 # -- the engines alone -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EngineRun:
@@ -273,12 +297,18 @@ def pipeline_mp3() -> dict[str, int]:
 
 def run_engines(source: Path, speech: SpeechToText, sentiment: SentimentEngine, workdir: Path) -> EngineRun:
     """What the pipeline computes for one answer: MediaConvert's transcode to the job's MP3, Transcribe's decode
-    and speech to text of that MP3, Comprehend's sentiment of the transcript."""
-    from vidsense_local.engines.transcode import transcode_to_mp3  # noqa: PLC0415 - heavy
+    and speech to text of that MP3, Comprehend's sentiment of the transcript. The transcode's settings are those
+    named as the speech settings (before tuning, tuned)."""
+    from vidsense_local.engines.transcode import (  # noqa: PLC0415 - heavy
+        BASELINE_TRANSCODE,
+        TUNED_TRANSCODE,
+        transcode_to_mp3,
+    )
 
+    transcode = {s.name: s for s in (BASELINE_TRANSCODE, TUNED_TRANSCODE)}[speech.settings.name]
     mp3 = workdir / "answer.mp3"
     cpu, started = time.process_time(), time.perf_counter()
-    transcode_to_mp3(source, mp3, **pipeline_mp3())
+    transcode_to_mp3(source, mp3, **pipeline_mp3(), settings=transcode)
     transcoded = time.perf_counter()
     transcript = speech.transcribe_file(mp3).transcript
     transcribed = time.perf_counter()
@@ -385,6 +415,10 @@ def run(runs: int, burst: int, engine_pairs: int) -> Results:
         median_run = sorted(range(runs), key=lambda i: results.warm_runs_s[i])[runs // 2]
         job = transcribe_job_span(endpoints.aws_url, chains[median_run])
         results.breakdown = breakdown(warm[median_run], chains[median_run], job)
+        job_log = Path(state) / "jobs.log"
+        windows = [(t.upload_started, t.upload_started + s) for t, s in zip(warm, results.warm_runs_s, strict=True)]
+        if job_log.exists():
+            results.job_phases = job_phase_medians(job_log.read_text().splitlines(), windows)
 
         print(f"3/4 {burst} answers at once...", flush=True)
         run_burst(endpoints, f"burst-{project}", video, burst, results)
@@ -415,6 +449,9 @@ def _load(load: tuple[float, float, float]) -> str:
 
 def render(results: Results, runs: int, burst: int) -> str:
     from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS  # noqa: PLC0415 - heavy
+    from vidsense_local.engines.transcode import BASELINE_TRANSCODE, TUNED_TRANSCODE  # noqa: PLC0415
+
+    transcodes = {s.name: s for s in (BASELINE_TRANSCODE, TUNED_TRANSCODE)}
 
     warm = statistics.median(results.warm_runs_s)
     engines = {name: _median_run(r) for name, r in results.engine_runs.items()}
@@ -428,8 +465,9 @@ def render(results: Results, runs: int, burst: int) -> str:
     def engine_row(settings: Any) -> tuple[str, str]:
         run = engines[settings.name]
         return (
-            f"engines alone, speech settings {settings.name} (beam {settings.beam_size}, VAD "
-            f"{'on' if settings.vad_filter else 'off'}, {settings.cpu_threads} threads), median of {pairs}: "
+            f"engines alone, settings {settings.name} (speech: beam {settings.beam_size}, VAD "
+            f"{'on' if settings.vad_filter else 'off'}, {settings.cpu_threads} threads; MP3 encoder quality "
+            f"{transcodes[settings.name].mp3_quality or 'default'}), median of {pairs}: "
             "transcode + speech-to-text + sentiment (CPU seconds); WER on the speech samples",
             f"{run.total:.2f} s ({run.transcode:.2f} + {run.stt:.2f} + {run.sentiment:.3f}; CPU {run.cpu:.2f} s); "
             f"**WER {results.engine_wer[settings.name]:.1%}**",
@@ -469,6 +507,17 @@ def render(results: Results, runs: int, burst: int) -> str:
         f"{'' if stage.function_seconds is None else f'{stage.function_seconds * 1000:.0f}'} |"
         for stage in results.breakdown
     )
+    tuned_stt = results.engine_runs[TUNED_SETTINGS.name]
+    alone = {
+        "transcode (engine)": statistics.median(r.transcode for r in tuned_stt),
+        "speech to text (engine call)": statistics.median(r.stt for r in tuned_stt),
+    }
+    job_rows = "\n".join(
+        f"| {_JOB_SERVICES.get(service, service)}: {phase} | {seconds * 1000:.0f} | "
+        f"{f'{alone[phase] * 1000:.0f}' if phase in alone else ''} |"
+        for service, phases in results.job_phases.items()
+        for phase, seconds in phases.items()
+    )
     when = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# Local stack performance
 
@@ -494,6 +543,15 @@ function's work and the job it waits for. The last column is that function's own
 |---|---|---|---|
 {stages}
 
+Inside the two jobs, phase by phase: the median over the {runs} warm answers of what the stand-ins log per job
+(`.local/jobs.log`), against the same engine alone after the stack stopped (tuned settings, median of {pairs}).
+The Transcribe stand-in runs speech to text in a worker process of its own: its engine call is the round trip,
+the engine's decode and model seconds are measured inside the worker.
+
+| job: phase | ms in the stack | ms alone |
+|---|---|---|
+{job_rows}
+
 How it is measured:
 - Startup: a real `make up` subprocess on free ports with its own state folder; the clock runs from the
   `make` call to the ready line on its output (moto, stand-ins, function runtime, SSM seed,
@@ -504,8 +562,9 @@ How it is measured:
 - Engines alone: `vidsense_local.engines` called directly in the benchmark process on the same file, after the
   stack has stopped (so both sides get the machine to themselves): PyAV transcode to the MP3 of the pipeline's
   MediaConvert job, PyAV decode of that MP3 to 16 kHz mono and faster-whisper tiny.en int8 (word timestamps),
-  VADER. The speech settings before tuning (`BASELINE_SETTINGS`) and the tuned ones the stack uses
-  (`TUNED_SETTINGS`, both in `vidsense_local/engines/speech.py`) run in pairs, interleaved, the order alternating.
+  VADER. The settings before tuning (`BASELINE_SETTINGS` in `vidsense_local/engines/speech.py`,
+  `BASELINE_TRANSCODE` in `vidsense_local/engines/transcode.py`) and the tuned ones the stack uses (`TUNED_SETTINGS`,
+  `TUNED_TRANSCODE`) run in pairs, interleaved, the order alternating.
   Wall-clock seconds are what the goals compare; CPU seconds (the process's, all threads) show the work itself,
   which other processes on a loaded machine move less.
 - WER: all word edits over all reference words of the speech samples in `tests/fixtures/media/manifest.json`

@@ -171,7 +171,7 @@ class LocalStack:
             extra_pythonpath=function_sources(self._deploy.tree),
             log_sink=self._function_log,
         )
-        standins = build_standins(self.aws_url, self.config.region, self.config.account_id)
+        standins = build_standins(self.aws_url, self.config.region, self.config.account_id, job_log=folder / "jobs.log")
         self.edge = start_edge(
             self.config.aws_port,
             self.runtime,

@@ -18,6 +18,10 @@ Interface agreed with the edge:
 ``build_standins(aws_endpoint_url, region, account_id, *, transcribe_concurrency=None) -> list[StandIn]``
     ``transcribe_concurrency``: the local Transcribe's concurrent-job quota; None reads
     ``VIDSENSE_TRANSCRIBE_MAX_CONCURRENT`` (default 2).
+    ``job_log``: where the MediaConvert and Transcribe stand-ins append each finished job's phases (JSON lines;
+    ``make up`` writes ``.local/jobs.log``, which ``make bench-local`` reads).
+    The Transcribe stand-in runs speech to text in a worker process of its own (``engines.speech_process``),
+    started with the stand-in (its model loads in the background) and stopped with it.
     The stand-ins use plain boto3 clients pointed at ``aws_endpoint_url`` (the local endpoint, moto behind it)
     to read inputs from S3 and write outputs to S3. Engines: ``vidsense_local.engines``.
 """
@@ -25,6 +29,7 @@ Interface agreed with the edge:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Protocol
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -54,12 +59,17 @@ class StandIn(Protocol):
 
 
 def build_standins(
-    aws_endpoint_url: str, region: str, account_id: str, *, transcribe_concurrency: int | None = None, **_: Any
+    aws_endpoint_url: str,
+    region: str,
+    account_id: str,
+    *,
+    transcribe_concurrency: int | None = None,
+    job_log: Path | None = None,
+    **_: Any,
 ) -> list[StandIn]:
     target = AwsTarget(aws_endpoint_url.rstrip("/"), region, account_id)
     concurrency = max_concurrent_from_env() if transcribe_concurrency is None else transcribe_concurrency
-    return [
-        MediaConvertStandIn(target),
-        TranscribeStandIn(target, concurrency=concurrency),
-        ComprehendStandIn(),
-    ]
+    mediaconvert, transcribe = MediaConvertStandIn(target), TranscribeStandIn(target, concurrency=concurrency)
+    mediaconvert.set_job_log(job_log)
+    transcribe.set_job_log(job_log)
+    return [mediaconvert, transcribe, ComprehendStandIn()]

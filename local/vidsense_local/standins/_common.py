@@ -10,9 +10,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -262,10 +263,27 @@ class WorkerPool:
             self._queue.get_nowait()
 
 
+@dataclass
+class JobPhases:
+    """Wall-clock seconds of one job's phases, in order (``mark`` ends the phase running since the last mark)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _at: float = field(default_factory=time.perf_counter)
+
+    def mark(self, phase: str) -> None:
+        at = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + at - self._at
+        self._at = at
+
+    def add(self, phase: str, seconds: float) -> None:
+        """A part measured elsewhere (the engine's own decode and model seconds, inside a marked phase)."""
+        self.seconds[phase] = seconds
+
+
 class JobStandIn:
     """What the stand-ins that run jobs in the background (MediaConvert, Transcribe) share: the local endpoint, the
-    event publisher, the worker pool, the lock over the jobs, one S3 client, the fault hook and the engine seconds
-    per job (for the benchmark)."""
+    event publisher, the worker pool, the lock over the jobs, one S3 client, the fault hook, the engine seconds
+    per job and the job log (each job's phases, for the benchmark)."""
 
     signing_names: tuple[str, ...] = ()
 
@@ -277,6 +295,22 @@ class JobStandIn:
         self._s3: Any = None
         self._fault_hook: FaultHook | None = None
         self.compute_seconds: dict[str, float] = {}
+        self._job_log: Path | None = None
+
+    def set_job_log(self, path: Path | None) -> None:
+        """Append one JSON line per finished job to ``path``: ``{"service", "job", "finished", "seconds": {phase:
+        wall-clock seconds}}`` (``make bench-local`` splits the job rows of its table with it)."""
+        self._job_log = path
+
+    def _record(self, job: str, phases: JobPhases) -> None:
+        if self._job_log is None:
+            return
+        line = {"service": self.signing_names[0], "job": job, "finished": time.time(), "seconds": phases.seconds}
+        try:
+            with self._job_log.open("a") as handle:
+                handle.write(json.dumps(line) + "\n")
+        except OSError:
+            log.warning("could not write the job log %s", self._job_log, exc_info=True)
 
     def set_event_sink(self, sink: EventSink | None) -> None:
         self._events.set_sink(sink)

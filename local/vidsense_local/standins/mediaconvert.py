@@ -24,6 +24,7 @@ from vidsense_local.engines.transcode import MediaError, transcode_to_mp3
 from vidsense_local.standins._common import (
     AwsError,
     AwsTarget,
+    JobPhases,
     JobStandIn,
     Request,
     bad_request,
@@ -266,6 +267,7 @@ class MediaConvertStandIn(JobStandIn):
         self._events.publish(SOURCE, DETAIL_TYPE, detail, [job["arn"]])
 
     def _run(self, job_id: str) -> None:
+        phases = JobPhases()
         started = now()
         job = self._update(
             job_id,
@@ -295,6 +297,7 @@ class MediaConvertStandIn(JobStandIn):
                     raise MediaError(
                         "missing", f"Unable to open input file [{input_uri}]: [Failed probe/open: [{exc}]]"
                     ) from exc
+                phases.mark("PROGRESSING event, input download")
                 self._update(job_id, currentPhase="TRANSCODING")
                 group_details: list[dict[str, Any]] = []
                 compute = 0.0
@@ -310,9 +313,11 @@ class MediaConvertStandIn(JobStandIn):
                             bitrate=output.bitrate,
                         )
                         compute += rendition.compute_seconds
+                        phases.mark("transcode (engine)")
                         out_bucket, out_key = parse_s3_uri(output.uri)
                         self._update(job_id, currentPhase="UPLOADING")
                         s3.upload_file(str(target), out_bucket, out_key, ExtraArgs={"ContentType": "audio/mpeg"})
+                        phases.mark("output upload")
                         details.append({"outputFilePaths": [output.uri], "durationInMs": rendition.duration_ms})
                     group_details.append({"outputDetails": details, "type": "FILE_GROUP"})
                 self.compute_seconds[job_id] = compute
@@ -339,6 +344,8 @@ class MediaConvertStandIn(JobStandIn):
             timing={**timing, "finishTime": finished},
         )
         self._event(job, "COMPLETE", outputGroupDetails=group_details, paddingInserted=0, warnings=[])
+        phases.mark("completion and its event")
+        self._record(job_id, phases)
 
     def _fail(self, job_id: str, code: int, message: str) -> None:
         job = self._update(

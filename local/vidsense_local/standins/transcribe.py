@@ -22,17 +22,19 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import av
 from botocore.exceptions import ClientError
 
-from vidsense_local.engines.speech import SpeechToText, shared_engine, transcribe_output
+from vidsense_local.engines.speech import SpeechResult, transcribe_output
+from vidsense_local.engines.speech_process import SpeechProcess
 from vidsense_local.engines.transcode import MediaError
 from vidsense_local.standins._common import (
     AwsError,
     AwsTarget,
+    JobPhases,
     JobStandIn,
     bad_request,
     log,
@@ -82,6 +84,12 @@ class _JobFailed(Exception):
     pass
 
 
+class SpeechEngine(Protocol):
+    """What a job needs of speech to text: ``SpeechToText`` (in this process) or ``SpeechProcess``."""
+
+    def transcribe_file(self, source: Path) -> SpeechResult: ...
+
+
 class TranscribeStandIn(JobStandIn):
     signing_names: tuple[str, ...] = ("transcribe",)
 
@@ -91,21 +99,32 @@ class TranscribeStandIn(JobStandIn):
         *,
         concurrency: int = DEFAULT_MAX_CONCURRENT,
         max_queued: int = 1000,
-        engine: SpeechToText | None = None,
+        engine: SpeechEngine | None = None,
     ) -> None:
         #: Jobs IN_PROGRESS at once (the quota); one worker per slot, so an admitted job starts at once.
         self.max_concurrent = max(1, concurrency)
         super().__init__(target, self.max_concurrent)
-        self._engine = engine
+        # By default the engine runs in a worker process of the stand-in's own (engines/speech_process.py): in
+        # the stack's process it waited for the GIL behind moto, the edge and the other stand-ins.
+        self._own_engine: SpeechProcess | None = None
+        if engine is None:
+            self._own_engine = engine = SpeechProcess(workers=self.max_concurrent)
+        self.engine: SpeechEngine = engine
         self._max_queued = max_queued
         self._running = 0
         self._waiting: deque[str] = deque()  # QUEUED (deferred) jobs, oldest first
         self._outputs: dict[str, tuple[str, str]] = {}
         self._jobs: dict[str, dict[str, Any]] = {}
 
-    @property
-    def engine(self) -> SpeechToText:
-        return self._engine if self._engine is not None else shared_engine()
+    def start(self) -> None:
+        super().start()
+        if self._own_engine is not None:
+            self._own_engine.start()  # its model loads in the background; the first job waits for it
+
+    def stop(self) -> None:
+        super().stop()
+        if self._own_engine is not None:
+            self._own_engine.close()
 
     # -- WSGI ------------------------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -304,11 +323,12 @@ class TranscribeStandIn(JobStandIn):
     def _work(self, name: str, output: tuple[str, str]) -> None:
         with self._lock:
             job = dict(self._jobs[name])
+        phases = JobPhases()
         try:
             injected = self._injected("job-failed")
             if injected is not None:  # an injected fault (vidsense_local.faults)
                 raise _JobFailed(injected[1])
-            transcript = self._transcribe(name, job)
+            transcript = self._transcribe(name, job, phases)
             bucket, key = output
             try:
                 self._s3_client().put_object(
@@ -319,6 +339,7 @@ class TranscribeStandIn(JobStandIn):
                 )
             except ClientError as exc:
                 raise _JobFailed(f"The specified S3 bucket can't be written to: {bucket} ({error_code(exc)}).") from exc
+            phases.mark("transcript upload")
             if self._injected("transcript-missing") is not None:
                 # An injected fault: the job completes but its output is gone (deleted after it was written).
                 self._s3_client().delete_object(Bucket=bucket, Key=key)
@@ -331,8 +352,10 @@ class TranscribeStandIn(JobStandIn):
             return
         uri = f"https://s3.{self._target.region}.amazonaws.com/{bucket}/{key}"
         self._finish(name, "COMPLETED", Transcript={"TranscriptFileUri": uri})
+        phases.mark("completion and its event")
+        self._record(name, phases)
 
-    def _transcribe(self, name: str, job: dict[str, Any]) -> dict[str, Any]:
+    def _transcribe(self, name: str, job: dict[str, Any], phases: JobPhases) -> dict[str, Any]:
         language = str(job["LanguageCode"])
         if not language.startswith("en-"):
             raise _JobFailed(
@@ -349,6 +372,7 @@ class TranscribeStandIn(JobStandIn):
                     "The URI that you provided doesn't point to an S3 object. Make sure that the object exists "
                     "and try your request again."
                 ) from exc
+            phases.mark("media download")
             media_format, sample_rate = self._probe(source)
             if not any(media_format in names for names in _FORMATS.values()):
                 raise _JobFailed(
@@ -364,10 +388,14 @@ class TranscribeStandIn(JobStandIn):
                     f"The specified sample rate {job['MediaSampleRateHertz']} doesn't match the sample rate "
                     f"{sample_rate} detected in your input media file. Check the sample rate and try again."
                 )
+            phases.mark("probe")
             try:
                 result = self.engine.transcribe_file(source)
             except MediaError as exc:
                 raise _JobFailed(f"Failed to decode the input media file: {exc.message}") from exc
+            phases.mark("speech to text (engine call)")
+            phases.add("of which engine decode", result.decode_seconds)
+            phases.add("of which engine model", result.compute_seconds)
             self.compute_seconds[name] = result.decode_seconds + result.compute_seconds
         with self._lock:
             if "MediaFormat" not in self._jobs[name]:

@@ -11,7 +11,14 @@ from tests.integration.standins.conftest import MEDIA, manifest, spoken
 from vidsense_bench.local import samples_wer
 from vidsense_local.engines.sentiment import SentimentEngine, split_clauses
 from vidsense_local.engines.speech import BASELINE_SETTINGS, TUNED_SETTINGS, SpeechToText
-from vidsense_local.engines.transcode import MediaError, decode_audio, media_duration_seconds, transcode_to_mp3
+from vidsense_local.engines.transcode import (
+    BASELINE_TRANSCODE,
+    TUNED_TRANSCODE,
+    MediaError,
+    decode_audio,
+    media_duration_seconds,
+    transcode_to_mp3,
+)
 from vidsense_local.engines.wer import corpus_word_error_rate, word_error_rate
 
 
@@ -75,3 +82,16 @@ def test_tuned_speech_settings_transcribe_the_samples_no_worse_than_the_baseline
     tuned = samples_wer(SpeechToText(settings=TUNED_SETTINGS), sentiment, tmp_path, spoken())
     # Then speed was not bought with accuracy
     assert tuned <= baseline, f"WER tuned {tuned:.1%} > before tuning {baseline:.1%}"
+
+
+def test_the_tuned_mp3_encoder_quality_reaches_lame_and_keeps_the_file(tmp_path: Path) -> None:
+    # Given the same clip encoded with LAME's default quality and with the tuned one
+    source = MEDIA / "benchmark-10s.webm"
+    job = {"sample_rate": 22050, "channels": 1, "bitrate": 64000}
+    before = transcode_to_mp3(source, tmp_path / "before.mp3", **job, settings=BASELINE_TRANSCODE)
+    tuned = transcode_to_mp3(source, tmp_path / "tuned.mp3", **job, settings=TUNED_TRANSCODE)
+    # Then the encoder did work differently (other frames), into a CBR file of the same size and duration
+    assert before.path.read_bytes() != tuned.path.read_bytes()
+    assert before.path.stat().st_size == tuned.path.stat().st_size
+    assert before.duration_ms == tuned.duration_ms
+    assert media_duration_seconds(tuned.path) == pytest.approx(media_duration_seconds(before.path), abs=0.05)

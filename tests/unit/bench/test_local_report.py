@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from vidsense_bench.local import Timed, analyzed_at, answer_invocations, breakdown, keep_marked_sections
+from vidsense_bench.local import (
+    Timed,
+    analyzed_at,
+    answer_invocations,
+    breakdown,
+    job_phase_medians,
+    keep_marked_sections,
+)
 
 BURST = "<!-- burst:start -->\n## Burst of 100\n| total | 412 s |\n<!-- burst:end -->"
 
@@ -92,3 +99,25 @@ def test_one_answers_time_splits_into_event_deliveries_function_runs_and_jobs() 
     # And an answer whose chain is incomplete in the log is an error, not a wrong table
     with pytest.raises(RuntimeError, match="analyzeSentiment"):
         breakdown(timed, [i for i in invocations if i.function != "analyzeSentiment"], None)
+
+
+def test_job_phases_are_the_medians_over_the_jobs_of_the_warm_answers() -> None:
+    # Given the jobs.log of a stack: a warm-up job before the first window, and one Transcribe and one
+    # MediaConvert job inside each of three warm answers' windows
+    def line(service: str, finished: float, seconds: dict[str, float]) -> str:
+        return json.dumps({"service": service, "job": f"j{finished}", "finished": finished, "seconds": seconds})
+
+    log = [
+        line("transcribe", 5.0, {"speech to text (engine call)": 9.0}),  # the cold answer: not counted
+        *(
+            line("transcribe", start + 2, {"media download": 0.01 * k, "speech to text (engine call)": 1.0 + k})
+            for k, start in enumerate((10.0, 20.0, 30.0))
+        ),
+        *(line("mediaconvert", start + 1, {"transcode (engine)": 0.2}) for start in (10.0, 20.0, 30.0)),
+        "",
+    ]
+    # When the phases are taken over the warm answers' windows
+    phases = job_phase_medians(log, [(10.0, 13.0), (20.0, 23.0), (30.0, 33.0)])
+    # Then each phase is the median of the three answers' jobs
+    assert phases["transcribe"] == {"media download": pytest.approx(0.01), "speech to text (engine call)": 2.0}
+    assert phases["mediaconvert"] == {"transcode (engine)": 0.2}
