@@ -213,9 +213,10 @@ def test_a_denied_stage_check_does_not_stop_a_command_that_is_allowed() -> None:
 
 
 def test_local_constants_are_the_stacks() -> None:
-    from vidsense_local.stack import REGION, StackConfig  # noqa: PLC0415 - heavy: only this test needs it
+    from vidsense_local.stack import StackConfig  # noqa: PLC0415 - heavy: only this test needs it
 
-    assert (REGION, StackConfig().aws_port) == (clients.LOCAL_REGION, clients.LOCAL_DEFAULT_PORT)
+    stack = StackConfig()
+    assert (stack.region, stack.aws_port) == (clients.LOCAL_REGION, clients.LOCAL_DEFAULT_PORT)
 
 
 def test_local_stage_ignores_the_environments_region_and_keys() -> None:
