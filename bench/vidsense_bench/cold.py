@@ -35,10 +35,10 @@ GOAL = 1.5
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
-# The child process: import the handler, then call the cached zero-argument builders (settings, clients) the
-# handler module calls: its own, and those of modules it calls through (`composition.answer_api()`), also from
-# the modules beside it that it imports (the HTTP API's routers, ingest.handlers.http_api.*).
-CHILD = """
+# The handler module's builders: the cached zero-argument wiring functions (settings, clients) it calls, its own
+# and those of modules it calls through (`composition.answer_api()`), also from the modules beside it that it
+# imports (the HTTP API's routers, ingest.handlers.http_api.*). Found by reading their source with inspect.
+_DISCOVER = """
 import functools, importlib, inspect, sys
 module = importlib.import_module(sys.argv[1])
 getattr(module, sys.argv[2])
@@ -61,10 +61,24 @@ for caller in callers:
         if inspect.ismodule(value) and value.__name__.startswith(package + "."):
             for build in builders(value, alias + ".", source):
                 found[id(build)] = build
-for build in found.values():
-    build()
 """
-BARE = "import boto3\nboto3.client('s3')\n"
+# A whole init in one process, builders found on the way (the package test starts every handler this way).
+CHILD = _DISCOVER + "for build in found.values():\n    build()\n"
+# The unmeasured pre-pass: the builders as module:name lines, so the measured process needs no inspect.
+FIND_BUILDERS = _DISCOVER + "print(*(f'{b.__module__}:{b.__qualname__}' for b in found.values()), sep='\\n')\n"
+# The measured process: import the handler module, call its builders (module:name arguments), as Lambda's init
+# and first invocation do. os._exit: the interpreter's teardown (about 0.1 s: module clearing and a last garbage
+# collection) is no part of a cold start, Lambda never runs it there, and it would count on both sides.
+INIT = """
+import importlib, os, sys
+module = importlib.import_module(sys.argv[1])
+getattr(module, sys.argv[2])
+for path in sys.argv[3:]:
+    owner, name = path.split(":")
+    getattr(importlib.import_module(owner), name)()
+os._exit(0)
+"""
+BARE = "import os\nimport boto3\nboto3.client('s3')\nos._exit(0)\n"
 
 
 @dataclass(frozen=True)
@@ -146,23 +160,34 @@ def _run(argv: Sequence[str], env: Mapping[str, str]) -> float:
     return elapsed
 
 
+def builders(function: Function, python: str, env: Mapping[str, str]) -> list[str]:
+    """The function's builders as module:name (FIND_BUILDERS in a process of its own, not measured)."""
+    module, attribute = function.handler.rsplit(".", 1)
+    argv = [python, "-c", FIND_BUILDERS, module, attribute]
+    proc = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False, cwd=REPO)
+    if proc.returncode != 0:
+        raise RuntimeError(f"finding the builders of {function.handler} failed:\n{proc.stderr[-1500:]}")
+    return proc.stdout.split()
+
+
 def measure(function: Function, pairs: int, python: str, tree: Path = REPO, before: Path | None = None) -> Measure:
     module, attribute = function.handler.rsplit(".", 1)
-    function_argv = [python, "-c", CHILD, module, attribute]
-    bare_argv = [python, "-c", BARE]
     function_env, bare_env = _lambda_environment(function, tree), _lambda_environment(None, tree)
+    function_argv = [python, "-c", INIT, module, attribute, *builders(function, python, function_env)]
+    bare_argv = [python, "-c", BARE]
     before_env = _lambda_environment(function, before) if before else None
+    before_argv = [python, "-c", INIT, module, attribute, *builders(function, python, before_env)] if before_env else []
     # One unmeasured round warms the page cache (and writes bytecode caches): every measured run reads the same way.
     _run(function_argv, function_env)
     _run(bare_argv, bare_env)
     if before_env:
-        _run(function_argv, before_env)
+        _run(before_argv, before_env)
     result = Measure(function, [], [])
     for _ in range(pairs):
         result.bare.append(_run(bare_argv, bare_env))
         result.cold.append(_run(function_argv, function_env))
         if before_env:
-            result.before.append(_run(function_argv, before_env))
+            result.before.append(_run(before_argv, before_env))
     return result
 
 
@@ -197,13 +222,15 @@ def render(
         "How it is measured: each run is a whole new `python -c` process (the .venv's interpreter and "
         "site-packages, the deploy tree's sources) that imports the handler module and calls the cached "
         "zero-argument builders it calls (the composition root's use cases: settings loaded, boto3 clients "
-        "created, never called), with the function's environment "
+        "created, never called; found beforehand by a process that is not measured), with the function's environment "
         "from the packaged template and Lambda's own variables (tracing as deployed: the Tracer is on). The bare "
         "handler imports boto3 and creates one S3 client. Bare and function runs alternate (with `--before REV`, "
         "the function as of that commit is a third run of each round), "
         f"{len(results[0].bare) if results else 0} rounds per function after one unmeasured round; medians "
         "of each side. Interpreter start-up is in "
-        "both sides. Not measured: Lambda's own sandbox start and the import of sources without bytecode caches "
+        "both sides; each ends with `os._exit` once its init is done, so the interpreter's teardown (about 0.1 s "
+        "of module clearing and a last garbage collection, which Lambda never runs in a cold start) is in neither. "
+        "Not measured: Lambda's own sandbox start and the import of sources without bytecode caches "
         "(the package ships none).",
         END,
     ]
