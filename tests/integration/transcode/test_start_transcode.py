@@ -89,16 +89,12 @@ def test_second_delivery_starts_nothing(stack, mediaconvert, context):
 
 def test_a_crash_between_claim_and_create_job_is_recovered_with_the_same_token(stack, mediaconvert, context):
     # Given a claim written by an invocation that died before CreateJob returned
-    stack.dynamodb.put_item(
-        TableName="vidsense-dev-transcode-jobs",
-        Item={
-            "job_key": {"S": JOB_KEY},
-            "answer_id": {"S": ANSWER_ID},
-            "attempt": {"N": "1"},
-            "client_request_token": {"S": TOKEN},
-            "video_uploaded_event_id": {"S": VIDEO_UPLOADED_EVENT_ID},
-            "created_at": {"S": "2026-11-29T01:12:04+00:00"},
-        },
+    put_job(
+        stack.dynamodb,
+        JOB_KEY,
+        client_request_token={"S": TOKEN},
+        video_uploaded_event_id={"S": VIDEO_UPLOADED_EVENT_ID},
+        created_at={"S": "2026-11-29T01:12:04+00:00"},
     )
     # When the retry arrives, Then CreateJob is called again with the same deterministic token
     mediaconvert.add_response("create_job", create_job_response(), expected_create_job())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.transcode.conftest import put_job
 from tests.unit.transcode.fixtures import (
     ANSWER_ID,
     JOB_NAME,
@@ -22,19 +23,15 @@ JOB_KEY = f"{ANSWER_ID}#1"
 @pytest.fixture
 def recorded(stack):
     """The jobs-table item as startTranscode and startTranscription leave it."""
-    stack.dynamodb.put_item(
-        TableName="vidsense-dev-transcode-jobs",
-        Item={
-            "job_key": {"S": JOB_KEY},
-            "answer_id": {"S": ANSWER_ID},
-            "attempt": {"N": "1"},
-            "client_request_token": {"S": "7a0b3c5e-5f0d-5c1e-9a35-1b1d64d3f0c2"},
-            "video_uploaded_event_id": {"S": "5f0c7a52-8d3e-4c61-9b0e-2a7d4e1f6c93"},
-            "mediaconvert_job_id": {"S": "1764378551482-q7w2zk"},
-            "transcription_job_name": {"S": JOB_NAME},
-            "transcoder_completed_event_id": {"S": TRANSCODER_COMPLETED_EVENT_ID},
-            "audio_duration_ms": {"N": "48213"},
-        },
+    put_job(
+        stack.dynamodb,
+        JOB_KEY,
+        client_request_token={"S": "7a0b3c5e-5f0d-5c1e-9a35-1b1d64d3f0c2"},
+        video_uploaded_event_id={"S": "5f0c7a52-8d3e-4c61-9b0e-2a7d4e1f6c93"},
+        mediaconvert_job_id={"S": "1764378551482-q7w2zk"},
+        transcription_job_name={"S": JOB_NAME},
+        transcoder_completed_event_id={"S": TRANSCODER_COMPLETED_EVENT_ID},
+        audio_duration_ms={"N": "48213"},
     )
 
 
