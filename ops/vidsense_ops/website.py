@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vidsense_ops.clients import OperatorError, ingest_outputs, stack_outputs
+from vidsense_ops.clients import OperatorError, ingest_outputs, stack_outputs, stage_aws
 from vidsense_ops.commands import report_failure
 from vidsense_shared.resources import StageResources
 
@@ -108,14 +107,15 @@ def site_url(site: dict[str, str], cloudfront: Any) -> str:
 
 def publish(args: argparse.Namespace) -> str:
     root = checkout(args.repo)  # before any AWS call: nothing to publish without it
-    session = boto3.session.Session()
-    if not session.region_name:
+    # The stage's clients as every operator command gets them: AWS_REGION counts, which plain boto3 ignores.
+    aws = stage_aws(args.stage)
+    if not aws.region:
         raise OperatorError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION")
-    cloudformation = session.client("cloudformation")
+    cloudformation = aws.client("cloudformation")
     ingest = ingest_outputs(cloudformation, args.stage, otherwise="check --stage and the region of your credentials")
     config = site_config(ingest, stage=args.stage, client_id=args.client_id)
     site = site_outputs(cloudformation, args.stage)
-    s3: Any = session.client("s3")
+    s3: Any = aws.client("s3")
     for path, key, kind in site_files(root / WEB_DIR):
         s3.put_object(
             Bucket=site["SiteBucketName"], Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl="no-cache"
@@ -127,7 +127,7 @@ def publish(args: argparse.Namespace) -> str:
         ContentType="application/json",
         CacheControl="no-store",
     )
-    cloudfront: Any = session.client("cloudfront")
+    cloudfront: Any = aws.client("cloudfront")
     cloudfront.create_invalidation(
         DistributionId=site["DistributionId"],
         InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": f"publish-{time.time_ns()}"},

@@ -184,3 +184,24 @@ def test_expired_credentials_are_the_operator_boundarys_one_line_exit_2(
     assert website.main(["--stage", "dev"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("vidsense web publish: AWS did not accept your credentials (ExpiredToken on DescribeStacks)")
+
+
+def test_the_region_comes_from_aws_region_as_for_every_operator_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given only AWS_REGION names the region (the CLI v2's variable, which plain boto3 ignores)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    asked: list[str] = []
+
+    def outputs(cloudformation: Any, stage: str, otherwise: str) -> dict[str, str]:
+        asked.append(cloudformation.meta.region_name)
+        raise OperatorError("stopped before any AWS call")
+
+    monkeypatch.setattr(website, "ingest_outputs", outputs)
+    # When publishing
+    code = website.main(["--stage", "dev"])
+    # Then the stage's stacks are read in that region, not refused for want of one
+    assert asked == ["eu-west-1"]
+    assert (code, capsys.readouterr().err.strip()) == (2, "vidsense web publish: stopped before any AWS call")
