@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vidsense_ops import dlq, replay, smoke, status
@@ -26,11 +25,6 @@ EXIT_INTERRUPTED = 130
 ClientFactory = Callable[[str], Any]
 # A subcommand's work, given the stage's clients; ``run_guarded`` wraps it.
 OperatorCommand = Callable[[argparse.Namespace, CheckedStage], int]
-
-
-def _client(service: str) -> Any:
-    session: Any = boto3.session.Session()
-    return session.client(service)
 
 
 TIME_OPTIONS = ("--from", "--to")
@@ -225,7 +219,7 @@ def run_status(
     args: argparse.Namespace,
     *,
     out: TextIO = sys.stdout,
-    client: ClientFactory = _client,
+    client: ClientFactory,
 ) -> int:
     try:
         # Arguments first: a wrong one costs no AWS call.
@@ -272,7 +266,7 @@ def run_smoke(
     args: argparse.Namespace,
     *,
     out: TextIO = sys.stdout,
-    client: ClientFactory = _client,
+    client: ClientFactory,
     environ: Mapping[str, str] | None = None,
     http: smoke.Http = smoke.urllib_http,
     clock: smoke.Clock | None = None,
