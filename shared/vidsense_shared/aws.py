@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from vidsense_shared.lifetime import keep_for_process_life
+
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 # A session is not thread-safe; clients are. The session is only used while a client is created.
 _CREATING = threading.Lock()
@@ -30,4 +32,7 @@ def session() -> boto3.session.Session:
 def client(service_name: str, endpoint_url: str | None = None) -> Any:
     """A cached boto3 client; ``endpoint_url`` only for services with per-account endpoints (MediaConvert)."""
     with _CREATING:
-        return session().client(service_name, config=_CONFIG, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        created = session().client(service_name, config=_CONFIG, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    # The client and its service model (loaded once per session) stay for the process's life.
+    keep_for_process_life()
+    return created

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from vidsense_shared import observability
+from vidsense_shared.lifetime import keep_for_process_life
 from vidsense_shared.observability import logger, metrics
 
 
@@ -32,12 +33,12 @@ def lambda_handler[HandlerT: Callable[..., Any]](
     def decorate(handler: HandlerT) -> HandlerT:
         measured = metrics.log_metrics(handler)
         traced = trace_handler(measured) if observability.tracing_on() else measured
-        return cast(
-            HandlerT,
-            logger.inject_lambda_context(
-                traced, correlation_id_path=correlation_id_path, log_event=False, clear_state=True
-            ),
+        decorated = logger.inject_lambda_context(
+            traced, correlation_id_path=correlation_id_path, log_event=False, clear_state=True
         )
+        # The handler module's imports are done: what they built stays for the process's life.
+        keep_for_process_life()
+        return cast(HandlerT, decorated)
 
     return decorate
 

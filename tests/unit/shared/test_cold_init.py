@@ -87,3 +87,49 @@ def test_where_tracing_is_off_no_handler_imports_the_xray_sdk():
     # Then the X-Ray SDK was never imported
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+FROZEN_AFTER_INIT = """
+import gc, importlib, json
+importlib.import_module("nlp.handlers.analyze")
+importlib.import_module("nlp.composition").analyzer()  # its settings and four clients, as the first invocation
+print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects())}))
+"""
+
+
+def _init_objects(env: dict[str, str]) -> dict[str, int]:
+    env = {
+        **env,
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "shared")] + [str(REPO / "services" / s / "src") for s in SERVICES]),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "STAGE": "prod",
+        "METADATA_TABLE": "vidsense-prod-metadata",
+        "EVENT_BUS_NAME": "vidsense-prod-bus",
+        "TRANSCRIPT_RETENTION_DAYS": "30",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", FROZEN_AFTER_INIT], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts: dict[str, int] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return counts
+
+
+def test_in_lambda_what_the_init_built_is_frozen_out_of_the_collectors_scans():
+    # Given a fresh process with Lambda's environment
+    # When a handler module is imported and its use case built (settings, clients)
+    counts = _init_objects({"LAMBDA_TASK_ROOT": str(REPO), "AWS_LAMBDA_FUNCTION_NAME": "vidsense-test-cold"})
+    # Then nearly every object the init left is in the permanent generation: no collection scans it again
+    assert counts["frozen"] >= 0.9 * (counts["frozen"] + counts["tracked"]), counts
+
+
+def test_outside_lambda_nothing_is_frozen():
+    # Given a fresh process outside Lambda (tests, the local stack's workers)
+    counts = _init_objects({})
+    # Then the init's objects stay with the collector (a garbage cycle among them can still be collected)
+    assert counts["frozen"] < 0.1 * counts["tracked"], counts
