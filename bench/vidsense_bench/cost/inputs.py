@@ -18,6 +18,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs (installed 
 
 from vidsense_bench.cost.model import FunctionMeasure, FunctionSettings, Measured, Prices, StackSettings
 from vidsense_local.deployer import stage_deploy_tree
+from vidsense_shared.transcripts import parse_transcribe_output
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ingest", "transcode", "nlp")
@@ -340,7 +341,7 @@ def measure_media(media_folder: Path) -> dict[str, Any]:
         job = f"vidsense.prod.project-0001.1.{'0' * 64}.1"
         document = transcribe_output(job, "123456789012", result, "en-US")
         json_bytes += len(json.dumps(document).encode())
-        characters += len(document["results"]["transcripts"][0]["transcript"])
+        characters += len(parse_transcribe_output(document).text)  # read as ingest and nlp read it
     return {
         "video_bytes_per_second": round(video_bytes / seconds, 1),
         "transcript_json_bytes_per_second": round(json_bytes / seconds, 1),

@@ -15,6 +15,7 @@ from vidsense_bench.cost.inputs import (
     load_job_template,
     load_prices,
     measure_functions,
+    measure_media,
     read_functions,
     read_settings,
 )
@@ -188,6 +189,22 @@ def test_durations_and_log_bytes_are_read_from_a_functions_log() -> None:
     api = measured["ingest/api"]
     assert (api["warm_ms"], api["init_ms"], api["invocations"]) == (100.0, 800.0, 2)
     assert api["log_bytes"] < 250
+
+
+def test_the_transcript_characters_per_second_are_the_spoken_samples_text(tmp_path: Path) -> None:
+    # Given a media folder with two speech samples and a silent one (only the speech counts)
+    speech = {"a.webm": ("I liked it.", 2.0), "b.webm": ("The upload failed, twice!", 3.0)}
+    files = [{"file": name, "kind": "speech", "text": text, "duration_s": s} for name, (text, s) in speech.items()]
+    files.append({"file": "silent.webm", "kind": "silence", "text": "", "duration_s": 9.0})
+    for entry in files:
+        (tmp_path / str(entry["file"])).write_bytes(b"x" * 1000)
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": files}))
+    # When the media rates are measured
+    media = measure_media(tmp_path)
+    # Then the transcript Transcribe would write holds the samples' text, read back as ingest and nlp read it
+    characters = len("I liked it.") + len("The upload failed, twice!")
+    assert media["transcript_characters_per_second"] == round(characters / 5.0, 2)
+    assert (media["video_bytes_per_second"], media["samples"]) == (400.0, ["a.webm", "b.webm"])
 
 
 def test_the_price_file_has_every_price_with_a_source() -> None:
