@@ -26,7 +26,8 @@ from vidsense_local.runtime.model import InvokeResult, UnknownFunctionError
 from vidsense_local.runtime.scheduler import Scheduler, scheduled_event
 from vidsense_local.runtime.worker import FunctionPool, LogSink, Worker, WorkerDied
 
-# The functions run from source, never the deployed zip (it holds Lambda-platform wheels): these paths come after
+# The functions run from source with the .venv's packages, never from the deployed zip: it holds their code only,
+# Powertools and pydantic coming from the Powertools layer in AWS (requirements/lambda.txt). These paths come after
 # ``extra_pythonpath``, where ``make up`` puts the same paths in the private copy of the tree it deployed.
 SOURCE_PATHS = (
     REPO_ROOT / "shared",
