@@ -133,3 +133,52 @@ def test_outside_lambda_nothing_is_frozen():
     counts = _init_objects({})
     # Then the init's objects stay with the collector (a garbage cycle among them can still be collected)
     assert counts["frozen"] < 0.1 * counts["tracked"], counts
+
+
+# A function's handler module and its builder, and modules of the service's other functions it must not load.
+OWN_PATH_ONLY = {
+    ("transcode.handlers.erase", "answer_eraser"): (
+        "transcode.domain.start_transcode",
+        "transcode.domain.start_transcription",
+        "transcode.domain.reconcile",
+        "transcode.adapters.mediaconvert",
+    ),
+    ("nlp.handlers.erase", "answer_eraser"): ("nlp.domain.analysis", "nlp.adapters.comprehend"),
+    ("ingest.handlers.upload_landed", "upload_recorder"): (
+        "ingest.domain.answer_api",
+        "ingest.adapters.secrets",
+        "ingest.adapters.recording_limits",
+    ),
+}
+
+
+def test_a_functions_init_loads_its_own_use_case_not_the_other_functions():
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "shared")] + [str(REPO / "services" / s / "src") for s in SERVICES]),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "STAGE": "prod",
+        "METADATA_TABLE": "vidsense-prod-metadata",
+        "ANSWERS_TABLE": "vidsense-prod-answers",
+        "JOBS_TABLE": "vidsense-prod-jobs",
+        "WORK_BUCKET": "vidsense-prod-work",
+        "MEDIA_BUCKET": "vidsense-prod-media",
+        "EVENT_BUS_NAME": "vidsense-prod-bus",
+    }
+    for (handler_module, builder), others in OWN_PATH_ONLY.items():
+        # Given a fresh process
+        # When the handler module is imported and its use case built, as its first invocation does
+        composition = handler_module.split(".")[0] + ".composition"
+        code = (
+            f"import importlib, sys\nimportlib.import_module({handler_module!r})\n"
+            f"getattr(importlib.import_module({composition!r}), {builder!r})()\n"
+            f"print(sorted(m for m in {others!r} if m in sys.modules))"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        # Then none of the service's other functions' use cases or adapters was loaded
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.strip().splitlines()[-1] == "[]", handler_module

@@ -4,24 +4,31 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ingest.adapters.answers_table import DynamoAnswerRepository
-from ingest.adapters.media import S3MediaStore
-from ingest.adapters.recording_limits import DynamoRecordingWindows
-from ingest.adapters.secrets import SsmUserKeySecret
-from ingest.domain.answer_api import AnswerApi
-from ingest.domain.answer_projector import AnswerProjector
-from ingest.domain.upload_recorder import UploadRecorder
-from ingest.settings import ApiSettings, ProjectorSettings, UploadLandedSettings
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
 from vidsense_shared.events import utc_now
 
+# Each builder imports its own use case and adapters: a function's cold start loads its own path, not the other
+# functions' (docs/performance.md, Lambda cold init).
+if TYPE_CHECKING:
+    from ingest.adapters.media import S3MediaStore
+    from ingest.domain.answer_api import AnswerApi
+    from ingest.domain.answer_projector import AnswerProjector
+    from ingest.domain.upload_recorder import UploadRecorder
+
 
 @cache
 def answer_api() -> AnswerApi:
     """api: presigned uploads, the caller's answer and its erasure, reviewers' listings."""
+    from ingest.adapters.recording_limits import DynamoRecordingWindows
+    from ingest.adapters.secrets import SsmUserKeySecret
+    from ingest.domain.answer_api import AnswerApi
+    from ingest.settings import ApiSettings
+
     settings = load_settings(ApiSettings)
     return AnswerApi(
         repo=_answers(settings.answers_table),
@@ -41,6 +48,9 @@ def answer_api() -> AnswerApi:
 @cache
 def upload_recorder() -> UploadRecorder:
     """uploadLanded: records each landed upload and announces VideoUploaded."""
+    from ingest.domain.upload_recorder import UploadRecorder
+    from ingest.settings import UploadLandedSettings
+
     settings = load_settings(UploadLandedSettings)
     return UploadRecorder(
         repo=_answers(settings.answers_table),
@@ -55,6 +65,9 @@ def upload_recorder() -> UploadRecorder:
 @cache
 def answer_projector() -> AnswerProjector:
     """projectAnswers: pipeline events into the answers read model."""
+    from ingest.domain.answer_projector import AnswerProjector
+    from ingest.settings import ProjectorSettings
+
     settings = load_settings(ProjectorSettings)
     return AnswerProjector(repo=_answers(settings.answers_table), clock=utc_now)
 
@@ -64,6 +77,8 @@ def _answers(table: str) -> DynamoAnswerRepository:
 
 
 def _media() -> S3MediaStore:
+    from ingest.adapters.media import S3MediaStore
+
     return S3MediaStore(client("s3"))
 
 

@@ -4,22 +4,29 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from nlp.adapters.comprehend import ComprehendSentimentDetector
 from nlp.adapters.metadata import DynamoMetadataStore
-from nlp.adapters.transcripts import S3TranscriptStore
-from nlp.domain.analysis import Analyzer
-from nlp.domain.erasure import AnswerEraser
-from nlp.settings import AnalyzeSettings, EraseSettings
 from vidsense_shared.aws import client
-from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
-from vidsense_shared.events import utc_now
+
+# Each builder imports its own use case and adapters: eraseAnswer's cold start loads neither the analysis nor
+# Comprehend's and the transcripts' adapters (docs/performance.md, Lambda cold init).
+if TYPE_CHECKING:
+    from nlp.domain.analysis import Analyzer
+    from nlp.domain.erasure import AnswerEraser
 
 
 @cache
 def analyzer() -> Analyzer:
     """analyzeSentiment: a transcript's sentiment, stored and announced."""
+    from nlp.adapters.comprehend import ComprehendSentimentDetector
+    from nlp.adapters.transcripts import S3TranscriptStore
+    from nlp.domain.analysis import Analyzer
+    from nlp.settings import AnalyzeSettings
+    from vidsense_shared.bus import EventBridgePublisher
+    from vidsense_shared.events import utc_now
+
     settings = load_settings(AnalyzeSettings)
     return Analyzer(
         transcripts=S3TranscriptStore(client("s3")),
@@ -35,4 +42,7 @@ def analyzer() -> Analyzer:
 @cache
 def answer_eraser() -> AnswerEraser:
     """eraseAnswer: the answer's metadata item goes."""
+    from nlp.domain.erasure import AnswerEraser
+    from nlp.settings import EraseSettings
+
     return AnswerEraser(DynamoMetadataStore(load_settings(EraseSettings).metadata_table, client("dynamodb")))

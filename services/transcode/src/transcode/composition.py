@@ -5,33 +5,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from transcode.adapters.jobs_table import DynamoJobStore
-from transcode.adapters.mediaconvert import MediaConvertJobs, MediaConvertTranscoder, resolve_endpoint
-from transcode.adapters.transcribe import TranscribeJobs
-from transcode.adapters.work_objects import S3WorkObjects
-from transcode.domain.erasure import AnswerEraser
-from transcode.domain.reconcile import Policy, Reconciler
-from transcode.domain.relay import TranscoderRelay
-from transcode.domain.start_transcode import TranscodeStarter
-from transcode.domain.start_transcription import TranscriptionStarter
-from transcode.domain.transcription_outcome import TranscriptionCompleter
-from transcode.settings import (
-    EraseSettings,
-    ReconcileSettings,
-    RelaySettings,
-    StartTranscodeSettings,
-    StartTranscriptionSettings,
-    TranscriptionCompletedSettings,
-)
 from vidsense_shared.aws import client
 from vidsense_shared.bus import EventBridgePublisher
 from vidsense_shared.config import load_settings
+
+# Each builder imports its own use case and adapters: a function's cold start loads its own path, not the five
+# other functions' (docs/performance.md, Lambda cold init).
+if TYPE_CHECKING:
+    from transcode.domain.erasure import AnswerEraser
+    from transcode.domain.reconcile import Reconciler
+    from transcode.domain.relay import TranscoderRelay
+    from transcode.domain.start_transcode import TranscodeStarter
+    from transcode.domain.start_transcription import TranscriptionStarter
+    from transcode.domain.transcription_outcome import TranscriptionCompleter
 
 
 @cache
 def transcode_starter() -> TranscodeStarter:
     """startTranscode: one MediaConvert job per answer attempt."""
+    from transcode.adapters.mediaconvert import MediaConvertTranscoder, resolve_endpoint
+    from transcode.domain.start_transcode import TranscodeStarter
+    from transcode.settings import StartTranscodeSettings
+
     settings = load_settings(StartTranscodeSettings)
     endpoint = resolve_endpoint(
         settings.mediaconvert_endpoint,
@@ -54,6 +52,9 @@ def transcode_starter() -> TranscodeStarter:
 @cache
 def transcoder_relay() -> TranscoderRelay:
     """relayTranscoderEvents: a finished MediaConvert job's TranscoderCompleted or TranscodeFailed, once."""
+    from transcode.domain.relay import TranscoderRelay
+    from transcode.settings import RelaySettings
+
     settings = load_settings(RelaySettings)
     return TranscoderRelay(
         stage=settings.stage, jobs=_jobs(settings.jobs_table), publisher=_publisher(settings.event_bus_name)
@@ -63,6 +64,10 @@ def transcoder_relay() -> TranscoderRelay:
 @cache
 def transcription_starter() -> TranscriptionStarter:
     """startTranscription: one Transcribe job per answer attempt, with deferred execution."""
+    from transcode.adapters.transcribe import TranscribeJobs
+    from transcode.domain.start_transcription import TranscriptionStarter
+    from transcode.settings import StartTranscriptionSettings
+
     settings = load_settings(StartTranscriptionSettings)
     return TranscriptionStarter(
         stage=settings.stage,
@@ -77,6 +82,10 @@ def transcription_starter() -> TranscriptionStarter:
 @cache
 def transcription_completer() -> TranscriptionCompleter:
     """transcriptionCompleted: a finished Transcribe job's TranscriptReady or TranscriptionFailed, once."""
+    from transcode.adapters.transcribe import TranscribeJobs
+    from transcode.domain.transcription_outcome import TranscriptionCompleter
+    from transcode.settings import TranscriptionCompletedSettings
+
     settings = load_settings(TranscriptionCompletedSettings)
     return TranscriptionCompleter(
         stage=settings.stage,
@@ -90,6 +99,11 @@ def transcription_completer() -> TranscriptionCompleter:
 @cache
 def reconciler() -> Reconciler:
     """reconcile: the attempts whose MediaConvert or Transcribe event was lost, finished or failed."""
+    from transcode.adapters.mediaconvert import MediaConvertJobs
+    from transcode.adapters.transcribe import TranscribeJobs
+    from transcode.domain.reconcile import Policy, Reconciler
+    from transcode.settings import ReconcileSettings
+
     settings = load_settings(ReconcileSettings)
     return Reconciler(
         stage=settings.stage,
@@ -109,6 +123,11 @@ def reconciler() -> Reconciler:
 @cache
 def answer_eraser() -> AnswerEraser:
     """eraseAnswer: the answer's audio, transcripts, job items and Transcribe jobs."""
+    from transcode.adapters.transcribe import TranscribeJobs
+    from transcode.adapters.work_objects import S3WorkObjects
+    from transcode.domain.erasure import AnswerEraser
+    from transcode.settings import EraseSettings
+
     settings = load_settings(EraseSettings)
     return AnswerEraser(
         stage=settings.stage,
