@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from vidsense_local.auth import DEFAULT_AUDIENCE, default_issuer, issue_token, load_or_create_key
-from vidsense_local.clients import LOCAL_REGION, local_resource
+from vidsense_local.clients import LOCAL_REGION, local_client
 from vidsense_local.paths import REPO_ROOT, state_dir
 from vidsense_local.serving import port_in_use
 from vidsense_local.stack import (
@@ -33,6 +33,7 @@ from vidsense_local.stack import (
     configure_logging,
     exit_now,
 )
+from vidsense_shared.answers_table import AnswerItems
 from vidsense_shared.resources import LOCAL_STAGE, StageResources
 
 SAMPLE = REPO_ROOT / "local" / "samples" / "answer.webm"
@@ -161,10 +162,11 @@ class ApiClient:
 
 
 def answer_item(endpoints: StackEndpoints, answer_id: str) -> dict[str, Any]:
-    """The read-model item, straight from the answers table at the local AWS endpoint."""
-    dynamodb = local_resource("dynamodb", endpoints.aws_url, LOCAL_REGION)
-    item: dict[str, Any] = dynamodb.Table(ANSWERS_TABLE).get_item(Key={"answer_id": answer_id}).get("Item", {})
-    return item
+    """The read-model item, straight from the answers table at the local AWS endpoint, as plain values (the one
+    mapping of the table's items, vidsense_shared.answers_table, as ingest writes it and `vidsense status` reads it);
+    empty when there is none."""
+    dynamodb = local_client("dynamodb", endpoints.aws_url, LOCAL_REGION)
+    return AnswerItems(ANSWERS_TABLE, dynamodb).get(answer_id) or {}
 
 
 def trail_of(item: dict[str, Any]) -> list[dict[str, Any]]:
