@@ -19,6 +19,7 @@ from tests.integration.deploy.cfn import as_list, functions, getatt_target, poli
 from tests.integration.deploy.conftest import PACKAGED_STAGES, SERVICES
 from transcode.domain.naming import transcription_job_prefix
 from vidsense_shared import events
+from vidsense_shared.resources import StageResources
 
 Templates = dict[str, dict[str, dict[str, Any]]]
 
@@ -111,7 +112,7 @@ def test_every_publisher_puts_events_under_its_own_source_only(templates: Templa
                     f"{service}/{function}: {statement.get('Condition')}"
                 )
                 assert [render(r).rsplit("/", 1)[-1] for r in as_list(statement["Resource"])] in (
-                    [f"vidsense-{stage}-bus"],
+                    [StageResources(stage).bus],
                     ["${EventBus.Arn}"],
                 ), statement["Resource"]
     assert len(publishers) >= 8, publishers

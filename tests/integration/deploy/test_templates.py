@@ -33,6 +33,7 @@ from tests.integration.deploy.conftest import (
 from vidsense_bench.cost.inputs import offline_sls_env
 from vidsense_local.deployer import stage_deploy_tree
 from vidsense_shared.config import BaseServiceSettings
+from vidsense_shared.resources import StageResources
 
 Templates = dict[str, dict[str, dict[str, Any]]]
 
@@ -59,10 +60,10 @@ def test_only_ingest_creates_the_bus_and_its_archive(templates: Templates) -> No
             service: [render(r["Properties"]["Name"]) for _, r in resources(t, "AWS::Events::EventBus")]
             for service, t in templates[stage].items()
         }
-        assert owners == {"ingest": [f"vidsense-{stage}-bus"], "transcode": [], "nlp": []}
+        assert owners == {"ingest": [StageResources(stage).bus], "transcode": [], "nlp": []}
         archives = [r["Properties"] for _, r in resources(templates[stage]["ingest"], "AWS::Events::Archive")]
         assert len(archives) == 1
-        assert archives[0]["ArchiveName"] == f"vidsense-{stage}-archive"
+        assert archives[0]["ArchiveName"] == StageResources(stage).archive
         # moto's CloudFormation accepts only the string form of an archive's pattern.
         assert isinstance(archives[0]["EventPattern"], str)
     retention = {
@@ -331,8 +332,9 @@ def test_buckets_tables_and_topics_meet_the_baseline(templates: Templates, stage
             if logical_id != "ServerlessDeploymentBucket":
                 assert props["LifecycleConfiguration"]["Rules"]
                 buckets[render(props["BucketName"])] = props
-    assert set(buckets) == {f"vidsense-{stage}-media-${{AWS::AccountId}}", f"vidsense-{stage}-work-${{AWS::AccountId}}"}
-    media = buckets[f"vidsense-{stage}-media-${{AWS::AccountId}}"]
+    names, account = StageResources(stage), "${AWS::AccountId}"
+    assert set(buckets) == {names.media_bucket(account), names.work_bucket(account)}
+    media = buckets[names.media_bucket(account)]
     assert media["VersioningConfiguration"] == {"Status": "Enabled"}
     [notification] = media["NotificationConfiguration"]["LambdaConfigurations"]
     assert notification["Event"] == "s3:ObjectCreated:*"
@@ -344,8 +346,8 @@ def test_buckets_tables_and_topics_meet_the_baseline(templates: Templates, stage
         for service in SERVICES
         for _, r in resources(templates[stage][service], "AWS::DynamoDB::Table")
     }
-    assert set(tables) == {f"vidsense-{stage}-{n}" for n in ("answers", "transcode-jobs", "metadata")}
-    answers = tables[f"vidsense-{stage}-answers"]
+    assert set(tables) == {names.answers_table, names.transcode_jobs_table, names.metadata_table}
+    answers = tables[names.answers_table]
     assert answers["KeySchema"] == [{"AttributeName": "answer_id", "KeyType": "HASH"}]
     [gsi] = answers["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == "by_step" and gsi["Projection"] == {"ProjectionType": "ALL"}
@@ -378,24 +380,37 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
         for _, r in resources(templates[stage][service], "AWS::Events::Rule")
         if "EventPattern" in r["Properties"]  # schedules have none
     }
-    p = f"vidsense-{stage}"
+    names = StageResources(stage)
+    rules_of = names.service_prefix  # a service's rule names start with it
     bus_ref = {"Ref": "EventBusName"}
     assert patterns == {
-        f"{p}-ingest-project-answers": (
+        f"{rules_of('ingest')}-project-answers": (
             {"Fn::GetAtt": ["EventBus", "Name"]},
             {"source": ["vidsense.transcode", "vidsense.nlp"]},
         ),
-        f"{p}-transcode-start-transcode": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["VideoUploaded"]}),
-        f"{p}-transcode-start-transcription": (
+        f"{rules_of('transcode')}-start-transcode": (
+            bus_ref,
+            {"source": ["vidsense.ingest"], "detail-type": ["VideoUploaded"]},
+        ),
+        f"{rules_of('transcode')}-start-transcription": (
             bus_ref,
             {"source": ["vidsense.transcode"], "detail-type": ["TranscoderCompleted"]},
         ),
-        f"{p}-nlp-analyze-sentiment": (bus_ref, {"source": ["vidsense.transcode"], "detail-type": ["TranscriptReady"]}),
+        f"{rules_of('nlp')}-analyze-sentiment": (
+            bus_ref,
+            {"source": ["vidsense.transcode"], "detail-type": ["TranscriptReady"]},
+        ),
         # Erasure: every service but ingest (which publishes it) deletes its part.
-        f"{p}-transcode-erase-answer": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]}),
-        f"{p}-nlp-erase-answer": (bus_ref, {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]}),
+        f"{rules_of('transcode')}-erase-answer": (
+            bus_ref,
+            {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]},
+        ),
+        f"{rules_of('nlp')}-erase-answer": (
+            bus_ref,
+            {"source": ["vidsense.ingest"], "detail-type": ["AnswerDeleted"]},
+        ),
         # Default bus (no EventBusName): AWS service events, filtered to this stage.
-        f"{p}-transcode-mediaconvert-events": (
+        f"{rules_of('transcode')}-mediaconvert-events": (
             None,
             {
                 "source": ["aws.mediaconvert"],
@@ -406,7 +421,7 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
                 },
             },
         ),
-        f"{p}-transcode-transcription-completed": (
+        f"{rules_of('transcode')}-transcription-completed": (
             None,
             {
                 "source": ["aws.transcribe"],
@@ -419,7 +434,7 @@ def test_rules_select_this_stage_and_the_right_events(templates: Templates, stag
         ),
     }
     for service in ("transcode", "nlp"):
-        assert templates[stage][service]["Parameters"]["EventBusName"]["AllowedValues"] == [f"{p}-bus"]
+        assert templates[stage][service]["Parameters"]["EventBusName"]["AllowedValues"] == [names.bus]
 
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
@@ -428,7 +443,7 @@ def test_transcribe_data_access_role_is_least_privilege_and_passed_to_transcribe
 ) -> None:
     template = templates[stage]["transcode"]
     role = template["Resources"]["TranscribeDataAccessRole"]["Properties"]
-    assert role["RoleName"] == f"vidsense-{stage}-transcribe-data-access"
+    assert role["RoleName"] == StageResources(stage).transcribe_data_access_role
     # Only Transcribe, acting for this account, assumes it
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert (trust["Effect"], trust["Principal"], trust["Action"]) == (
@@ -505,7 +520,7 @@ def test_erasure_roles_delete_only_the_answers_data(templates: Templates, stage:
     # ingest api: the video's versions and the answer item, and AnswerDeleted on the stage bus
     api = _granted(templates[stage]["ingest"], "api")
     assert {"s3:ListBucketVersions", "s3:DeleteObjectVersion", "dynamodb:DeleteItem", "events:PutEvents"} <= set(api)
-    assert all(f"vidsense-{stage}-media-" in r for r in api["s3:DeleteObjectVersion"])
+    assert all(StageResources(stage).media_bucket("") in r for r in api["s3:DeleteObjectVersion"])
 
 
 # --- sign-in (stage parameter `identity`) -----------------------------------------------------------------------
@@ -623,7 +638,7 @@ def test_the_limit_per_person_is_a_stage_parameter_of_the_api_and_its_windows_ex
         [answers] = [
             r["Properties"]
             for _, r in resources(templates[stage]["ingest"], "AWS::DynamoDB::Table")
-            if render(r["Properties"]["TableName"]) == f"vidsense-{stage}-answers"
+            if render(r["Properties"]["TableName"]) == StageResources(stage).answers_table
         ]
         assert answers["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
