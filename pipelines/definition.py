@@ -84,9 +84,9 @@ def owned_names(service: str, stage: str) -> dict[str, tuple[str, ...]]:
     app, stack = stage_names.prefix, stage_names.stack(service)
     common = (f"{stack}-*", f"{stage_names.service_prefix(service)}-*", f"{app}-alerts-{service}")
     per_service: dict[str, dict[str, tuple[str, ...]]] = {
-        "ingest": {"tables": (stage_names.answers_table,), "buckets": (f"{app}-media-*",)},
+        "ingest": {"tables": (stage_names.answers_table,), "buckets": (stage_names.media_bucket("*"),)},
         "transcode": {
-            "buckets": (f"{app}-work-*",),
+            "buckets": (stage_names.work_bucket("*"),),
             "topics": (f"{app}-on-complete",),
             # The roles MediaConvert and Transcribe assume (services/transcode/serverless.yml).
             "roles": (stage_names.mediaconvert_role, stage_names.transcribe_data_access_role),
