@@ -26,6 +26,7 @@ from pipelines.definition import (
 )
 from pipelines.generate import DEPLOY_STAGE_PARAMETERS, MANAGED_POLICY_LIMIT, load_template, resolved_size, yaml
 from tests.integration.pipelines import iam
+from vidsense_shared.resources import StageResources
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -552,7 +553,9 @@ def test_deploy_role_can_change_neither_the_boundary_nor_its_own_role_and_polici
         assert not iam.allowed(everything, action, f"arn:aws:iam::{iam.ACCOUNT}:policy/{STACK}-DeployDevPolicy1-X")
     for action in deploy_policy.ROLE_CHANGES:
         assert not iam.allowed(everything, action, role_arn(f"{STACK}-DeployDevRole-X")), action
-    assert not iam.allowed(everything, "iam:DeleteRolePermissionsBoundary", role_arn(f"vidsense-{stage}-mediaconvert"))
+    assert not iam.allowed(
+        everything, "iam:DeleteRolePermissionsBoundary", role_arn(StageResources(stage).mediaconvert_role)
+    )
     for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy"):
         assert not iam.allowed(everything, action, role_arn(f"vidsense-{stage}-x")), action
         assert iam.allowed(
@@ -565,11 +568,13 @@ def test_deploy_role_can_change_neither_the_boundary_nor_its_own_role_and_polici
 
 
 def data_arns(stage: str) -> dict[str, str]:
-    account = iam.ACCOUNT
+    """An answer's recording, audio and transcript where the services keep them (docs/architecture.md, Names)."""
+    names, answer = StageResources(stage), f"p/1/{'ab' * 32}"
+    media, work = names.media_bucket(iam.ACCOUNT), names.work_bucket(iam.ACCOUNT)
     return {
-        "recording": f"arn:aws:s3:::vidsense-{stage}-media-{account}/{stage}/answers/p/s/a/v1.webm",
-        "audio": f"arn:aws:s3:::vidsense-{stage}-work-{account}/{stage}/audio/a.mp4",
-        "transcript": f"arn:aws:s3:::vidsense-{stage}-work-{account}/{stage}/transcripts/a.json",
+        "recording": f"arn:aws:s3:::{media}/{answer}.webm",
+        "audio": f"arn:aws:s3:::{work}/{stage}/audio/{answer}/attempt-1/answer.mp3",
+        "transcript": f"arn:aws:s3:::{work}/{stage}/transcripts/{answer}/attempt-1.json",
     }
 
 
@@ -593,7 +598,7 @@ def test_no_pipeline_role_touches_recordings_transcripts_or_the_user_key_secret(
         for what, arn in data_arns(stage).items():
             for action in object_actions:
                 assert not iam.allowed(grants, action, arn), (what, action)
-        secret = f"arn:aws:ssm:us-east-1:{iam.ACCOUNT}:parameter/vidsense/{stage}/user-key-secret"
+        secret = f"arn:aws:ssm:us-east-1:{iam.ACCOUNT}:parameter{StageResources(stage).user_key_parameter}"
         for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"):
             assert not iam.allowed(grants, action, secret), action
     if role in PIPELINE_ROLES_RUNNING_CODE:  # denied explicitly: no Allow added later can open it
@@ -605,7 +610,7 @@ def test_no_pipeline_role_touches_recordings_transcripts_or_the_user_key_secret(
         package = f"arn:aws:s3:::vidsense-{service}-{stage}-serverlessdeploymentbucket-x/serverless/a.zip"
         assert iam.allowed(statements, "s3:PutObject", package)
         assert iam.allowed(
-            statements, "s3:PutBucketVersioning", f"arn:aws:s3:::vidsense-{stage}-media-{iam.ACCOUNT}"
+            statements, "s3:PutBucketVersioning", f"arn:aws:s3:::{StageResources(stage).media_bucket(iam.ACCOUNT)}"
         ) == (service == "ingest")
 
 
