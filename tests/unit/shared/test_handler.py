@@ -58,6 +58,15 @@ def test_every_literal_metric_name_of_the_handlers_is_pascal_case() -> None:
     sources = {path: path.read_text() for path in paths}
     # Then no metric name is formatted by hand, and each literal one, or one of an OUTCOME_METRICS map, is PascalCase
     assert [str(path) for path, text in sources.items() if re.search(r"add_metric\(\s*name=f", text)] == []
+    # and every other name comes from an OUTCOME_METRICS map, metric_name() or an event's DETAIL_TYPE (the event
+    # counted, itself <Subject><Outcome>), never from another value such as an enum's words
+    dynamic = [
+        (str(path), name)
+        for path, text in sources.items()
+        for name in re.findall(r"add_metric\(\s*name=([^,]+),", text)
+        if not name.startswith(('"', "OUTCOME_METRICS[", "metric_name(")) and not name.endswith(".DETAIL_TYPE")
+    ]
+    assert dynamic == []
     names = {name for text in sources.values() for name in re.findall(r'add_metric\(\s*name="([^"]*)"', text)}
     for path in paths:
         if "OUTCOME_METRICS" in sources[path]:

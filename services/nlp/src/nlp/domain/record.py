@@ -12,7 +12,7 @@ from vidsense_shared.events import S3Pointer, TranscriptReadyData
 
 
 class Outcome(enum.StrEnum):
-    """What one delivery came to (also the metric name the handler counts)."""
+    """What one delivery came to (the handler counts each under a metric of its own: OUTCOME_METRICS)."""
 
     SENTIMENT_DETECTED = "SentimentDetected"
     NO_SPEECH = "NoSpeechDetected"

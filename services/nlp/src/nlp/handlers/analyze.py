@@ -14,6 +14,15 @@ from vidsense_shared.events import TranscriptReady
 from vidsense_shared.handler import lambda_handler
 from vidsense_shared.observability import logger, metrics
 
+# <Subject><Outcome> (docs/architecture.md): the handler's returned outcome keeps the record's shorter words.
+OUTCOME_METRICS: dict[Outcome, str] = {
+    Outcome.SENTIMENT_DETECTED: "SentimentDetected",
+    Outcome.NO_SPEECH: "NoSpeechDetected",
+    Outcome.FAILED: "SentimentFailed",
+    Outcome.SUPERSEDED: "AnalysisSuperseded",
+    Outcome.DUPLICATE: "AnalysisDuplicate",
+}
+
 
 @lambda_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -22,7 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cause = delivery.event
     logger.append_keys(cause_event_id=cause.metadata.event_id, attempt=cause.data.attempt, replay=delivery.replay_name)
     result = composition.analyzer().analyze(cause, replay=delivery.is_replay)
-    metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
     event_id = result.event.metadata.event_id if result.event else None
     # Ids, counts and outcomes only: transcript text never goes to the logs.
     details = {"outcome": result.outcome.value, "chunk_count": result.chunk_count, "event_id": event_id}
