@@ -31,12 +31,14 @@ def lambda_handler[HandlerT: Callable[..., Any]](
     returns or raises. Elsewhere (tests, the local stack) the X-Ray SDK is never imported."""
 
     def decorate(handler: HandlerT) -> HandlerT:
+        # The handler module's imports are done, and then the Tracer's (the X-Ray SDK): what they built stays for
+        # the process's life. Frozen before the Tracer too: a full collection often comes while the SDK loads.
+        keep_for_process_life()
         measured = metrics.log_metrics(handler)
         traced = trace_handler(measured) if observability.tracing_on() else measured
         decorated = logger.inject_lambda_context(
             traced, correlation_id_path=correlation_id_path, log_event=False, clear_state=True
         )
-        # The handler module's imports are done: what they built stays for the process's life.
         keep_for_process_life()
         return cast(HandlerT, decorated)
 
