@@ -545,8 +545,7 @@ function's work and the job it waits for. The last column is that function's own
 
 Inside the two jobs, phase by phase: the median over the {runs} warm answers of what the stand-ins log per job
 (`.local/jobs.log`), against the same engine alone after the stack stopped (tuned settings, median of {pairs}).
-The Transcribe stand-in runs speech to text in a worker process of its own: its engine call is the round trip,
-the engine's decode and model seconds are measured inside the worker.
+The engine call is the stand-in's `transcribe_file`: the engine's decode of the MP3 and the model's seconds.
 
 | job: phase | ms in the stack | ms alone |
 |---|---|---|

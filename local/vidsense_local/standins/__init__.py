@@ -20,8 +20,6 @@ Interface agreed with the edge:
     ``VIDSENSE_TRANSCRIBE_MAX_CONCURRENT`` (default 2).
     ``job_log``: where the MediaConvert and Transcribe stand-ins append each finished job's phases (JSON lines;
     ``make up`` writes ``.local/jobs.log``, which ``make bench-local`` reads).
-    The Transcribe stand-in runs speech to text in a worker process of its own (``engines.speech_process``),
-    started with the stand-in (its model loads in the background) and stopped with it.
     The stand-ins use plain boto3 clients pointed at ``aws_endpoint_url`` (the local endpoint, moto behind it)
     to read inputs from S3 and write outputs to S3. Engines: ``vidsense_local.engines``.
 """

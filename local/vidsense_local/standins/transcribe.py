@@ -22,14 +22,13 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import av
 from botocore.exceptions import ClientError
 
-from vidsense_local.engines.speech import SpeechResult, transcribe_output
-from vidsense_local.engines.speech_process import SpeechProcess
+from vidsense_local.engines.speech import SpeechToText, shared_engine, transcribe_output
 from vidsense_local.engines.transcode import MediaError
 from vidsense_local.standins._common import (
     AwsError,
@@ -84,12 +83,6 @@ class _JobFailed(Exception):
     pass
 
 
-class SpeechEngine(Protocol):
-    """What a job needs of speech to text: ``SpeechToText`` (in this process) or ``SpeechProcess``."""
-
-    def transcribe_file(self, source: Path) -> SpeechResult: ...
-
-
 class TranscribeStandIn(JobStandIn):
     signing_names: tuple[str, ...] = ("transcribe",)
 
@@ -99,32 +92,21 @@ class TranscribeStandIn(JobStandIn):
         *,
         concurrency: int = DEFAULT_MAX_CONCURRENT,
         max_queued: int = 1000,
-        engine: SpeechEngine | None = None,
+        engine: SpeechToText | None = None,
     ) -> None:
         #: Jobs IN_PROGRESS at once (the quota); one worker per slot, so an admitted job starts at once.
         self.max_concurrent = max(1, concurrency)
         super().__init__(target, self.max_concurrent)
-        # By default the engine runs in a worker process of the stand-in's own (engines/speech_process.py): in
-        # the stack's process it waited for the GIL behind moto, the edge and the other stand-ins.
-        self._own_engine: SpeechProcess | None = None
-        if engine is None:
-            self._own_engine = engine = SpeechProcess(workers=self.max_concurrent)
-        self.engine: SpeechEngine = engine
+        self._engine = engine
         self._max_queued = max_queued
         self._running = 0
         self._waiting: deque[str] = deque()  # QUEUED (deferred) jobs, oldest first
         self._outputs: dict[str, tuple[str, str]] = {}
         self._jobs: dict[str, dict[str, Any]] = {}
 
-    def start(self) -> None:
-        super().start()
-        if self._own_engine is not None:
-            self._own_engine.start()  # its model loads in the background; the first job waits for it
-
-    def stop(self) -> None:
-        super().stop()
-        if self._own_engine is not None:
-            self._own_engine.close()
+    @property
+    def engine(self) -> SpeechToText:
+        return self._engine if self._engine is not None else shared_engine()
 
     # -- WSGI ------------------------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -318,3 +318,29 @@ def test_stop_returns_while_a_job_runs(endpoint: Endpoint) -> None:
     while engine.running:
         assert time.monotonic() < deadline, "the held job never finished"
         time.sleep(0.05)
+
+
+def test_the_stand_ins_log_each_finished_job_phases(endpoint: Endpoint, tmp_path: Path) -> None:
+    # Given the stand-ins with a job log, as make up builds them
+    log = tmp_path / "jobs.log"
+    standin = next(
+        s for s in build_standins(endpoint.url, REGION, ACCOUNT, job_log=log) if isinstance(s, TranscribeStandIn)
+    )
+    uri = endpoint.upload("negative.webm", "test/phases/negative.webm")
+    standin.start()
+    try:
+        # When a job runs to COMPLETED
+        standin.start_transcription_job(_body(endpoint, uri, "phases", deferred=False))
+        deadline = time.monotonic() + 120
+        while not log.exists():
+            assert time.monotonic() < deadline, "no line in the job log"
+            time.sleep(0.2)
+    finally:
+        standin.stop()
+    # Then its line splits the job into its phases, the engine's own seconds inside the engine call
+    line = json.loads(log.read_text().splitlines()[0])
+    assert (line["service"], line["job"]) == ("transcribe", "phases")
+    seconds = line["seconds"]
+    assert set(seconds) >= {"media download", "probe", "speech to text (engine call)", "transcript upload"}
+    engine = seconds["of which engine decode"] + seconds["of which engine model"]
+    assert 0 < engine <= seconds["speech to text (engine call)"]
