@@ -2,8 +2,9 @@
 
 A function's init leaves about 100 000 objects that live as long as the process (modules, classes, pydantic
 validators, botocore's service models, parsed into tens of thousands of OrderedDicts). CPython's cyclic collector
-scans every one of them again in each full collection, and creating the clients set one off in the middle of the
-init: 40-60 ms of a cold start (docs/performance.md, Lambda cold init). ``gc.freeze()`` moves every object tracked
+scans every one of them again in each full collection, and one came in the middle of the init (creating the
+clients, or loading the X-Ray SDK): nlp's analyzeSentiment spent 60-90 ms of its init in the collector, 20-25 ms
+with these freezes (docs/performance.md, Lambda cold init). ``gc.freeze()`` moves every object tracked
 so far into the collector's permanent generation: no later collection scans them, in the init or in any warm
 invocation. What that gives up: a garbage cycle among them would never be collected, and the init leaves almost
 none (the collections of a whole init find a few hundred objects)."""
