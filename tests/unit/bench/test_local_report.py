@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 
 from vidsense_bench.local import (
+    EngineRun,
+    Results,
     Timed,
     analyzed_at,
     answer_invocations,
     breakdown,
     job_phase_medians,
     keep_marked_sections,
+    render,
 )
 
 BURST = "<!-- burst:start -->\n## Burst of 100\n| total | 412 s |\n<!-- burst:end -->"
@@ -121,3 +124,24 @@ def test_job_phases_are_the_medians_over_the_jobs_of_the_warm_answers() -> None:
     # Then each phase is the median of the three answers' jobs
     assert phases["transcribe"] == {"media download": pytest.approx(0.01), "speech to text (engine call)": 2.0}
     assert phases["mediaconvert"] == {"transcode (engine)": 0.2}
+
+
+def test_the_pipeline_is_compared_with_the_engine_runs_made_beside_its_warm_answers() -> None:
+    # Given tuned engine runs of 1 s beside the warm answers and of 0.5 s after the stack stopped (a quieter
+    # machine), and warm answers of 1.4 s
+    def runs(seconds: list[float]) -> list[EngineRun]:
+        return [EngineRun(0.0, s, 0.0, s, "words") for s in seconds]
+
+    results = Results(
+        warm_runs_s=[1.4, 1.4, 1.4],
+        warm_seen_s=[1.5, 1.5, 1.5],
+        engine_runs={"baseline": runs([1.2] * 6), "tuned": runs([1.0, 1.0, 1.0, 0.5, 0.5, 0.5])},
+        engine_wer={"baseline": 0.01, "tuned": 0.0},
+        engine_pairs_beside=3,
+        burst_latencies_s=[2.0],
+    )
+    # When the report is written
+    report = render(results, runs=3, burst=1)
+    # Then the ratio is the warm answers' median over the runs beside them (1.4 / 1.0), not over all runs
+    row = next(line for line in report.splitlines() if line.startswith("| ratio pipeline / tuned engines"))
+    assert "**1.40** (1.40 s / 1.00 s)" in row
