@@ -1,12 +1,15 @@
 """``make bench-local``: how long the local stack takes, measured, and written to docs/performance.md.
 
 1. ``make up`` from start to the ready line (a real ``make up`` subprocess, on free ports, own state folder).
-2. Upload -> stored sentiment for the ~10-second sample with the stack warm: median of N runs, and where the time
-   of one answer goes (functions.log timestamps of the answer's function invocations).
+2. Upload -> stored sentiment for the ~10-second sample with the stack warm: median of N runs, where the time
+   of one answer goes (functions.log timestamps of the answer's function invocations) and the jobs' phases
+   (jobs.log). Right before each warm answer, one pair of engine runs (see 4), so the pipeline is compared with
+   engines that met the same load.
 3. Ten answers uploaded at once: all ten stored, total time.
 Then SIGTERM (twice, as a terminal plus make would) and the time until the ports are free.
-4. The engines alone on the same clip (PyAV transcode + faster-whisper + VADER), with the speech settings before
-   tuning and the tuned ones the stack uses, paired and interleaved, and each setting's WER on the speech samples.
+4. The engines alone on the same clip (PyAV transcode + faster-whisper + VADER), with the settings before tuning
+   and the tuned ones the stack uses, paired and interleaved (the pairs not run beside the warm answers after the
+   stack stopped), and each setting's WER on the speech samples.
 """
 
 from __future__ import annotations
