@@ -132,25 +132,25 @@ def test_a_scheduled_rule_is_not_fired_by_events_on_its_bus(stack: Stack) -> Non
     assert delivered["event"]["detail"]["TranscriptionJobName"] == job
 
 
+def _notifying_bucket(s3: Any, fn_arn: str, *, suffix: str | None = None) -> str:
+    """A new versioned bucket whose created objects (ending in ``suffix``, if given) invoke ``fn_arn``."""
+    bucket = f"media-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    target: dict[str, Any] = {"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}
+    if suffix:
+        target["Filter"] = {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [target]}
+    )
+    return bucket
+
+
 def test_s3_notification_invokes_lambda_with_url_encoded_key_and_version(stack: Stack) -> None:
     record_q, _ = stack.queue("rec")
     _, fn_arn = stack.function("record", env={"RECORD_QUEUE_URL": record_q})
     s3 = stack.client("s3")
-    bucket = f"media-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "LambdaFunctionConfigurations": [
-                {
-                    "LambdaFunctionArn": fn_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".webm"}]}},
-                }
-            ]
-        },
-    )
+    bucket = _notifying_bucket(s3, fn_arn, suffix=".webm")
     key = "proj 1/step+2/user@x.webm"
     put = s3.put_object(Bucket=bucket, Key=key, Body=b"v" * 123)
     s3.put_object(Bucket=bucket, Key="proj/notes.txt", Body=b"ignored")
@@ -174,15 +174,7 @@ def test_s3_notification_leaves_after_the_request_that_stored_the_object(stack: 
     name, fn_arn = stack.function("head_then_record", env={"RECORD_QUEUE_URL": record_q})
     stack.client("lambda").invoke(FunctionName=name, Payload=b'{"Records": []}')
     s3 = stack.client("s3")
-    bucket = f"media-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
+    bucket = _notifying_bucket(s3, fn_arn)
     # And moto slow between storing a POSTed object and setting the form's Content-Type on it, as a busy edge's
     # request thread can be (moto announces the object in between)
     set_metadata = FakeKey.set_metadata
